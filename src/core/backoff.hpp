@@ -1,0 +1,28 @@
+#pragma once
+// Reconnection delays: start small so a blip costs little, double up to a cap
+// so a long outage does not hammer Redis.
+
+#include <algorithm>
+#include <chrono>
+
+namespace bscd {
+
+class Backoff {
+public:
+    using Duration = std::chrono::milliseconds;
+    Backoff(Duration initial, Duration cap) : initial_(initial), cap_(cap), next_(initial) {}
+
+    Duration next() {
+        Duration current = next_;
+        next_ = std::min(cap_, next_ * 2);
+        return current;
+    }
+    void reset() { next_ = initial_; }
+
+private:
+    Duration initial_;
+    Duration cap_;
+    Duration next_;
+};
+
+}  // namespace bscd
