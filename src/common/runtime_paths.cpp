@@ -1,0 +1,39 @@
+#include "common/runtime_paths.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+
+namespace bscd {
+
+std::string default_runtime_dir() {
+    if (geteuid() == 0) {
+        return "/var/run";
+    }
+    const char* xdg = std::getenv("XDG_RUNTIME_DIR");
+    if (xdg != nullptr && *xdg != '\0') {
+        return xdg;
+    }
+    return "/tmp";
+}
+
+namespace {
+std::string daemon_file(std::string_view dir, std::string_view project, std::string_view ext) {
+    std::string path(dir);
+    path += project.empty() ? "/bscd" : "/bscd-";
+    path += project;
+    path += ext;
+    return path;
+}
+}  // namespace
+
+std::string socket_path(std::string_view runtime_dir, std::string_view project) {
+    return daemon_file(runtime_dir, project, ".sock");
+}
+
+std::string pid_file_path(std::string_view runtime_dir, std::string_view project) {
+    return daemon_file(runtime_dir, project, ".pid");
+}
+
+}  // namespace bscd
