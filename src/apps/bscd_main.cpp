@@ -1,1 +1,80 @@
-int main() { return 0; }
+// bscd: the build status codes server. Wires the parts together in the order
+// start-up needs: everything that can fail is checked before daemonizing, so
+// errors reach the terminal and the exit status.
+
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdio>
+
+#include "common/logging.hpp"
+#include "core/catalog.hpp"
+#include "core/project.hpp"
+#include "redis/history_script.hpp"
+#include "redis/publisher.hpp"
+#include "redis/sync_client.hpp"
+#include "server/daemonizer.hpp"
+#include "server/listener.hpp"
+#include "server/pid_file.hpp"
+#include "server/server.hpp"
+#include "server/server_options.hpp"
+#include "server/startup.hpp"
+
+namespace {
+
+bscd::PublisherOptions publisher_options(const bscd::ServerOptions& options) {
+    bscd::PublisherOptions publisher;
+    publisher.history = {options.channel, options.history_length, options.history_ttl};
+    publisher.outbox_capacity = options.outbox_capacity;
+    return publisher;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::signal(SIGPIPE, SIG_IGN);  // a client that left must not kill the daemon
+    const auto parsed = bscd::parse_server_options(argc, argv);
+    if (!parsed.options) {
+        return parsed.exit_status;
+    }
+    const bscd::ServerOptions& options = *parsed.options;
+    try {
+        bscd::init_logging({options.verbose, options.log_file});
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bscd: %s\n", e.what());
+        return 1;
+    }
+    try {
+        const bscd::Catalog catalog = options.codes_file.empty()
+                                          ? bscd::Catalog::builtin()
+                                          : bscd::Catalog::load_file(options.codes_file);
+        bscd::Listener::claim_path(options.socket_path);
+        bscd::PidFile::check_available(options.pid_file);
+        bscd::EntryId history_last;
+        try {
+            bscd::SyncClient redis(options.redis);
+            redis.ping();
+            history_last = bscd::read_history_position(redis, options.channel);
+        } catch (const bscd::RedisError& e) {
+            spdlog::critical("Could not connect to Redis: {}", e.what());
+            return 1;
+        }
+
+        auto daemon = options.daemonize ? bscd::Daemonizer::detach() : bscd::Daemonizer();
+        boost::asio::io_context io;
+        bscd::Publisher publisher(io, options.redis, publisher_options(options), history_last);
+        bscd::Server server(io, options, catalog, publisher);
+        server.serve();
+        publisher.start();
+        if (options.daemonize) {
+            bscd::detach_logging_from_stderr();
+        }
+        daemon.ready();
+        io.run();
+        bscd::flush_logs();
+        return server.exit_status();
+    } catch (const std::exception& e) {  // CatalogError, StartupError, RedisError
+        spdlog::critical("{}", e.what());
+        return 1;
+    }
+}

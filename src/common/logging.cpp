@@ -1,0 +1,65 @@
+#include "common/logging.hpp"
+
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <memory>
+#include <string_view>
+
+namespace bscd {
+namespace {
+
+// Python logging's "%(levelname)-5.5s": upper case, padded or cut to 5.
+class PiemanLevelFlag : public spdlog::custom_flag_formatter {
+public:
+    void format(const spdlog::details::log_msg& msg, const std::tm& /*tm*/,
+                spdlog::memory_buf_t& dest) override {
+        static constexpr std::array<std::string_view, 7> names = {
+            "TRACE", "DEBUG", "INFO ", "WARNI", "ERROR", "CRITI", "OFF  "};
+        auto name = names.at(static_cast<std::size_t>(msg.level));
+        dest.append(name.data(), name.data() + name.size());
+    }
+    [[nodiscard]] std::unique_ptr<custom_flag_formatter> clone() const override {
+        return std::make_unique<PiemanLevelFlag>();
+    }
+};
+
+std::unique_ptr<spdlog::formatter> pieman_formatter() {
+    auto formatter = std::make_unique<spdlog::pattern_formatter>();
+    formatter->add_flag<PiemanLevelFlag>('*').set_pattern("%Y-%m-%d %H:%M:%S,%e %* %v");
+    return formatter;
+}
+
+}  // namespace
+
+void init_logging(const LogOptions& options) {
+    std::vector<spdlog::sink_ptr> sinks{std::make_shared<spdlog::sinks::stderr_sink_mt>()};
+    if (!options.file.empty()) {
+        try {
+            sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>(options.file));
+        } catch (const spdlog::spdlog_ex& e) {
+            throw std::runtime_error("cannot open log file " + options.file + ": " + e.what());
+        }
+    }
+    auto logger = std::make_shared<spdlog::logger>("bscd", sinks.begin(), sinks.end());
+    logger->set_formatter(pieman_formatter());
+    logger->set_level(options.verbose ? spdlog::level::debug : spdlog::level::info);
+    logger->flush_on(spdlog::level::warn);
+    spdlog::set_default_logger(logger);
+}
+
+void detach_logging_from_stderr() {
+    auto& sinks = spdlog::default_logger()->sinks();
+    std::erase_if(sinks, [](const spdlog::sink_ptr& sink) {
+        return dynamic_cast<spdlog::sinks::stderr_sink_mt*>(sink.get()) != nullptr;
+    });
+}
+
+void flush_logs() {
+    spdlog::default_logger()->flush();
+}
+
+}  // namespace bscd

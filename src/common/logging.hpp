@@ -1,0 +1,26 @@
+#pragma once
+// Log lines in Pieman's shape, "2026-11-23 22:54:14,570 INFO  message", to
+// stderr and optionally to a file (-l/--log-file-prefix), through spdlog's
+// default logger: call spdlog::info(...) and friends anywhere.
+
+#include <string>
+
+namespace bscd {
+
+struct LogOptions {
+    bool verbose = false;  // -v: debug lines too
+    std::string file;      // append here as well, when set
+};
+
+// Installs the default logger. Throws std::runtime_error (naming the path)
+// when the log file cannot be opened.
+void init_logging(const LogOptions& options);
+
+// Stops writing to stderr (a daemon's stderr is /dev/null once detached);
+// the log file, if any, keeps receiving lines.
+void detach_logging_from_stderr();
+
+// Writes buffered log lines out (the file sink buffers between flushes).
+void flush_logs();
+
+}  // namespace bscd

@@ -1,0 +1,206 @@
+#include "redis/publisher.hpp"
+
+#include <boost/asio/post.hpp>
+#include <hiredis/hiredis.h>
+#include <spdlog/spdlog.h>
+
+#include <utility>
+
+namespace bscd {
+namespace {
+
+std::uint64_t unix_ms_now() {
+    using namespace std::chrono;
+    return static_cast<std::uint64_t>(
+        duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+}
+
+}  // namespace
+
+Publisher::Publisher(boost::asio::io_context& io, RedisOptions redis, PublisherOptions options,
+                     EntryId history_last)
+    : io_(io),
+      options_(std::move(options)),
+      connection_(io, std::move(redis)),
+      outbox_(options_.outbox_capacity),
+      backoff_(options_.backoff_initial, options_.backoff_cap),
+      reconnect_timer_(io),
+      watchdog_(io) {
+    ids_.continue_after(history_last);
+}
+
+void Publisher::start() {
+    stopped_ = false;
+    connect();
+    watch_replies();
+}
+
+void Publisher::connect() {
+    connection_.connect(
+        options_.connect_timeout, [this] { on_ready(); },
+        [this](const std::string& reason) { on_lost(reason); });
+}
+
+void Publisher::on_ready() {
+    const std::uint64_t link = ++link_;
+    connection_.command({"SCRIPT", "LOAD", std::string(history_script())},
+                        [this, link](const redisReply* reply) {
+                            if (reply == nullptr || link != link_) {
+                                return;
+                            }
+                            if (reply->type != REDIS_REPLY_STRING) {
+                                connection_.fail("SCRIPT LOAD failed: " +
+                                                 std::string(reply->str, reply->len));
+                                return;
+                            }
+                            script_sha_.assign(reply->str, reply->len);
+                            backoff_.reset();
+                            const auto& address = connection_.options().address();
+                            if (link_was_lost_) {
+                                spdlog::info("Reconnected to Redis at {}; {} codes to send",
+                                             address, outbox_.size());
+                            } else {
+                                spdlog::info("Connected to Redis at {}", address);
+                            }
+                            link_was_lost_ = false;
+                            failed_attempts_ = 0;
+                            pump();
+                        });
+}
+
+void Publisher::on_lost(const std::string& reason) {
+    ++link_;
+    script_sha_.clear();
+    batches_in_flight_ = 0;
+    outbox_.resend_all();
+    if (stopped_) {
+        return;
+    }
+    const auto delay = backoff_.next();
+    const auto& address = connection_.options().address();
+    if (!link_was_lost_) {
+        spdlog::warn("Lost Redis at {}: {}; {} codes held, reconnecting", address, reason,
+                     outbox_.size());
+    } else if (++failed_attempts_ % 10 == 0) {
+        spdlog::warn("Still no Redis at {} after {} attempts: {}; {} codes held", address,
+                     failed_attempts_, reason, outbox_.size());
+    } else {
+        spdlog::debug("Redis at {} unreachable: {}; retrying in {} ms", address, reason,
+                      delay.count());
+    }
+    link_was_lost_ = true;
+    reconnect_timer_.expires_after(delay);
+    reconnect_timer_.async_wait([this](boost::system::error_code ec) {
+        if (!ec && !stopped_) {
+            connect();
+        }
+    });
+}
+
+bool Publisher::accept(const StatusCode& code) {
+    const auto now = unix_ms_now();
+    if (outbox_.full()) {
+        return false;
+    }
+    outbox_.push(Delivery{ids_.next(now), &code, static_cast<std::int64_t>(now)});
+    schedule_pump();
+    return true;
+}
+
+void Publisher::schedule_pump() {
+    // Deferred to the end of this loop turn, so that codes arriving together
+    // leave together in one script call.
+    if (pump_scheduled_) {
+        return;
+    }
+    pump_scheduled_ = true;
+    boost::asio::post(io_, [this] {
+        pump_scheduled_ = false;
+        pump();
+    });
+}
+
+void Publisher::pump() {
+    if (!connected()) {
+        return;
+    }
+    while (outbox_.unsent() > 0 && batches_in_flight_ < options_.batches_in_flight) {
+        const auto batch = outbox_.next_batch(options_.batch_size);
+        const std::uint64_t link = link_;
+        const std::size_t count = batch.size();
+        if (batches_in_flight_ == 0) {
+            last_reply_ = std::chrono::steady_clock::now();
+        }
+        ++batches_in_flight_;
+        connection_.command(history_script_call(script_sha_, options_.history, batch),
+                            [this, link, count](const redisReply* reply) {
+                                on_batch_reply(link, count, reply);
+                            });
+    }
+}
+
+void Publisher::on_batch_reply(std::uint64_t link, std::size_t count, const redisReply* reply) {
+    if (reply == nullptr || link != link_) {
+        return;  // that link is gone; its batches are being sent again
+    }
+    last_reply_ = std::chrono::steady_clock::now();
+    if (reply->type != REDIS_REPLY_INTEGER) {
+        // NOSCRIPT after a SCRIPT FLUSH, OOM, a read-only replica...: one way
+        // back for all of them: a new link, the script loaded again, a resend.
+        const std::string what = reply->type == REDIS_REPLY_ERROR
+                                     ? std::string(reply->str, reply->len)
+                                     : std::string("unexpected reply type");
+        connection_.fail("history script failed: " + what);
+        return;
+    }
+    --batches_in_flight_;
+    if (static_cast<std::size_t>(reply->integer) < count) {
+        spdlog::debug("{} of {} codes were already in Redis (resent after a lost reply)",
+                      count - static_cast<std::size_t>(reply->integer), count);
+    }
+    outbox_.confirm(count);
+    confirmed_ += count;
+    if (outbox_.empty()) {
+        auto waiters = std::exchange(drained_waiters_, {});
+        for (auto& done : waiters) {
+            done();
+        }
+    }
+    pump();
+}
+
+void Publisher::watch_replies() {
+    watchdog_.expires_after(std::chrono::seconds(1));
+    watchdog_.async_wait([this](boost::system::error_code ec) {
+        if (ec || stopped_) {
+            return;
+        }
+        if (batches_in_flight_ > 0 &&
+            std::chrono::steady_clock::now() - last_reply_ > options_.reply_timeout) {
+            connection_.fail("no reply for " + std::to_string(options_.reply_timeout.count()) +
+                             " ms");
+        }
+        watch_replies();
+    });
+}
+
+void Publisher::when_drained(std::function<void()> done) {
+    if (outbox_.empty()) {
+        done();
+        return;
+    }
+    drained_waiters_.push_back(std::move(done));
+}
+
+void Publisher::stop() {
+    stopped_ = true;
+    reconnect_timer_.cancel();
+    watchdog_.cancel();
+    connection_.close();
+    ++link_;
+    script_sha_.clear();
+    batches_in_flight_ = 0;
+    outbox_.resend_all();
+}
+
+}  // namespace bscd

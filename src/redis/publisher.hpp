@@ -1,0 +1,85 @@
+#pragma once
+// Takes accepted codes and gets each into Redis exactly once, in order:
+// an Outbox holds them until Redis confirms; batches go out pipelined
+// through the history script; a lost link is re-established with backoff and
+// everything unconfirmed is written again (the script skips what had landed).
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/backoff.hpp"
+#include "core/entry_id.hpp"
+#include "core/outbox.hpp"
+#include "redis/async_connection.hpp"
+#include "redis/history_script.hpp"
+
+namespace bscd {
+
+struct PublisherOptions {
+    HistorySettings history;
+    std::size_t outbox_capacity = 100'000;  // accepted, unconfirmed codes held at most
+    std::size_t batch_size = 256;           // codes per script call
+    std::size_t batches_in_flight = 8;      // script calls awaiting replies at most
+    std::chrono::milliseconds connect_timeout{2000};
+    std::chrono::milliseconds reply_timeout{10'000};  // silence that counts as a dead link
+    std::chrono::milliseconds backoff_initial{100};
+    std::chrono::milliseconds backoff_cap{5000};
+};
+
+class Publisher {
+public:
+    // Entry ids continue after `history_last` (the stream's last id, if any).
+    Publisher(boost::asio::io_context& io, RedisOptions redis, PublisherOptions options,
+              EntryId history_last);
+
+    void start();
+
+    // Takes an accepted code; false when the outbox is full (nothing taken).
+    bool accept(const StatusCode& code);
+
+    // Runs `done` once every accepted code is confirmed (at once if so now).
+    void when_drained(std::function<void()> done);
+
+    // Drops the link; what is unconfirmed stays in the outbox.
+    void stop();
+
+    [[nodiscard]] const Outbox& outbox() const { return outbox_; }
+    [[nodiscard]] bool connected() const { return connection_.ready() && !script_sha_.empty(); }
+    [[nodiscard]] std::uint64_t confirmed() const { return confirmed_; }
+
+private:
+    void connect();
+    void on_ready();
+    void on_lost(const std::string& reason);
+    void schedule_pump();
+    void pump();
+    void on_batch_reply(std::uint64_t link, std::size_t count, const redisReply* reply);
+    void watch_replies();
+
+    boost::asio::io_context& io_;
+    PublisherOptions options_;
+    AsyncConnection connection_;
+    Outbox outbox_;
+    EntryIdSequence ids_;
+    Backoff backoff_;
+    boost::asio::steady_timer reconnect_timer_;
+    boost::asio::steady_timer watchdog_;
+    std::string script_sha_;
+    std::uint64_t link_ = 0;  // numbers links, so replies from an old one are ignored
+    std::size_t batches_in_flight_ = 0;
+    std::chrono::steady_clock::time_point last_reply_;
+    bool pump_scheduled_ = false;
+    bool stopped_ = false;
+    bool link_was_lost_ = false;
+    std::uint64_t failed_attempts_ = 0;
+    std::uint64_t confirmed_ = 0;
+    std::vector<std::function<void()>> drained_waiters_;
+};
+
+}  // namespace bscd

@@ -1,0 +1,144 @@
+#include "server/producer_session.hpp"
+
+#include <boost/asio/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/request.hpp"
+#include "server/server.hpp"
+
+namespace bscd {
+
+ProducerSession::ProducerSession(boost::asio::local::stream_protocol::socket socket,
+                                 Server& server)
+    : socket_(std::move(socket)),
+      server_(server),
+      peer_(peer_credentials(socket_.native_handle())),
+      framer_(max_request_length),
+      idle_timer_(socket_.get_executor()) {}
+
+ProducerSession::~ProducerSession() {
+    server_.leave(this);
+}
+
+void ProducerSession::start() {
+    server_.join(this);
+    spdlog::debug("Client connected: pid {} uid {}", peer_.pid, peer_.uid);
+    last_activity_ = std::chrono::steady_clock::now();
+    watch_idle();
+    read();
+}
+
+void ProducerSession::read() {
+    socket_.async_read_some(boost::asio::buffer(buffer_),
+                            [self = shared_from_this()](boost::system::error_code ec,
+                                                        std::size_t size) {
+                                self->on_read(ec, size);
+                            });
+}
+
+void ProducerSession::on_read(boost::system::error_code ec, std::size_t size) {
+    if (ec == boost::asio::error::eof) {
+        // Pieman's client writes "10" with no newline and closes: that is a request.
+        at_eof_ = true;
+        if (auto frame = framer_.finish(); frame && !exit_requested_) {
+            handle(*frame);
+        }
+        if (exit_requested_) {
+            return;  // answered by the server once it has shut down
+        }
+        replies_.empty() ? close() : write();
+        return;
+    }
+    if (ec) {
+        if (ec != boost::asio::error::operation_aborted) {
+            spdlog::debug("Client pid {}: read failed: {}", peer_.pid, ec.message());
+        }
+        close();
+        return;
+    }
+    last_activity_ = std::chrono::steady_clock::now();
+    framer_.feed({buffer_.data(), size}, [this](const Frame& frame) {
+        if (!exit_requested_) {
+            handle(frame);
+        }
+    });
+    if (exit_requested_) {
+        return;
+    }
+    replies_.empty() ? read() : write();
+}
+
+void ProducerSession::handle(const Frame& frame) {
+    const Request request =
+        frame.too_long ? too_long_request() : parse_request(frame.text, server_.catalog());
+    auto reply = server_.handle(request, *this);
+    if (!reply) {
+        exit_requested_ = true;
+        return;
+    }
+    replies_ += *reply;
+    replies_ += '\n';
+}
+
+void ProducerSession::write() {
+    writing_ = true;
+    boost::asio::async_write(
+        socket_, boost::asio::buffer(replies_),
+        [self = shared_from_this()](boost::system::error_code ec, std::size_t /*size*/) {
+            self->writing_ = false;
+            self->replies_.clear();
+            if (self->after_write_) {
+                auto done = std::move(self->after_write_);
+                self->close();
+                done();
+                return;
+            }
+            if (ec || self->stopping_ || self->at_eof_) {
+                self->close();  // a client that closed gets no reply, and we don't mind
+                return;
+            }
+            self->read();
+        });
+}
+
+void ProducerSession::answer_exit(const std::string& reply, std::function<void()> done) {
+    replies_ += reply;
+    replies_ += '\n';
+    after_write_ = std::move(done);
+    write();
+}
+
+void ProducerSession::stop() {
+    stopping_ = true;
+    if (!writing_) {
+        close();
+    }
+}
+
+void ProducerSession::watch_idle() {
+    idle_timer_.expires_at(last_activity_ + server_.idle_timeout());
+    idle_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+        if (ec || !self->socket_.is_open() || self->exit_requested_) {
+            return;
+        }
+        if (std::chrono::steady_clock::now() - self->last_activity_ >= self->server_.idle_timeout()) {
+            spdlog::info("Closing connection from pid {}: silent for {} ms", self->peer_.pid,
+                         self->server_.idle_timeout().count());
+            self->close();
+            return;
+        }
+        self->watch_idle();
+    });
+}
+
+void ProducerSession::close() {
+    if (!socket_.is_open()) {
+        return;
+    }
+    boost::system::error_code ignored;
+    idle_timer_.cancel();
+    socket_.shutdown(boost::asio::socket_base::shutdown_both, ignored);
+    socket_.close(ignored);
+}
+
+}  // namespace bscd

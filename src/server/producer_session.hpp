@@ -1,0 +1,62 @@
+#pragma once
+// One producer connection (Beast chat example's session): reads requests,
+// asks the Server what each means, writes one reply line per request.
+// Reading and writing alternate, so a client that does not read its replies
+// stops being read from instead of growing a buffer in bscd.
+
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <array>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/line_framer.hpp"
+#include "server/peer_credentials.hpp"
+
+namespace bscd {
+
+class Server;
+
+class ProducerSession : public std::enable_shared_from_this<ProducerSession> {
+public:
+    ProducerSession(boost::asio::local::stream_protocol::socket socket, Server& server);
+    ~ProducerSession();
+
+    void start();
+
+    // Shutting down: finish the reply being written, then close.
+    void stop();
+
+    // Answers the EXIT this session sent, once the server has shut down,
+    // then runs `done` (after the write, whatever its outcome).
+    void answer_exit(const std::string& reply, std::function<void()> done);
+
+    [[nodiscard]] const PeerCredentials& peer() const { return peer_; }
+
+private:
+    void read();
+    void on_read(boost::system::error_code ec, std::size_t size);
+    void handle(const Frame& frame);
+    void write();
+    void watch_idle();
+    void close();
+
+    boost::asio::local::stream_protocol::socket socket_;
+    Server& server_;
+    PeerCredentials peer_;
+    LineFramer framer_;
+    std::array<char, 4096> buffer_{};
+    std::string replies_;
+    boost::asio::steady_timer idle_timer_;
+    std::chrono::steady_clock::time_point last_activity_;
+    bool writing_ = false;
+    bool stopping_ = false;
+    bool exit_requested_ = false;  // EXIT sent: everything after it is ignored
+    bool at_eof_ = false;
+    std::function<void()> after_write_;
+};
+
+}  // namespace bscd

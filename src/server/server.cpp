@@ -1,0 +1,163 @@
+#include "server/server.hpp"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <csignal>
+
+#include "common/logging.hpp"
+#include "server/listener.hpp"
+#include "server/producer_session.hpp"
+
+namespace bscd {
+
+Server::Server(boost::asio::io_context& io, const ServerOptions& options, const Catalog& catalog,
+               Publisher& publisher)
+    : io_(io),
+      options_(options),
+      catalog_(catalog),
+      publisher_(publisher),
+      signals_(io, SIGTERM, SIGINT),
+      shutdown_timer_(io),
+      log_flush_timer_(io) {}
+
+Server::~Server() = default;
+
+void Server::serve() {
+    listener_ = std::make_shared<Listener>(io_, options_.socket_path, *this);
+    listener_->start();
+    try {
+        pid_file_.emplace(options_.pid_file);
+    } catch (...) {
+        listener_->close();
+        throw;
+    }
+    signals_.async_wait([this](boost::system::error_code ec, int signal) {
+        if (!ec) {
+            shutdown(signal == SIGTERM ? "SIGTERM" : "SIGINT");
+        }
+    });
+    flush_logs_periodically();
+    spdlog::info("Serving project channel {} (pid file {})", options_.channel, options_.pid_file);
+}
+
+std::optional<std::string> Server::handle(const Request& request, ProducerSession& from) {
+    const auto& peer = from.peer();
+    switch (request.kind) {
+        case Request::Kind::Code:
+            if (!publisher_.accept(*request.code)) {
+                spdlog::error("Rejected {} ({}) for {} from pid {}: outbox full ({} codes held)",
+                              request.code->value, request.code->name, options_.channel, peer.pid,
+                              publisher_.outbox().size());
+                return "ERR outbox full: Redis has not taken the last " +
+                       std::to_string(publisher_.outbox().size()) + " codes";
+            }
+            spdlog::info("Handling {} ({}) for {} from pid {}", request.code->value,
+                         request.code->name, options_.channel, peer.pid);
+            return "OK";
+        case Request::Kind::Exit:
+            if (peer.uid != geteuid() && peer.uid != 0) {
+                spdlog::warn("Refused EXIT from pid {}: uid {} is neither the daemon's nor root",
+                             peer.pid, peer.uid);
+                return "ERR EXIT is allowed only to uid " + std::to_string(geteuid()) +
+                       " and root";
+            }
+            exit_requesters_.push_back(from.weak_from_this());
+            shutdown("the EXIT request was sent by pid " + std::to_string(peer.pid));
+            return std::nullopt;
+        case Request::Kind::Invalid:
+            break;
+    }
+    spdlog::warn("Rejected request for {} from pid {}: {}", options_.channel, peer.pid,
+                 request.error);
+    return "ERR " + request.error;
+}
+
+void Server::shutdown(const std::string& reason) {
+    if (shutting_down_) {
+        if (finished_) {
+            finish();  // a late EXIT: answer it
+        }
+        return;
+    }
+    shutting_down_ = true;
+    spdlog::info("Shutting down the server since {}", reason);
+    signals_.cancel();
+    if (listener_) {
+        listener_->close();
+    }
+    const std::vector<ProducerSession*> open(sessions_.begin(), sessions_.end());
+    for (ProducerSession* session : open) {
+        const bool requested_exit = std::any_of(
+            exit_requesters_.begin(), exit_requesters_.end(),
+            [session](const auto& weak) { return weak.lock().get() == session; });
+        if (!requested_exit) {
+            session->stop();
+        }
+    }
+    if (!publisher_.outbox().empty()) {
+        spdlog::info("Waiting up to {} ms for Redis to take {} codes",
+                     options_.shutdown_timeout.count(), publisher_.outbox().size());
+    }
+    shutdown_timer_.expires_after(options_.shutdown_timeout);
+    shutdown_timer_.async_wait([this](boost::system::error_code ec) {
+        if (!ec) {
+            finish();
+        }
+    });
+    publisher_.when_drained([this] { boost::asio::post(io_, [this] { finish(); }); });
+}
+
+void Server::finish() {
+    if (!finished_) {
+        finished_ = true;
+        shutdown_timer_.cancel();
+        log_flush_timer_.cancel();
+        publisher_.stop();
+        const auto& held = publisher_.outbox().entries();
+        if (held.empty()) {
+            spdlog::info("Every accepted code reached Redis ({} in all)", publisher_.confirmed());
+        } else {
+            exit_status_ = 1;
+            std::string codes;
+            for (const auto& delivery : held) {
+                codes += (codes.empty() ? "" : " ") + std::to_string(delivery.code->value);
+            }
+            spdlog::error("{} accepted codes for {} did not reach Redis: {}", held.size(),
+                          options_.channel, codes);
+        }
+        pid_file_.reset();  // Pieman's stop script waits for the pid file to go
+    }
+    auto requesters = std::exchange(exit_requesters_, {});
+    auto remaining = std::make_shared<std::size_t>(requesters.size());
+    const std::string reply =
+        exit_status_ == 0 ? "OK" : "ERR stopped with codes that did not reach Redis";
+    for (auto& weak : requesters) {
+        if (auto session = weak.lock()) {
+            session->answer_exit(reply, [this, remaining] {
+                if (--*remaining == 0) {
+                    io_.stop();
+                }
+            });
+        } else if (--*remaining == 0) {
+            io_.stop();
+        }
+    }
+    if (requesters.empty()) {
+        io_.stop();
+    }
+    flush_logs();
+}
+
+void Server::flush_logs_periodically() {
+    // The log file is buffered; flush it a few times a second, not per line.
+    log_flush_timer_.expires_after(std::chrono::milliseconds(250));
+    log_flush_timer_.async_wait([this](boost::system::error_code ec) {
+        if (!ec) {
+            flush_logs();
+            flush_logs_periodically();
+        }
+    });
+}
+
+}  // namespace bscd

@@ -1,0 +1,78 @@
+#pragma once
+// The daemon's shared state (Beast chat example's `shared_state`): the
+// catalog, the publisher, the open sessions; decides what each request does
+// and runs the graceful shutdown.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "core/catalog.hpp"
+#include "core/request.hpp"
+#include "redis/publisher.hpp"
+#include "server/pid_file.hpp"
+#include "server/server_options.hpp"
+
+namespace bscd {
+
+class Listener;
+class ProducerSession;
+
+class Server {
+public:
+    Server(boost::asio::io_context& io, const ServerOptions& options, const Catalog& catalog,
+           Publisher& publisher);
+    ~Server();
+
+    // Listens, then writes the pid file (so it appears only once the socket
+    // accepts), and handles SIGTERM/SIGINT. Throws StartupError.
+    void serve();
+
+    // Graceful stop: stop accepting, close sessions, let the publisher hand
+    // Redis what it holds (bounded by --shutdown-timeout), remove the socket
+    // and pid file, answer any EXIT, stop the loop.
+    void shutdown(const std::string& reason);
+
+    // 0 when every accepted code reached Redis, 1 otherwise.
+    [[nodiscard]] int exit_status() const { return exit_status_; }
+
+    // For sessions.
+    void join(ProducerSession* session) { sessions_.insert(session); }
+    void leave(ProducerSession* session) { sessions_.erase(session); }
+    [[nodiscard]] bool at_capacity() const { return sessions_.size() >= options_.max_connections; }
+    [[nodiscard]] std::size_t session_count() const { return sessions_.size(); }
+    [[nodiscard]] const Catalog& catalog() const { return catalog_; }
+    [[nodiscard]] std::chrono::milliseconds idle_timeout() const { return options_.idle_timeout; }
+
+    // The reply line for a request, or nullopt for an accepted EXIT: that one
+    // is answered (answer_exit) once the shutdown it starts is complete.
+    std::optional<std::string> handle(const Request& request, ProducerSession& from);
+
+private:
+    void finish();
+    void flush_logs_periodically();
+
+    boost::asio::io_context& io_;
+    const ServerOptions& options_;
+    const Catalog& catalog_;
+    Publisher& publisher_;
+    std::shared_ptr<Listener> listener_;
+    std::optional<PidFile> pid_file_;
+    std::unordered_set<ProducerSession*> sessions_;
+    boost::asio::signal_set signals_;
+    boost::asio::steady_timer shutdown_timer_;
+    boost::asio::steady_timer log_flush_timer_;
+    std::vector<std::weak_ptr<ProducerSession>> exit_requesters_;
+    bool shutting_down_ = false;
+    bool finished_ = false;
+    int exit_status_ = 0;
+};
+
+}  // namespace bscd

@@ -1,0 +1,112 @@
+#include "server/server_options.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "common/cli_options.hpp"
+#include "common/runtime_paths.hpp"
+#include "core/project.hpp"
+
+namespace bscd {
+namespace {
+
+// Fills what depends on other options: Pieman's defaults without a project,
+// per-project names with one.
+void derive_defaults(ServerOptions& o) {
+    if (o.runtime_dir.empty()) {
+        o.runtime_dir = default_runtime_dir();
+    }
+    if (o.channel.empty()) {
+        o.channel = o.project.empty() ? "build_status_codes" : channel_for_project(o.project);
+    }
+    if (o.socket_path.empty()) {
+        o.socket_path = socket_path(o.runtime_dir, o.project);
+    }
+    if (o.pid_file.empty()) {
+        o.pid_file = pid_file_path(o.runtime_dir, o.project);
+    }
+}
+
+}  // namespace
+
+ParsedServerOptions parse_server_options(int argc, char** argv) {
+    ServerOptions o;
+    CLI::App app{"bscd: the build status codes server. Builders report each stage's code over a "
+                 "Unix socket; bscd publishes it to Redis on the channel, in order, and keeps "
+                 "its history.",
+                 "bscd"};
+    app.get_formatter()->column_width(34);
+    double idle_seconds = 30;
+    double shutdown_seconds = 5;
+    long long history_ttl_seconds = 86'400;
+
+    app.add_option("-a,--unix-socket-name", o.socket_path,
+                   "Unix domain socket file name [default: <runtime dir>/bscd-<project>.sock, "
+                   "or /var/run/bscd.sock for root without a project]");
+    app.add_flag("-d,--daemonize", o.daemonize,
+                 "daemonize the server; returns once it serves and its pid file exists");
+    add_redis_options(app, o.redis);
+    app.add_option("-l,--log-file-prefix", o.log_file, "log file (also logged to stderr)");
+    app.add_option("-n,--channel-name", o.channel,
+                   "Redis channel to publish codes to [default: bscd-<project>, or "
+                   "build_status_codes without a project]");
+    app.add_option("-p,--pid", o.pid_file,
+                   "pid file name [default: <runtime dir>/bscd-<project>.pid]");
+    app.add_flag("-v,--verbose", o.verbose, "turn on verbose mode (debug lines)");
+    app.add_option("--project", o.project,
+                   "project (build) name: names the channel, socket and pid file")
+        ->envname("PROJECT_NAME")
+        ->check([](const std::string& name) {
+            return is_valid_project_name(name)
+                       ? std::string()
+                       : "letters, digits, '-', '_', '.', at most 128, no '..'";
+        });
+    app.add_option("--codes", o.codes_file,
+                   "build status codes file (Pieman's NAME=VALUE format) replacing the built-in "
+                   "catalog")
+        ->check(CLI::ExistingFile);
+    app.add_option("--runtime-dir", o.runtime_dir,
+                   "directory for the default socket and pid file [default: /var/run for root, "
+                   "else $XDG_RUNTIME_DIR, else /tmp]");
+    app.add_option("--max-connections", o.max_connections,
+                   "producer connections served at once; more are answered ERR")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    app.add_option("--idle-timeout", idle_seconds,
+                   "seconds a producer connection may stay silent before it is closed")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    app.add_option("--shutdown-timeout", shutdown_seconds,
+                   "seconds to wait on shutdown for Redis to take the codes still held")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
+    app.add_option("--outbox-size", o.outbox_capacity,
+                   "accepted codes held while Redis is away; beyond it requests get ERR")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    app.add_option("--history-length", o.history_length,
+                   "entries kept in the history stream <channel>:events")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    app.add_option("--history-ttl", history_ttl_seconds,
+                   "seconds the history is kept after a final code (1000 or 1001)")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    app.set_version_flag("--version", BSCD_VERSION);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int status = app.exit(e);
+        return {std::nullopt, status == 0 ? 0 : 2};
+    }
+    o.idle_timeout = std::chrono::milliseconds(static_cast<long long>(idle_seconds * 1000));
+    o.shutdown_timeout =
+        std::chrono::milliseconds(static_cast<long long>(shutdown_seconds * 1000));
+    o.history_ttl = std::chrono::seconds(history_ttl_seconds);
+    derive_defaults(o);
+    return {o, 0};
+}
+
+}  // namespace bscd
