@@ -28,6 +28,7 @@ public:
 
     // End of stream: the bytes after the last '\n', if any, as one
     // unterminated request (Pieman's client writes `10` and closes).
+    // Resets the framer; the frame's text is valid until the next call.
     std::optional<Frame> finish();
 
     // Bytes held for the request in progress.
@@ -36,6 +37,7 @@ public:
 private:
     std::size_t max_length_;
     std::string partial_;
+    std::string finished_;  // text of the frame finish() returned
     bool overflowed_ = false;
 };
 
