@@ -37,6 +37,8 @@ ParsedServerOptions parse_server_options(int argc, char** argv) {
                  "its history.",
                  "bscd"};
     app.get_formatter()->column_width(34);
+    // As Pieman's argparse: an option given twice takes its last value.
+    app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     double idle_seconds = 30;
     double shutdown_seconds = 5;
     long long history_ttl_seconds = 86'400;

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The main job: installs what is needed, builds, then runs the channel end to
+# end: a private redis-server (unless REDIS_HOST/REDIS_PORT are set), bscd for
+# project "demo", a subscriber on bscd-demo, and the codes of a Pieman build
+# sent one `bsc` process per code, as Pieman does. Then shuts all down.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+scripts/build.sh build >/dev/null
+bin=$PWD/build/bin
+
+work=$(mktemp -d /tmp/bscd-demo.XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+wait_for() {  # wait_for SECONDS COMMAND...: poll until COMMAND succeeds
+  local deadline=$((SECONDS + $1)); shift
+  until "$@"; do
+    if ((SECONDS >= deadline)); then echo "demo: timed out waiting for: $*" >&2; return 1; fi
+    sleep 0.05
+  done
+}
+
+if [[ -n "${REDIS_HOST:-}" || -n "${REDIS_PORT:-}" ]]; then
+  redis_args=(-h "${REDIS_HOST:-127.0.0.1}" -p "${REDIS_PORT:-6379}")
+  bscd_redis=(-H "${REDIS_HOST:-127.0.0.1}" -P "${REDIS_PORT:-6379}")
+  echo "== using Redis at ${REDIS_HOST:-127.0.0.1}:${REDIS_PORT:-6379}"
+else
+  redis-server --port 0 --unixsocket "$work/redis.sock" --save '' --appendonly no \
+    --logfile "$work/redis.log" &
+  pids+=($!)
+  redis_args=(-s "$work/redis.sock")
+  bscd_redis=(--redis-socket "$work/redis.sock")
+  wait_for 5 redis-cli "${redis_args[@]}" ping >/dev/null 2>&1
+  echo "== private redis-server on $work/redis.sock"
+fi
+
+socket=$work/bscd-demo.sock
+"$bin/bscd" --project demo --runtime-dir "$work" "${bscd_redis[@]}" --daemonize \
+  --log-file-prefix "$work/bscd.log"
+echo "== bscd serving project demo on $socket (log: $work/bscd.log)"
+
+echo "== subscriber on channel bscd-demo:"
+redis-cli "${redis_args[@]}" --no-raw subscribe bscd-demo >"$work/subscriber.out" &
+pids+=($!)
+wait_for 5 bash -c "[[ \$(redis-cli ${redis_args[*]} pubsub numsub bscd-demo | tail -1) == 1 ]]"
+tail -n +4 -f "$work/subscriber.out" | sed -u -n 's/^"\([0-9]*\)"$/   received \1/p' &
+pids+=($!)
+
+codes=(10 20 21 30 31 32 33 40 50 60 70 80 81 82 1000)
+for code in "${codes[@]}"; do
+  "$bin/bsc" -a "$socket" "$code"
+  echo "   sent     $code"
+  sleep 0.1  # pace the demo so a person can follow it
+done
+expected=$(( ${#codes[@]} * 3 + 3 ))  # redis-cli prints 3 lines per message
+wait_for 10 bash -c "(( \$(wc -l <'$work/subscriber.out') >= $expected ))"
+
+"$bin/bsc" -a "$socket" EXIT
+wait_for 10 test ! -e "$work/bscd-demo.pid"
+echo "== history kept in bscd-demo:events:"
+redis-cli "${redis_args[@]}" xrange bscd-demo:events - + | paste - - - - - - - - - |
+  awk '{printf "   %s  %-5s %s\n", $1, $3, $5}'
+redis-cli "${redis_args[@]}" del bscd-demo:events >/dev/null
+echo "== all ${#codes[@]} codes delivered in order; bscd stopped cleanly"

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what is needed, builds, and runs every test:
+#   1. the plain build: unit tests and integration tests (real redis-server,
+#      real bscd/bsc processes);
+#   2. the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer;
+#   3. the integration tests (event loop, sockets, the test proxy's thread)
+#      under ThreadSanitizer.
+# `scripts/test.sh --quick` runs step 1 without the tests labelled `slow`:
+# the edit loop.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+quick=false
+[[ "${1:-}" == "--quick" ]] && quick=true
+
+scripts/install-deps.sh
+
+run_suite() {  # run_suite BUILD_DIR [ctest arguments...]
+  local dir=$1; shift
+  echo "== tests in $dir"
+  ctest --test-dir "$dir" --output-on-failure --timeout 300 -j2 "$@"
+}
+
+scripts/build.sh build
+if $quick; then
+  run_suite build -LE slow
+  exit 0
+fi
+run_suite build
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+scripts/build.sh build-asan -DBSCD_SANITIZE=address,undefined -DBSCD_BUILD_BENCH=OFF
+run_suite build-asan
+
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+scripts/build.sh build-tsan -DBSCD_SANITIZE=thread -DBSCD_BUILD_BENCH=OFF
+run_suite build-tsan -L integration

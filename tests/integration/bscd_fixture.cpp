@@ -1,0 +1,50 @@
+#include "bscd_fixture.hpp"
+
+#include <filesystem>
+
+#include "support/wait.hpp"
+
+namespace bscd::test {
+
+std::vector<std::string> BscdTest::bscd_args(const std::vector<std::string>& extra,
+                                             const std::string& project) const {
+    std::vector<std::string> args{bin("bscd"),       "--project", project,
+                                  "--runtime-dir",   dir.path(),  "-H",
+                                  redis.host(),      "-P",        std::to_string(redis.port())};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+}
+
+std::unique_ptr<Process> BscdTest::start_bscd(const std::vector<std::string>& extra,
+                                              const std::string& project) {
+    auto daemon = std::make_unique<Process>(bscd_args(extra, project));
+    const bool serving = wait_until([&] {
+        return std::filesystem::exists(pid_file(project)) || !daemon->running();
+    });
+    EXPECT_TRUE(serving && daemon->running()) << "bscd did not start:\n" << daemon->output();
+    return daemon;
+}
+
+std::string BscdTest::socket_path(const std::string& project) const {
+    return dir.file("bscd-" + project + ".sock");
+}
+
+std::string BscdTest::pid_file(const std::string& project) const {
+    return dir.file("bscd-" + project + ".pid");
+}
+
+std::vector<std::string> BscdTest::history(const std::string& channel) {
+    std::vector<std::string> codes;
+    const Reply entries = redis.command({"XRANGE", channel + ":events", "-", "+"});
+    for (const Reply& entry : entries.elements) {
+        const auto& fields = entry.elements.at(1).elements;
+        for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+            if (fields[i].str == "code") {
+                codes.push_back(fields[i + 1].str);
+            }
+        }
+    }
+    return codes;
+}
+
+}  // namespace bscd::test

@@ -1,0 +1,349 @@
+// bscd against a real redis-server: what a Pieman consumer sees on the
+// channel, and how the daemon behaves at start, under bad input and on exit.
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "bscd_fixture.hpp"
+#include "core/request.hpp"
+#include "producer_client.hpp"
+#include "support/subscriber.hpp"
+#include "support/wait.hpp"
+
+namespace bscd::test {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+const std::vector<std::string> all_codes{"10", "20", "21", "30", "31", "32", "33",   "40",
+                                         "50", "60", "70", "80", "81", "82", "1000", "1001"};
+
+TEST_F(BscdTest, AllSixteenCodesReachASubscriberInOrder) {
+    auto daemon = start_bscd();
+    Subscriber subscriber(redis, "bscd-demo");
+    std::string requests;
+    for (const auto& code : all_codes) {
+        requests += code + "\n";
+    }
+    std::string replies;
+    for (std::size_t i = 0; i < all_codes.size(); ++i) {
+        replies += "OK\n";
+    }
+    EXPECT_EQ(exchange(socket_path(), requests), replies);
+    EXPECT_EQ(subscriber.collect(16), all_codes);
+    EXPECT_EQ(history(), all_codes);
+}
+
+TEST_F(BscdTest, CodeNamesArePublishedAsTheirValues) {
+    auto daemon = start_bscd();
+    Subscriber subscriber(redis, "bscd-demo");
+    EXPECT_EQ(exchange(socket_path(), "PREPARED_CHROOT_ENV_CODE\nSYNCED_CODE\n"), "OK\nOK\n");
+    EXPECT_EQ(subscriber.collect(2), (std::vector<std::string>{"10", "82"}));
+}
+
+TEST_F(BscdTest, PiemanRequestShapeWithoutNewlineThenClose) {
+    auto daemon = start_bscd();
+    Subscriber subscriber(redis, "bscd-demo");
+    for (const char* code : {"10", "20", "21"}) {
+        ProducerClient client(socket_path());
+        client.write(code);  // Pieman's bsc.py: send, close, never read
+    }
+    EXPECT_EQ(subscriber.collect(3), (std::vector<std::string>{"10", "20", "21"}));
+}
+
+TEST_F(BscdTest, SeveralRequestsInOneWriteAreAnsweredInOrder) {
+    auto daemon = start_bscd();
+    Subscriber subscriber(redis, "bscd-demo");
+    ProducerClient client(socket_path());
+    client.write("30\n31\nBOGUS\n32\n");
+    EXPECT_EQ(client.read_lines(4), "OK\nOK\nERR unknown code name BOGUS\nOK\n");
+    EXPECT_EQ(subscriber.collect(3), (std::vector<std::string>{"30", "31", "32"}));
+}
+
+TEST_F(BscdTest, SilentConnectionsDelayNobody) {
+    auto daemon = start_bscd();
+    Subscriber subscriber(redis, "bscd-demo");
+    ProducerClient silent(socket_path());
+    ProducerClient half_line(socket_path());
+    half_line.write("1");  // a request begun and never finished
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(exchange(socket_path(), "40\n"), "OK\n");
+    EXPECT_EQ(subscriber.next(), "40");
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+}
+
+TEST_F(BscdTest, TwoHundredClientsAtOnceEveryCodeDelivered) {
+    auto daemon = start_bscd();
+    Subscriber subscriber(redis, "bscd-demo");
+    std::vector<std::unique_ptr<ProducerClient>> clients;
+    for (int i = 0; i < 200; ++i) {
+        clients.push_back(std::make_unique<ProducerClient>(socket_path()));
+    }
+    for (std::size_t i = 0; i < clients.size(); ++i) {
+        clients[i]->write(all_codes[i % all_codes.size()] + "\n");
+    }
+    for (auto& client : clients) {
+        EXPECT_EQ(client->read_lines(1), "OK\n");
+    }
+    const auto received = subscriber.collect(200, 10s);
+    ASSERT_EQ(received.size(), 200u);
+    std::map<std::string, int> counts;
+    for (const auto& code : received) {
+        ++counts[code];
+    }
+    for (std::size_t i = 0; i < all_codes.size(); ++i) {
+        const int expected = static_cast<int>(200 / all_codes.size()) +
+                             (i < 200 % all_codes.size() ? 1 : 0);
+        EXPECT_EQ(counts[all_codes[i]], expected) << all_codes[i];
+    }
+    EXPECT_EQ(history().size(), 200u);
+}
+
+TEST_F(BscdTest, BadInputIsRefusedAndChangesNothing) {
+    auto daemon = start_bscd();
+    Subscriber subscriber(redis, "bscd-demo");
+    const std::vector<std::pair<std::string, std::string>> cases{
+        {"\n", "ERR empty request\n"},
+        {" 10\n", "ERR not a request:  10\n"},
+        {"10 \n", "ERR not a request: 10 \n"},
+        {std::string(10'000, '7') + "\n", "ERR request too long\n"},
+        {std::string("1\0" "0\n", 4), "ERR not a request: 1\\x000\n"},
+        {"\xff\xfe\x01\x80\n", "ERR not a request: \\xff\\xfe\\x01\\x80\n"},
+        {"99\n", "ERR unknown code 99\n"},
+        {"-1\n", "ERR not a request: -1\n"},
+        {"99999999999\n", "ERR unknown code 99999999999\n"},
+        {"exit\n", "ERR unknown code name exit\n"},
+    };
+    for (const auto& [request, reply] : cases) {
+        EXPECT_EQ(exchange(socket_path(), request), reply) << printable(request);
+    }
+    EXPECT_FALSE(subscriber.next(300ms).has_value()) << "bad input published something";
+    EXPECT_TRUE(daemon->running());
+    EXPECT_EQ(exchange(socket_path(), "50\n"), "OK\n");
+    EXPECT_EQ(subscriber.next(), "50");
+    EXPECT_EQ(history(), std::vector<std::string>{"50"});
+}
+
+TEST_F(BscdTest, RandomBinaryNeverCrashesTheDaemon) {
+    auto daemon = start_bscd();
+    std::mt19937 random(42);
+    for (int round = 0; round < 50; ++round) {
+        std::string junk(1 + random() % 600, '\0');
+        for (char& c : junk) {
+            c = static_cast<char>(random() % 256);
+        }
+        const std::string replies = exchange(socket_path(), junk);
+        for (std::size_t at = 0; at < replies.size();) {
+            const auto end = replies.find('\n', at);
+            ASSERT_NE(end, std::string::npos);
+            const std::string line = replies.substr(at, end - at);
+            EXPECT_TRUE(line == "OK" || line.rfind("ERR ", 0) == 0) << line;
+            at = end + 1;
+        }
+    }
+    EXPECT_TRUE(daemon->running());
+    EXPECT_EQ(exchange(socket_path(), "60\n"), "OK\n");
+}
+
+TEST_F(BscdTest, ExitRemovesSocketAndPidFileAndExitsZero) {
+    auto daemon = start_bscd();
+    EXPECT_EQ(exchange(socket_path(), "10\nEXIT\n"), "OK\nOK\n");
+    // Answered only once the daemon is done: the files are already gone.
+    EXPECT_FALSE(fs::exists(pid_file()));
+    EXPECT_FALSE(fs::exists(socket_path()));
+    EXPECT_EQ(daemon->wait(5s), 0);
+    EXPECT_EQ(history(), std::vector<std::string>{"10"});
+}
+
+TEST_F(BscdTest, PiemanExitWithoutNewline) {
+    auto daemon = start_bscd();
+    {
+        ProducerClient client(socket_path());
+        client.write("EXIT");
+    }
+    EXPECT_EQ(daemon->wait(5s), 0);
+    EXPECT_FALSE(fs::exists(pid_file()));
+    EXPECT_FALSE(fs::exists(socket_path()));
+}
+
+TEST_F(BscdTest, SigtermShutsDownGracefully) {
+    auto daemon = start_bscd();
+    EXPECT_EQ(exchange(socket_path(), "10\n"), "OK\n");
+    daemon->signal(SIGTERM);
+    EXPECT_EQ(daemon->wait(5s), 0) << daemon->output();
+    EXPECT_FALSE(fs::exists(pid_file()));
+    EXPECT_FALSE(fs::exists(socket_path()));
+    EXPECT_NE(daemon->output().find("Every accepted code reached Redis (1 in all)"),
+              std::string::npos)
+        << daemon->output();
+}
+
+TEST_F(BscdTest, StaleSocketIsReplaced) {
+    {  // a socket file nobody listens on, as a crashed daemon leaves it
+        const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+        sockaddr_un address{};
+        address.sun_family = AF_UNIX;
+        std::strncpy(address.sun_path, socket_path().c_str(), sizeof(address.sun_path) - 1);
+        ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+        ::close(fd);
+    }
+    ASSERT_TRUE(fs::exists(socket_path()));
+    auto daemon = start_bscd();
+    EXPECT_EQ(exchange(socket_path(), "10\n"), "OK\n");
+    EXPECT_NE(daemon->output().find("Removed stale socket"), std::string::npos);
+}
+
+TEST_F(BscdTest, LiveSocketIsRefused) {
+    auto first = start_bscd();
+    const auto second = run(bscd_args());
+    EXPECT_EQ(second.status, 1);
+    EXPECT_NE(second.output.find("Address already in use"), std::string::npos) << second.output;
+    EXPECT_EQ(exchange(socket_path(), "10\n"), "OK\n") << "the first daemon must keep serving";
+}
+
+TEST_F(BscdTest, RedisUnreachableAtStart) {
+    const int port = redis.port();
+    redis.stop();
+    const auto result = run(bscd_args());
+    EXPECT_EQ(result.status, 1);
+    EXPECT_NE(result.output.find("Could not connect to Redis"), std::string::npos)
+        << result.output;
+    EXPECT_NE(result.output.find(std::to_string(port)), std::string::npos);
+    EXPECT_FALSE(fs::exists(socket_path()));
+    EXPECT_FALSE(fs::exists(pid_file()));
+}
+
+TEST_F(BscdTest, MissingDirectoryIsAClearError) {
+    const auto result = run(bscd_args({"-a", dir.file("no/such/dir/bscd.sock")}));
+    EXPECT_EQ(result.status, 1);
+    EXPECT_NE(result.output.find("is not writable for the process"), std::string::npos)
+        << result.output;
+}
+
+TEST_F(BscdTest, MalformedCodesFileNamesTheLine) {
+    const std::string codes = dir.file("codes");
+    std::ofstream(codes) << "# custom codes\nSTARTED_CODE=1\nBROKEN_CODE=1x\n";
+    const auto result = run(bscd_args({"--codes", codes}));
+    EXPECT_EQ(result.status, 1);
+    EXPECT_NE(result.output.find(codes + ":3:"), std::string::npos) << result.output;
+    EXPECT_FALSE(fs::exists(socket_path()));
+}
+
+TEST_F(BscdTest, CustomCodesFileReplacesTheCatalog) {
+    const std::string codes = dir.file("codes");
+    std::ofstream(codes) << "STARTED_CODE=1  # started\nSUCCESSFUL_CODE=1000\n";
+    auto daemon = start_bscd({"--codes", codes});
+    Subscriber subscriber(redis, "bscd-demo");
+    EXPECT_EQ(exchange(socket_path(), "STARTED_CODE\n10\n"), "OK\nERR unknown code 10\n");
+    EXPECT_EQ(subscriber.next(), "1");
+}
+
+TEST_F(BscdTest, DaemonizeReturnsOnceServingAndPidFileFollowsTheDaemon) {
+    const auto started = run(bscd_args({"--daemonize", "-l", dir.file("bscd.log")}));
+    ASSERT_EQ(started.status, 0) << started.output;
+    // No polling: the pid file and the socket exist when the command returns.
+    ASSERT_TRUE(fs::exists(pid_file()));
+    ASSERT_TRUE(fs::exists(socket_path()));
+    std::string pid_text;
+    std::ifstream(pid_file()) >> pid_text;
+    const pid_t pid = std::stoi(pid_text);
+    EXPECT_EQ(::kill(pid, 0), 0) << "the pid file names no live process";
+
+    const auto second = run(bscd_args({"--daemonize", "-a", dir.file("other.sock")}));
+    EXPECT_EQ(second.status, 1);
+    EXPECT_NE(second.output.find("is held by running process " + pid_text), std::string::npos)
+        << second.output;
+
+    EXPECT_EQ(exchange(socket_path(), "10\nEXIT\n"), "OK\nOK\n");
+    EXPECT_FALSE(fs::exists(pid_file()));
+    EXPECT_TRUE(wait_until([&] { return ::kill(pid, 0) != 0; }));
+    std::ifstream log(dir.file("bscd.log"));
+    const std::string text((std::istreambuf_iterator<char>(log)), {});
+    EXPECT_NE(text.find("INFO  Handling 10 (PREPARED_CHROOT_ENV_CODE) for bscd-demo from pid"),
+              std::string::npos)
+        << text;
+}
+
+TEST_F(BscdTest, IdleConnectionIsClosed) {
+    auto daemon = start_bscd({"--idle-timeout", "0.2"});
+    ProducerClient silent(socket_path());
+    EXPECT_TRUE(silent.closed_by_peer(3s));
+    EXPECT_EQ(exchange(socket_path(), "10\n"), "OK\n");
+}
+
+TEST_F(BscdTest, ConnectionLimitAnswersErr) {
+    auto daemon = start_bscd({"--max-connections", "2"});
+    ProducerClient first(socket_path());
+    ProducerClient second(socket_path());
+    first.write("10\n");
+    second.write("20\n");  // both are sessions now
+    EXPECT_EQ(first.read_lines(1), "OK\n");
+    EXPECT_EQ(second.read_lines(1), "OK\n");
+    ProducerClient third(socket_path());
+    EXPECT_EQ(third.read_lines(1), "ERR too many connections\n");
+}
+
+TEST_F(BscdTest, ExitFromAnotherUserIsRefused) {
+    if (geteuid() != 0) {
+        GTEST_SKIP() << "needs root to act as another user";
+    }
+    auto daemon = start_bscd();
+    // Let user nobody reach the socket at all: only the EXIT check stands in the way.
+    fs::permissions(dir.path(), fs::perms::others_exec, fs::perm_options::add);
+    fs::permissions(socket_path(), fs::perms::all);
+    const auto result = run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                             bin("bsc"), "-a", socket_path(), "EXIT"});
+    EXPECT_EQ(result.status, 1);
+    EXPECT_NE(result.output.find("EXIT is allowed only"), std::string::npos) << result.output;
+    EXPECT_TRUE(daemon->running());
+    EXPECT_EQ(exchange(socket_path(), "10\n"), "OK\n");
+}
+
+TEST_F(BscdTest, RestartContinuesTheHistoryAfterItsLastEntry) {
+    {
+        auto daemon = start_bscd();
+        EXPECT_EQ(exchange(socket_path(), "10\n20\nEXIT\n"), "OK\nOK\nOK\n");
+        EXPECT_EQ(daemon->wait(5s), 0);
+    }
+    // A last id in the future (clock skew, another host): the next ids must follow it.
+    redis.command({"XADD", "bscd-demo:events", "99999999999999-5", "code", "21", "name",
+                   "SET_UP_TIMEZONE_CODE", "ts", "0"});
+    auto daemon = start_bscd();
+    Subscriber subscriber(redis, "bscd-demo");
+    EXPECT_EQ(exchange(socket_path(), "30\n"), "OK\n");
+    EXPECT_EQ(subscriber.next(), "30");
+    EXPECT_EQ(history(), (std::vector<std::string>{"10", "20", "21", "30"}));
+}
+
+TEST_F(BscdTest, PasswordFromTheEnvironment) {
+    RedisServerOptions secured_options;
+    secured_options.requirepass = "s3cret";
+    RedisServer secured(secured_options);
+    std::vector<std::string> args{bin("bscd"), "--project", "demo",
+                                  "--runtime-dir", dir.path(), "-P",
+                                  std::to_string(secured.port())};
+    const auto refused = run(args);
+    EXPECT_EQ(refused.status, 1);
+    EXPECT_NE(refused.output.find("Could not connect to Redis"), std::string::npos);
+    EXPECT_EQ(refused.output.find("s3cret"), std::string::npos) << "password in the log";
+
+    Process daemon(args, {{"REDIS_PASSWORD", "s3cret"}});
+    ASSERT_TRUE(wait_until([&] { return fs::exists(pid_file()); })) << daemon.output();
+    Subscriber subscriber(secured.host(), secured.port(), "bscd-demo", 5s, "s3cret");
+    EXPECT_EQ(exchange(socket_path(), "10\n"), "OK\n");
+    EXPECT_EQ(subscriber.next(), "10");
+}
+
+}  // namespace
+}  // namespace bscd::test
