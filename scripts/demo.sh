@@ -12,7 +12,7 @@ bin=$PWD/build/bin
 work=$(mktemp -d /tmp/bscd-demo.XXXXXX)
 pids=()
 cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[i]}" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$work"
 }
@@ -45,26 +45,30 @@ socket=$work/bscd-demo.sock
   --log-file-prefix "$work/bscd.log"
 echo "== bscd serving project demo on $socket (log: $work/bscd.log)"
 
-echo "== subscriber on channel bscd-demo:"
-redis-cli "${redis_args[@]}" --no-raw subscribe bscd-demo >"$work/subscriber.out" &
+echo "== subscriber on channel bscd-demo (any Redis client can be one):"
+# redis-cli prints each message as three lines: "message", the channel, the payload.
+stdbuf -oL redis-cli "${redis_args[@]}" subscribe bscd-demo 2>/dev/null |
+  while read -r kind && read -r _channel && read -r payload; do
+    if [[ $kind == message ]]; then
+      echo "   received $payload"
+      echo "$payload" >>"$work/received"
+    fi
+  done &
 pids+=($!)
 wait_for 5 bash -c "[[ \$(redis-cli ${redis_args[*]} pubsub numsub bscd-demo | tail -1) == 1 ]]"
-tail -n +4 -f "$work/subscriber.out" | sed -u -n 's/^"\([0-9]*\)"$/   received \1/p' &
-pids+=($!)
 
 codes=(10 20 21 30 31 32 33 40 50 60 70 80 81 82 1000)
 for code in "${codes[@]}"; do
+  echo "   sending  $code    bsc -a $socket $code"
   "$bin/bsc" -a "$socket" "$code"
-  echo "   sent     $code"
   sleep 0.1  # pace the demo so a person can follow it
 done
-expected=$(( ${#codes[@]} * 3 + 3 ))  # redis-cli prints 3 lines per message
-wait_for 10 bash -c "(( \$(wc -l <'$work/subscriber.out') >= $expected ))"
+wait_for 10 bash -c "(( \$(wc -l <'$work/received') >= ${#codes[@]} ))"
 
 "$bin/bsc" -a "$socket" EXIT
 wait_for 10 test ! -e "$work/bscd-demo.pid"
 echo "== history kept in bscd-demo:events:"
-redis-cli "${redis_args[@]}" xrange bscd-demo:events - + | paste - - - - - - - - - |
+redis-cli "${redis_args[@]}" xrange bscd-demo:events - + | paste - - - - - - - |
   awk '{printf "   %s  %-5s %s\n", $1, $3, $5}'
 redis-cli "${redis_args[@]}" del bscd-demo:events >/dev/null
 echo "== all ${#codes[@]} codes delivered in order; bscd stopped cleanly"
