@@ -2,10 +2,10 @@
 // start-up needs: everything that can fail is checked before daemonizing, so
 // errors reach the terminal and the exit status.
 
-#include <spdlog/spdlog.h>
-
 #include <csignal>
 #include <cstdio>
+
+#include <spdlog/spdlog.h>
 
 #include "common/logging.hpp"
 #include "core/catalog.hpp"

@@ -1,13 +1,13 @@
 #include "common/logging.hpp"
 
+#include <array>
+#include <memory>
+#include <string_view>
+
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
-
-#include <array>
-#include <memory>
-#include <string_view>
 
 namespace bscd {
 namespace {

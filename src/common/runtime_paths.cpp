@@ -1,9 +1,8 @@
 #include "common/runtime_paths.hpp"
 
-#include <unistd.h>
-
 #include <cstdlib>
 #include <string>
+#include <unistd.h>
 
 namespace bscd {
 

@@ -1,9 +1,9 @@
 #include "redis/asio_adapter.hpp"
 
+#include <memory>
+
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <hiredis/async.h>
-
-#include <memory>
 
 namespace bscd {
 namespace {

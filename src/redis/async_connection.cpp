@@ -1,11 +1,11 @@
 #include "redis/async_connection.hpp"
 
+#include <string>
+#include <utility>
+
 #include <boost/asio/post.hpp>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
-
-#include <string>
-#include <utility>
 
 #include "redis/asio_adapter.hpp"
 
@@ -36,10 +36,9 @@ void AsyncConnection::connect(std::chrono::milliseconds timeout, ReadyHandler on
     close();
     on_ready_ = std::move(on_ready);
     on_lost_ = std::move(on_lost);
-    redisAsyncContext* context =
-        options_.unix_socket.empty()
-            ? redisAsyncConnect(options_.host.c_str(), options_.port)
-            : redisAsyncConnectUnix(options_.unix_socket.c_str());
+    redisAsyncContext* context = options_.unix_socket.empty()
+                                     ? redisAsyncConnect(options_.host.c_str(), options_.port)
+                                     : redisAsyncConnectUnix(options_.unix_socket.c_str());
     if (context == nullptr) {
         lost("out of memory");
         return;

@@ -3,14 +3,14 @@
 // selects the database, sends commands (pipelined) and reports a lost link
 // exactly once. Reconnecting is the owner's decision (see Publisher).
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "redis/redis_options.hpp"
 

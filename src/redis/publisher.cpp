@@ -1,10 +1,10 @@
 #include "redis/publisher.hpp"
 
+#include <utility>
+
 #include <boost/asio/post.hpp>
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
-
-#include <utility>
 
 namespace bscd {
 namespace {
@@ -43,29 +43,28 @@ void Publisher::connect() {
 
 void Publisher::on_ready() {
     const std::uint64_t link = ++link_;
-    connection_.command({"SCRIPT", "LOAD", std::string(history_script())},
-                        [this, link](const redisReply* reply) {
-                            if (reply == nullptr || link != link_) {
-                                return;
-                            }
-                            if (reply->type != REDIS_REPLY_STRING) {
-                                connection_.fail("SCRIPT LOAD failed: " +
-                                                 std::string(reply->str, reply->len));
-                                return;
-                            }
-                            script_sha_.assign(reply->str, reply->len);
-                            backoff_.reset();
-                            const auto& address = connection_.options().address();
-                            if (link_was_lost_) {
-                                spdlog::info("Reconnected to Redis at {}; {} codes to send",
-                                             address, outbox_.size());
-                            } else {
-                                spdlog::info("Connected to Redis at {}", address);
-                            }
-                            link_was_lost_ = false;
-                            failed_attempts_ = 0;
-                            pump();
-                        });
+    connection_.command(
+        {"SCRIPT", "LOAD", std::string(history_script())}, [this, link](const redisReply* reply) {
+            if (reply == nullptr || link != link_) {
+                return;
+            }
+            if (reply->type != REDIS_REPLY_STRING) {
+                connection_.fail("SCRIPT LOAD failed: " + std::string(reply->str, reply->len));
+                return;
+            }
+            script_sha_.assign(reply->str, reply->len);
+            backoff_.reset();
+            const auto& address = connection_.options().address();
+            if (link_was_lost_) {
+                spdlog::info("Reconnected to Redis at {}; {} codes to send", address,
+                             outbox_.size());
+            } else {
+                spdlog::info("Connected to Redis at {}", address);
+            }
+            link_was_lost_ = false;
+            failed_attempts_ = 0;
+            pump();
+        });
 }
 
 void Publisher::on_lost(const std::string& reason) {
@@ -132,10 +131,9 @@ void Publisher::pump() {
             last_reply_ = std::chrono::steady_clock::now();
         }
         ++batches_in_flight_;
-        connection_.command(history_script_call(script_sha_, options_.history, batch),
-                            [this, link, count](const redisReply* reply) {
-                                on_batch_reply(link, count, reply);
-                            });
+        connection_.command(
+            history_script_call(script_sha_, options_.history, batch),
+            [this, link, count](const redisReply* reply) { on_batch_reply(link, count, reply); });
     }
 }
 

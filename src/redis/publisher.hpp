@@ -4,14 +4,14 @@
 // through the history script; a lost link is re-established with backoff and
 // everything unconfirmed is written again (the script skips what had landed).
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "core/backoff.hpp"
 #include "core/entry_id.hpp"

@@ -1,13 +1,13 @@
 #include "server/listener.hpp"
 
-#include <boost/asio/write.hpp>
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
+#include <cerrno>
+#include <cstring>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
+#include <boost/asio/write.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "server/producer_session.hpp"
 #include "server/server.hpp"
@@ -83,11 +83,10 @@ void Listener::close() {
 }
 
 void Listener::accept() {
-    acceptor_.async_accept(
-        [self = shared_from_this()](boost::system::error_code ec,
-                                    local::stream_protocol::socket peer) {
-            self->on_accept(ec, std::move(peer));
-        });
+    acceptor_.async_accept([self = shared_from_this()](boost::system::error_code ec,
+                                                       local::stream_protocol::socket peer) {
+        self->on_accept(ec, std::move(peer));
+    });
 }
 
 void Listener::on_accept(boost::system::error_code ec, local::stream_protocol::socket peer) {

@@ -2,12 +2,12 @@
 // Accepts producer connections on the daemon's Unix socket and hands each to
 // a ProducerSession (Beast chat example's `listener`).
 
+#include <memory>
+#include <string>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
-
-#include <memory>
-#include <string>
 
 namespace bscd {
 

@@ -1,13 +1,13 @@
 #include "server/pid_file.hpp"
 
+#include <cerrno>
+#include <cstring>
 #include <fcntl.h>
-#include <fmt/format.h>
+#include <string>
 #include <sys/file.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-#include <string>
+#include <fmt/format.h>
 
 #include "server/startup.hpp"
 
@@ -48,7 +48,8 @@ PidFile::PidFile(std::string path) : path_(std::move(path)) {
     require_writable_parent(path_);
     fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd_ < 0) {
-        throw StartupError(fmt::format("cannot create pid file {}: {}", path_, std::strerror(errno)));
+        throw StartupError(
+            fmt::format("cannot create pid file {}: {}", path_, std::strerror(errno)));
     }
     if (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
         const int fd = fd_;

@@ -8,8 +8,7 @@
 
 namespace bscd {
 
-ProducerSession::ProducerSession(boost::asio::local::stream_protocol::socket socket,
-                                 Server& server)
+ProducerSession::ProducerSession(boost::asio::local::stream_protocol::socket socket, Server& server)
     : socket_(std::move(socket)),
       server_(server),
       peer_(peer_credentials(socket_.native_handle())),
@@ -29,11 +28,11 @@ void ProducerSession::start() {
 }
 
 void ProducerSession::read() {
-    socket_.async_read_some(boost::asio::buffer(buffer_),
-                            [self = shared_from_this()](boost::system::error_code ec,
-                                                        std::size_t size) {
-                                self->on_read(ec, size);
-                            });
+    socket_.async_read_some(
+        boost::asio::buffer(buffer_),
+        [self = shared_from_this()](boost::system::error_code ec, std::size_t size) {
+            self->on_read(ec, size);
+        });
 }
 
 void ProducerSession::on_read(boost::system::error_code ec, std::size_t size) {
@@ -121,7 +120,8 @@ void ProducerSession::watch_idle() {
         if (ec || !self->socket_.is_open() || self->exit_requested_) {
             return;
         }
-        if (std::chrono::steady_clock::now() - self->last_activity_ >= self->server_.idle_timeout()) {
+        if (std::chrono::steady_clock::now() - self->last_activity_ >=
+            self->server_.idle_timeout()) {
             spdlog::info("Closing connection from pid {}: silent for {} ms", self->peer_.pid,
                          self->server_.idle_timeout().count());
             self->close();

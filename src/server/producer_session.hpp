@@ -4,14 +4,14 @@
 // Reading and writing alternate, so a client that does not read its replies
 // stops being read from instead of growing a buffer in bscd.
 
-#include <boost/asio/local/stream_protocol.hpp>
-#include <boost/asio/steady_timer.hpp>
-
 #include <array>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
+
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "core/line_framer.hpp"
 #include "server/peer_credentials.hpp"

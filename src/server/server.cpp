@@ -1,9 +1,9 @@
 #include "server/server.hpp"
 
-#include <spdlog/spdlog.h>
+#include <csignal>
 #include <unistd.h>
 
-#include <csignal>
+#include <spdlog/spdlog.h>
 
 #include "common/logging.hpp"
 #include "server/listener.hpp"
@@ -59,8 +59,7 @@ std::optional<std::string> Server::handle(const Request& request, ProducerSessio
             if (peer.uid != geteuid() && peer.uid != 0) {
                 spdlog::warn("Refused EXIT from pid {}: uid {} is neither the daemon's nor root",
                              peer.pid, peer.uid);
-                return "ERR EXIT is allowed only to uid " + std::to_string(geteuid()) +
-                       " and root";
+                return "ERR EXIT is allowed only to uid " + std::to_string(geteuid()) + " and root";
             }
             exit_requesters_.push_back(from.weak_from_this());
             shutdown("the EXIT request was sent by pid " + std::to_string(peer.pid));
@@ -88,9 +87,9 @@ void Server::shutdown(const std::string& reason) {
     }
     const std::vector<ProducerSession*> open(sessions_.begin(), sessions_.end());
     for (ProducerSession* session : open) {
-        const bool requested_exit = std::any_of(
-            exit_requesters_.begin(), exit_requesters_.end(),
-            [session](const auto& weak) { return weak.lock().get() == session; });
+        const bool requested_exit =
+            std::any_of(exit_requesters_.begin(), exit_requesters_.end(),
+                        [session](const auto& weak) { return weak.lock().get() == session; });
         if (!requested_exit) {
             session->stop();
         }

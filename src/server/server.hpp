@@ -3,16 +3,16 @@
 // catalog, the publisher, the open sessions; decides what each request does
 // and runs the graceful shutdown.
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
-
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
 #include <unordered_set>
 #include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "core/catalog.hpp"
 #include "core/request.hpp"

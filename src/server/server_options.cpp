@@ -1,8 +1,8 @@
 #include "server/server_options.hpp"
 
-#include <CLI/CLI.hpp>
-
 #include <iostream>
+
+#include <CLI/CLI.hpp>
 
 #include "common/cli_options.hpp"
 #include "common/runtime_paths.hpp"
@@ -32,10 +32,11 @@ void derive_defaults(ServerOptions& o) {
 
 ParsedServerOptions parse_server_options(int argc, char** argv) {
     ServerOptions o;
-    CLI::App app{"bscd: the build status codes server. Builders report each stage's code over a "
-                 "Unix socket; bscd publishes it to Redis on the channel, in order, and keeps "
-                 "its history.",
-                 "bscd"};
+    CLI::App app{
+        "bscd: the build status codes server. Builders report each stage's code over a "
+        "Unix socket; bscd publishes it to Redis on the channel, in order, and keeps "
+        "its history.",
+        "bscd"};
     app.get_formatter()->column_width(34);
     // As Pieman's argparse: an option given twice takes its last value.
     app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
@@ -104,8 +105,7 @@ ParsedServerOptions parse_server_options(int argc, char** argv) {
         return {std::nullopt, status == 0 ? 0 : 2};
     }
     o.idle_timeout = std::chrono::milliseconds(static_cast<long long>(idle_seconds * 1000));
-    o.shutdown_timeout =
-        std::chrono::milliseconds(static_cast<long long>(shutdown_seconds * 1000));
+    o.shutdown_timeout = std::chrono::milliseconds(static_cast<long long>(shutdown_seconds * 1000));
     o.history_ttl = std::chrono::seconds(history_ttl_seconds);
     derive_defaults(o);
     return {o, 0};

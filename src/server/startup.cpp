@@ -1,11 +1,11 @@
 #include "server/startup.hpp"
 
-#include <fmt/format.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <unistd.h>
+
+#include <fmt/format.h>
 
 namespace bscd {
 

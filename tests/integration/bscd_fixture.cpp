@@ -8,9 +8,9 @@ namespace bscd::test {
 
 std::vector<std::string> BscdTest::bscd_args(const std::vector<std::string>& extra,
                                              const std::string& project) const {
-    std::vector<std::string> args{bin("bscd"),       "--project", project,
-                                  "--runtime-dir",   dir.path(),  "-H",
-                                  redis.host(),      "-P",        std::to_string(redis.port())};
+    std::vector<std::string> args{bin("bscd"),     "--project", project,
+                                  "--runtime-dir", dir.path(),  "-H",
+                                  redis.host(),    "-P",        std::to_string(redis.port())};
     args.insert(args.end(), extra.begin(), extra.end());
     return args;
 }
@@ -18,9 +18,8 @@ std::vector<std::string> BscdTest::bscd_args(const std::vector<std::string>& ext
 std::unique_ptr<Process> BscdTest::start_bscd(const std::vector<std::string>& extra,
                                               const std::string& project) {
     auto daemon = std::make_unique<Process>(bscd_args(extra, project));
-    const bool serving = wait_until([&] {
-        return std::filesystem::exists(pid_file(project)) || !daemon->running();
-    });
+    const bool serving = wait_until(
+        [&] { return std::filesystem::exists(pid_file(project)) || !daemon->running(); });
     EXPECT_TRUE(serving && daemon->running()) << "bscd did not start:\n" << daemon->output();
     return daemon;
 }

@@ -2,11 +2,11 @@
 // Each test gets its own redis-server and runtime directory, and starts real
 // bscd processes in them.
 
-#include <gtest/gtest.h>
-
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "support/process.hpp"
 #include "support/redis_server.hpp"

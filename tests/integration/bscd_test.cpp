@@ -1,10 +1,6 @@
 // bscd against a real redis-server: what a Pieman consumer sees on the
 // channel, and how the daemon behaves at start, under bad input and on exit.
 
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
-
 #include <csignal>
 #include <cstring>
 #include <filesystem>
@@ -12,6 +8,9 @@
 #include <map>
 #include <random>
 #include <string>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <vector>
 
 #include "bscd_fixture.hpp"
@@ -103,8 +102,8 @@ TEST_F(BscdTest, TwoHundredClientsAtOnceEveryCodeDelivered) {
         ++counts[code];
     }
     for (std::size_t i = 0; i < all_codes.size(); ++i) {
-        const int expected = static_cast<int>(200 / all_codes.size()) +
-                             (i < 200 % all_codes.size() ? 1 : 0);
+        const int expected =
+            static_cast<int>(200 / all_codes.size()) + (i < 200 % all_codes.size() ? 1 : 0);
         EXPECT_EQ(counts[all_codes[i]], expected) << all_codes[i];
     }
     EXPECT_EQ(history().size(), 200u);
@@ -118,7 +117,10 @@ TEST_F(BscdTest, BadInputIsRefusedAndChangesNothing) {
         {" 10\n", "ERR not a request:  10\n"},
         {"10 \n", "ERR not a request: 10 \n"},
         {std::string(10'000, '7') + "\n", "ERR request too long\n"},
-        {std::string("1\0" "0\n", 4), "ERR not a request: 1\\x000\n"},
+        {std::string("1\0"
+                     "0\n",
+                     4),
+         "ERR not a request: 1\\x000\n"},
         {"\xff\xfe\x01\x80\n", "ERR not a request: \\xff\\xfe\\x01\\x80\n"},
         {"99\n", "ERR unknown code 99\n"},
         {"-1\n", "ERR not a request: -1\n"},
@@ -217,8 +219,7 @@ TEST_F(BscdTest, RedisUnreachableAtStart) {
     redis.stop();
     const auto result = run(bscd_args());
     EXPECT_EQ(result.status, 1);
-    EXPECT_NE(result.output.find("Could not connect to Redis"), std::string::npos)
-        << result.output;
+    EXPECT_NE(result.output.find("Could not connect to Redis"), std::string::npos) << result.output;
     EXPECT_NE(result.output.find(std::to_string(port)), std::string::npos);
     EXPECT_FALSE(fs::exists(socket_path()));
     EXPECT_FALSE(fs::exists(pid_file()));
@@ -330,8 +331,12 @@ TEST_F(BscdTest, PasswordFromTheEnvironment) {
     RedisServerOptions secured_options;
     secured_options.requirepass = "s3cret";
     RedisServer secured(secured_options);
-    std::vector<std::string> args{bin("bscd"), "--project", "demo",
-                                  "--runtime-dir", dir.path(), "-P",
+    std::vector<std::string> args{bin("bscd"),
+                                  "--project",
+                                  "demo",
+                                  "--runtime-dir",
+                                  dir.path(),
+                                  "-P",
                                   std::to_string(secured.port())};
     const auto refused = run(args);
     EXPECT_EQ(refused.status, 1);

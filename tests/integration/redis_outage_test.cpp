@@ -26,8 +26,7 @@ protected:
         auto daemon = start_bscd(extra);  // the later -P wins
         // Serving starts before the publisher's own link is up; faults are
         // meant for that link, not for its handshake.
-        EXPECT_TRUE(wait_until([&] { return connections_made(*daemon) == 1; }))
-            << daemon->output();
+        EXPECT_TRUE(wait_until([&] { return connections_made(*daemon) == 1; })) << daemon->output();
         return daemon;
     }
 
@@ -136,7 +135,8 @@ TEST_F(RedisOutageTest, ShutdownWithRedisAwayReportsWhatWasNotDelivered) {
     auto daemon = start_bscd_via_proxy({"--shutdown-timeout", "0.3"});
     proxy.cut();
     EXPECT_EQ(exchange(socket_path(), "10\n20\n"), "OK\nOK\n");
-    EXPECT_EQ(exchange(socket_path(), "EXIT\n"), "ERR stopped with codes that did not reach Redis\n");
+    EXPECT_EQ(exchange(socket_path(), "EXIT\n"),
+              "ERR stopped with codes that did not reach Redis\n");
     EXPECT_EQ(daemon->wait(5s), 1);
     EXPECT_NE(daemon->output().find("2 accepted codes for bscd-demo did not reach Redis: 10 20"),
               std::string::npos)
