@@ -1,0 +1,31 @@
+#pragma once
+// A private directory under /tmp, removed with everything in it when the
+// object goes away. Paths stay short: Unix socket paths are limited to 107
+// bytes.
+
+#include <string>
+
+namespace bscd::test {
+
+class TempDir {
+public:
+    // Creates /tmp/bscd-test-XXXXXX; throws std::system_error on failure.
+    TempDir();
+    ~TempDir();
+    TempDir(TempDir&& other) noexcept;
+    TempDir& operator=(TempDir&& other) noexcept;
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+
+    // The directory, without a trailing slash.
+    const std::string& path() const { return path_; }
+    // path() + "/" + name; creates nothing.
+    std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+private:
+    void remove() noexcept;
+
+    std::string path_;
+};
+
+}  // namespace bscd::test
