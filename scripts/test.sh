@@ -5,6 +5,7 @@
 #   2. the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer;
 #   3. the integration tests (event loop, sockets, the test proxy's thread)
 #      under ThreadSanitizer.
+#   4. lint: clang-format and clang-tidy (scripts/lint.sh).
 # `scripts/test.sh --quick` runs step 1 without the tests labelled `slow`:
 # the edit loop.
 set -euo pipefail
@@ -35,3 +36,5 @@ run_suite build-asan
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 scripts/build.sh build-tsan -DBSCD_SANITIZE=thread -DBSCD_BUILD_BENCH=OFF
 run_suite build-tsan -L integration
+
+scripts/lint.sh build

@@ -32,7 +32,7 @@ bscd::PublisherOptions publisher_options(const bscd::ServerOptions& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::signal(SIGPIPE, SIG_IGN);  // a client that left must not kill the daemon
+    (void)std::signal(SIGPIPE, SIG_IGN);  // a client that left must not kill the daemon
     const auto parsed = bscd::parse_server_options(argc, argv);
     if (!parsed.options) {
         return parsed.exit_status;
@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
     try {
         bscd::init_logging({options.verbose, options.log_file});
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "bscd: %s\n", e.what());
+        (void)std::fprintf(stderr, "bscd: %s\n", e.what());
         return 1;
     }
     try {

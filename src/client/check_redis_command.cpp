@@ -24,7 +24,7 @@ int run_check_redis_command(int argc, char** argv) {
     }
     // hiredis writes with plain write(): a Redis that hung up (maxclients,
     // timeout) must be an error message, not a SIGPIPE death.
-    std::signal(SIGPIPE, SIG_IGN);
+    (void)std::signal(SIGPIPE, SIG_IGN);
     try {
         SyncClient client(options, to_timeout(timeout_seconds));
         client.ping();

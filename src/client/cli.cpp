@@ -42,7 +42,7 @@ std::string subcommands_help() {
 }
 
 void report(std::string_view message) {
-    std::fprintf(stderr, "bsc: %.*s\n", static_cast<int>(message.size()), message.data());
+    (void)std::fprintf(stderr, "bsc: %.*s\n", static_cast<int>(message.size()), message.data());
 }
 
 }  // namespace

@@ -86,7 +86,7 @@ ProducerConnection::ProducerConnection(const std::string& path, std::chrono::mil
     const int ms = std::max(remaining_ms(deadline_), 1);
     timeval tv{};
     tv.tv_sec = ms / 1000;
-    tv.tv_usec = (ms % 1000) * 1000;
+    tv.tv_usec = static_cast<suseconds_t>(ms % 1000) * 1000;
     ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 
     if (::connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {

@@ -20,7 +20,8 @@ struct EntryId {
     // Parses "<ms>-<seq>" (both decimal, no signs or blanks); nullopt otherwise.
     static std::optional<EntryId> parse(std::string_view text);
 
-    auto operator<=>(const EntryId&) const = default;
+    auto operator<=>(const EntryId&) const =
+        default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 bug
 };
 
 class EntryIdSequence {

@@ -19,7 +19,7 @@ Daemonizer Daemonizer::detach() {
     if (pipe2(fds, O_CLOEXEC) != 0) {
         throw StartupError(fmt::format("cannot daemonize: pipe: {}", std::strerror(errno)));
     }
-    std::fflush(nullptr);
+    (void)std::fflush(nullptr);
     const pid_t child = fork();
     if (child < 0) {
         throw StartupError(fmt::format("cannot daemonize: fork: {}", std::strerror(errno)));
@@ -53,7 +53,7 @@ void Daemonizer::ready() {
     if (ready_fd_ < 0) {
         return;
     }
-    std::fflush(nullptr);
+    (void)std::fflush(nullptr);
     const int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     if (null_fd >= 0) {
         dup2(null_fd, STDOUT_FILENO);
