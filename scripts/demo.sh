@@ -12,6 +12,8 @@ bin=$PWD/build/bin
 work=$(mktemp -d /tmp/bscd-demo.XXXXXX)
 pids=()
 cleanup() {
+  # bscd detached itself: stop it through its pid file if the demo ended early.
+  if [[ -f "$work/bscd-demo.pid" ]]; then kill "$(cat "$work/bscd-demo.pid")" 2>/dev/null || true; fi
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[i]}" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$work"

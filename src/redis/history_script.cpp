@@ -23,7 +23,7 @@ local written, final = 0, nil
 for i = 4, #ARGV, 5 do
   local ms, seq = split(ARGV[i])
   if ms > last_ms or (ms == last_ms and seq > last_seq) then
-    redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], ARGV[i],
+    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], ARGV[i],
                'code', ARGV[i + 1], 'name', ARGV[i + 2], 'ts', ARGV[i + 3])
     redis.call('PUBLISH', ARGV[1], ARGV[i + 1])
     last_ms, last_seq = ms, seq

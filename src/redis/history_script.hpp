@@ -16,8 +16,10 @@
 namespace bscd {
 
 struct HistorySettings {
-    std::string channel;                          // live channel, e.g. bscd-demo
-    std::size_t max_length = 1000;                // entries kept in the stream
+    std::string channel;  // live channel, e.g. bscd-demo
+    // Entries kept, at least; Redis trims whole nodes ("MAXLEN ~"), which
+    // halves its cost per code (docs/performance.md), so a few more may stay.
+    std::size_t max_length = 1000;
     std::chrono::seconds ttl_after_final{86400};  // history lifetime after 1000/1001
 };
 

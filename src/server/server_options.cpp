@@ -89,7 +89,8 @@ ParsedServerOptions parse_server_options(int argc, char** argv) {
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
     app.add_option("--history-length", o.history_length,
-                   "entries kept in the history stream <channel>:events")
+                   "entries kept in the history stream <channel>:events (at least; Redis trims "
+                   "in whole nodes)")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
     app.add_option("--history-ttl", history_ttl_seconds,
