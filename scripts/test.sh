@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs what is needed, builds, and runs every test:
+#   0. lint: clang-format and clang-tidy (scripts/lint.sh);
 #   1. the plain build: unit tests and integration tests (real redis-server,
 #      real bscd/bsc processes);
 #   2. the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer;
 #   3. the integration tests (event loop, sockets, the test proxy's thread)
 #      under ThreadSanitizer.
-#   4. lint: clang-format and clang-tidy (scripts/lint.sh).
 # `scripts/test.sh --quick` runs step 1 without the tests labelled `slow`:
 # the edit loop.
 set -euo pipefail
@@ -26,6 +26,7 @@ if $quick; then
   run_suite build -LE slow
   exit 0
 fi
+scripts/lint.sh build
 run_suite build
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
@@ -36,5 +37,3 @@ run_suite build-asan
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 scripts/build.sh build-tsan -DBSCD_SANITIZE=thread -DBSCD_BUILD_BENCH=OFF
 run_suite build-tsan -L integration
-
-scripts/lint.sh build

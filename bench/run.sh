@@ -1,0 +1,334 @@
+#!/usr/bin/env bash
+# bscd's benchmark: every figure of docs/performance.md in one run, so that
+# ratios are comparable on a shared, noisy machine.
+#
+#   bench/run.sh            builds into build/ (BUILD_DIR=dir to change), then
+#                           measures and prints the report (stdout; progress
+#                           on stderr); under a minute after the build
+#
+# It starts a private redis-server (TCP on 127.0.0.1, a free port, no
+# persistence) and bscd (project "bench", socket in a temp dir), drives them
+# with build/bin/bscd_load, and removes every process and file it made on
+# exit, failure included. It targets nothing but loopback.
+#
+# Exits 0 when it could measure, whatever the figures; targets are reported
+# as met / not met.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build_dir=${BUILD_DIR:-build}
+seconds_per_case=3    # load per throughput case
+window=10000          # closed loop: accepted codes allowed on their way to Redis at once
+latency_count=2000
+spawn_count=500
+shell_count=200
+
+work=$(mktemp -d /tmp/bscd-bench.XXXXXX)
+redis_pid=""
+bscd_pid=""
+daemon_pid=""  # bscd -d, not our child
+exited() {  # exited PID: true once PID is gone or a zombie (kill -0 succeeds on zombies)
+  local state
+  state=$(ps -o stat= -p "$1" 2>/dev/null) || return 0
+  [[ "$state" == Z* ]]
+}
+cleanup() {
+  local pid
+  for pid in "$bscd_pid" "$daemon_pid" "$redis_pid"; do
+    if [[ -n "$pid" ]] && ! exited "$pid"; then
+      kill "$pid" 2>/dev/null || true
+      for _ in {1..50}; do exited "$pid" && break; sleep 0.1; done
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say() { printf '%s\n' "$*" >&2; }  # progress, on stderr; the report goes to stdout
+
+wait_for() {  # wait_for SECONDS COMMAND...: poll until COMMAND succeeds
+  local deadline=$((SECONDS + $1)); shift
+  until "$@"; do
+    if ((SECONDS >= deadline)); then say "bench: timed out waiting for: $*"; return 1; fi
+    sleep 0.05
+  done
+}
+
+field() {  # field "LINE" KEY: the value of KEY=... in a bscd_load line ("?" if absent)
+  local token
+  for token in $1; do
+    if [[ "$token" == "$2="* ]]; then printf '%s' "${token#*=}"; return; fi
+  done
+  printf '?'
+}
+
+count() {  # count "LINE" KEY: an integer field, 0 if absent (a measurement that failed)
+  local value
+  value=$(field "$1" "$2")
+  if [[ "$value" =~ ^[0-9]+$ ]]; then printf '%s' "$value"; else printf 0; fi
+}
+
+calc() {  # calc EXPR [FORMAT]: floating point in awk syntax, printed with FORMAT (%.2f)
+  awk "BEGIN { x = $1; printf \"${2:-%.2f}\", x }" 2>/dev/null || printf '?'
+}
+
+memory() {  # memory PID: "VmRSS VmHWM RssAnon RssFile Pss", in kB
+  local pss
+  pss=$(awk '/^Pss:/ { print $2 }' "/proc/$1/smaps_rollup" 2>/dev/null || echo '?')
+  awk -v pss="${pss:-?}" '/^(VmRSS|VmHWM|RssAnon|RssFile):/ { v[$1] = $2 }
+       END { printf "%s %s %s %s %s", v["VmRSS:"], v["VmHWM:"], v["RssAnon:"], v["RssFile:"], pss }' \
+    "/proc/$1/status"
+}
+
+script_stats() {  # script_stats: "SCRIPT_CALLS CODES SCRIPT_USEC XADD_USEC PUBLISH_USEC" since RESETSTAT
+  redis-cli "${redis[@]}" info commandstats | tr -d '\r' | awk -F'[:,=]' '
+    $1 == "cmdstat_evalsha" { calls = $3; usec = $5 }
+    $1 == "cmdstat_xadd" { codes = $3; xadd = $5 }
+    $1 == "cmdstat_publish" { publish = $5 }
+    END { printf "%d %d %d %d %d", calls, codes, usec, xadd, publish }'
+}
+
+# ---- build ---------------------------------------------------------------
+say "== building into $build_dir/"
+build_start=$SECONDS
+if ! scripts/build.sh "$build_dir" -DBSCD_BUILD_BENCH=ON >"$work/build.log" 2>&1; then
+  tail -n 40 "$work/build.log" >&2
+  say "bench: the build failed"
+  exit 1
+fi
+build_s=$((SECONDS - build_start))
+bin=$PWD/$build_dir/bin
+load=$bin/bscd_load
+
+measure_start=$SECONDS
+# ---- private redis-server --------------------------------------------------
+for attempt in 1 2 3; do
+  port=$("$load" free-port)
+  redis-server --bind 127.0.0.1 --port "$port" --protected-mode yes --save '' \
+    --appendonly no --dir "$work" --logfile "$work/redis.log" \
+    --client-output-buffer-limit 'pubsub 0 0 0' &
+  redis_pid=$!
+  if wait_for 5 redis-cli -h 127.0.0.1 -p "$port" ping >/dev/null 2>&1; then break; fi
+  kill "$redis_pid" 2>/dev/null || true
+  wait "$redis_pid" 2>/dev/null || true
+  redis_pid=""
+  if ((attempt == 3)); then say "bench: redis-server did not start"; exit 1; fi
+done
+redis=(-h 127.0.0.1 -p "$port")
+say "== redis-server on 127.0.0.1:$port (pid $redis_pid)"
+
+# ---- bscd ----------------------------------------------------------------
+socket=$work/bscd-bench.sock
+channel=bscd-bench
+"$bin/bscd" --project bench --runtime-dir "$work" -H 127.0.0.1 -P "$port" \
+  -l "$work/bscd.log" 2>/dev/null &
+bscd_pid=$!
+wait_for 10 test -s "$work/bscd-bench.pid"
+say "== bscd serving $socket (pid $bscd_pid; log in a file, stderr to /dev/null)"
+watch=(--watch "bscd=$bscd_pid" --watch "redis=$redis_pid")
+target=(--socket "$socket" --redis-host 127.0.0.1 --redis-port "$port" --channel "$channel")
+loadavg_before=$(cut -d' ' -f1-3 /proc/loadavg)
+sleep 0.5
+read -r idle_rss idle_hwm idle_anon idle_file idle_pss <<<"$(memory "$bscd_pid")"
+accepted_total=0  # what the generators were told OK, to check against bscd's final count
+
+# ---- (a) latency ---------------------------------------------------------
+say "== (a) latency: $latency_count codes, one at a time"
+lat=$(timeout 120 "$load" latency "${target[@]}" --count "$latency_count" --warmup 100 \
+  "${watch[@]}") || true
+accepted_total=$((accepted_total + $(count "$lat" n) + $(count "$lat" warmup) + $(count "$lat" lost)))
+
+# ---- (c) one process per code ------------------------------------------------
+say "== (c) $spawn_count x bsc and $spawn_count x /bin/true, taking turns"
+spawn=$(timeout 120 "$load" spawn --count "$spawn_count" --labels bsc,true --watch "bscd=$bscd_pid" \
+  -- "$bin/bsc" -a "$socket" 10 ++ /bin/true) || true
+accepted_total=$((accepted_total + $(count "$spawn" n) - $(count "$spawn" bsc_failed)))
+# The same from bash (fork + exec, as a build script runs bsc), taking turns
+# too; $EPOCHREALTIME costs no process.
+shell_bsc_us=0
+shell_true_us=0
+for ((i = 0; i < shell_count; i++)); do
+  t0=${EPOCHREALTIME/./}
+  "$bin/bsc" -a "$socket" 10 >/dev/null 2>&1 || true
+  t1=${EPOCHREALTIME/./}
+  /bin/true
+  t2=${EPOCHREALTIME/./}
+  shell_bsc_us=$((shell_bsc_us + t1 - t0))
+  shell_true_us=$((shell_true_us + t2 - t1))
+done
+accepted_total=$((accepted_total + shell_count))
+sh_bsc=$(calc "$shell_bsc_us / 1000 / $shell_count" %.3f)
+sh_true=$(calc "$shell_true_us / 1000 / $shell_count" %.3f)
+
+# ---- (b) throughput ----------------------------------------------------------
+declare -A tp rs
+for mode in connect connect-ack pipeline; do
+  redis-cli "${redis[@]}" config resetstat >/dev/null
+  for n in 1 8 64; do
+    say "== (b) $mode, $n producers, ${seconds_per_case} s"
+    line=$(timeout 120 "$load" throughput "${target[@]}" --mode "$mode" --producers "$n" \
+      --batch 64 --window "$window" --seconds "$seconds_per_case" "${watch[@]}") || true
+    tp[$mode,$n]=$line
+    accepted_total=$((accepted_total + $(count "$line" accepted)))
+  done
+  rs[$mode]=$(script_stats)
+done
+read -r load_rss load_hwm load_anon load_file load_pss <<<"$(memory "$bscd_pid")"
+
+# Overload: one producer, no window, so the outbox fills and bscd answers ERR.
+say "== (b) overload: pipelined, open loop, 1 s"
+log_before=$(stat -c %s "$work/bscd.log")
+over=$(timeout 120 "$load" throughput "${target[@]}" --mode pipeline --producers 1 --batch 64 \
+  --window 0 --seconds 1 --drain-timeout 20 "${watch[@]}") || true
+accepted_total=$((accepted_total + $(count "$over" accepted)))
+log_growth=$(($(stat -c %s "$work/bscd.log") - log_before))
+read -r over_rss over_hwm over_anon over_file over_pss <<<"$(memory "$bscd_pid")"
+
+# ---- (d) again with bscd -d, as Pieman starts it -----------------------------------
+# A daemon forks after start-up; pages of the shared libraries touched before
+# the fork are not in the child's page tables until it touches them again.
+say "== (d) bscd -d: idle, then 1 s pipelined"
+mkdir "$work/d"
+"$bin/bscd" -d --project benchd --runtime-dir "$work/d" -H 127.0.0.1 -P "$port" \
+  -l "$work/d/bscd.log" 2>/dev/null
+daemon_pid=$(cat "$work/d/bscd-benchd.pid")
+sleep 0.5
+read -r d_idle_rss d_idle_hwm d_idle_anon d_idle_file d_idle_pss <<<"$(memory "$daemon_pid")"
+d_load=$(timeout 60 "$load" throughput --socket "$work/d/bscd-benchd.sock" --redis-host 127.0.0.1 \
+  --redis-port "$port" --channel bscd-benchd --mode pipeline --producers 8 --batch 64 \
+  --window "$window" --seconds 1) || true
+read -r d_load_rss d_load_hwm d_load_anon d_load_file d_load_pss <<<"$(memory "$daemon_pid")"
+timeout 20 "$bin/bsc" -a "$work/d/bscd-benchd.sock" EXIT >/dev/null 2>&1 || true
+wait_for 15 exited "$daemon_pid" || true
+d_reached=$(sed -n 's/.*Every accepted code reached Redis (\([0-9]*\) in all).*/\1/p' "$work/d/bscd.log" | tail -n 1)
+
+# ---- (e) the Redis ceiling -------------------------------------------------------
+rb() {  # rb COMMAND...: requests/s of redis-benchmark -P 16 -n 200000 COMMAND
+  timeout 120 redis-benchmark "${redis[@]}" -n 200000 -P 16 --csv "$@" 2>/dev/null |
+    awk -F'"' 'NR == 2 { printf "%.0f", $4 }'
+}
+say "== (e) redis-benchmark"
+rb_publish=$(rb PUBLISH bench-ceiling 10)
+rb_xadd=$(rb XADD bench-ceiling:x MAXLEN 1000 '*' code 10 name PREPARED_CHROOT_ENV_CODE ts 1763938454570)
+rb_xadd_approx=$(rb XADD bench-ceiling:y MAXLEN '~' 1000 '*' code 10 name PREPARED_CHROOT_ENV_CODE ts 1763938454570)
+loadavg_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---- shutdown: EXIT, and every accepted code must have reached Redis ------------
+say "== EXIT"
+exit_reply=$(timeout 20 "$bin/bsc" -a "$socket" EXIT 2>&1) || true
+if ! wait_for 15 exited "$bscd_pid"; then kill -KILL "$bscd_pid" 2>/dev/null || true; fi
+bscd_status=0
+wait "$bscd_pid" || bscd_status=$?
+bscd_pid=""
+[[ -n "$exit_reply" ]] || exit_reply="OK"  # bsc prints nothing when the answer is OK
+measure_s=$((SECONDS - measure_start))
+reached=$(sed -n 's/.*Every accepted code reached Redis (\([0-9]*\) in all).*/\1/p' "$work/bscd.log" | tail -n 1)
+
+# ---- report -----------------------------------------------------------------------
+build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build_dir/CMakeCache.txt")
+cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+mem_total=$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+mb() { calc "$1 / 1024" %.1f; }
+verdict() { if [[ $(calc "($1) ? 1 : 0" %d) == 1 ]]; then printf 'met'; else printf 'NOT met'; fi; }
+
+row() {  # row MODE LABEL: delivered codes/s for N = 1, 8, 64
+  printf '    %-34s' "$2"
+  for n in 1 8 64; do
+    local l=${tp[$1,$n]}
+    printf ' %9s' "$(field "$l" delivered_per_s)"
+    [[ "$(field "$l" lost)" == 0 && "$(field "$l" errors)" == 0 ]] || printf '!'
+  done
+  printf '\n'
+}
+cpu_row() {  # cpu_row MODE: CPU per code and run-queue waits for N = 1, 8, 64, Redis script figures
+  local n l calls codes usec xadd publish
+  printf '      CPU us/code  bscd  redis  load\n'
+  for n in 1 8 64; do
+    l=${tp[$1,$n]}
+    printf '        N=%-2s %14s %6s %5s   run-queue wait s: bscd %s, redis %s, load %s\n' "$n" \
+      "$(field "$l" bscd_cpu_us_per_code)" "$(field "$l" redis_cpu_us_per_code)" \
+      "$(field "$l" load_cpu_us_per_code)" "$(field "$l" bscd_runq_s)" \
+      "$(field "$l" redis_runq_s)" "$(field "$l" load_runq_s)"
+  done
+  read -r calls codes usec xadd publish <<<"${rs[$1]}"
+  printf '      Redis (INFO commandstats): %s codes per script call, %s us per code inside the script\n' \
+    "$(calc "$codes / ($calls + 1e-9)" %.1f)" "$(calc "$usec / ($codes + 1e-9)" %.2f)"
+  printf '        of which XADD %s us, PUBLISH %s us\n' \
+    "$(calc "$xadd / ($codes + 1e-9)" %.2f)" "$(calc "$publish / ($codes + 1e-9)" %.2f)"
+}
+
+best_pipeline=0
+best_n=1
+for n in 1 8 64; do
+  v=$(field "${tp[pipeline,$n]}" delivered_per_s)
+  if [[ "$v" != "?" ]] && (( v > best_pipeline )); then best_pipeline=$v; best_n=$n; fi
+done
+bsc_ms=$(field "$spawn" bsc_mean_ms)
+true_ms=$(field "$spawn" true_mean_ms)
+p99=$(field "$lat" p99_us)
+
+cat <<EOF
+bscd benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')
+  machine   $(nproc) CPUs, $cpu_model, $mem_total RAM, Linux $(uname -r)
+  load avg  $loadavg_before before, $loadavg_after after (the machine is shared)
+  versions  bscd $("$bin/bscd" --version 2>/dev/null | tr -d '\n'), redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p'), hiredis 0.14; build $build_dir/ (${build_type:-RelWithDebInfo}, the project's default)
+  timing    build ${build_s} s, measurements ${measure_s} s
+  setup     redis-server on 127.0.0.1:$port (TCP, no persistence, pubsub output unlimited);
+            bscd --project bench -H 127.0.0.1 -P $port -l FILE, stderr to /dev/null
+            (one INFO line per code goes to the log file)
+
+(a) Latency at low load: one code at a time over one connection, $(field "$lat" n) codes after $(field "$lat" warmup) warm-up
+    write "10\n" -> "OK" read        p50 $(field "$lat" ack_p50_us) us   p99 $(field "$lat" ack_p99_us) us   max $(field "$lat" ack_max_us) us
+    write -> message at subscriber   p50 $(field "$lat" p50_us) us   p90 $(field "$lat" p90_us) us   p99 $p99 us   p99.9 $(field "$lat" p999_us) us   max $(field "$lat" max_us) us
+    lost $(field "$lat" lost)
+
+(b) Delivered throughput, codes/s (counted at a Redis subscriber; ${seconds_per_case} s of load per case,
+    at most $window accepted codes in flight; '!' marks lost codes or errors; N producer
+    threads for the per-code connections, one thread polling N connections for pipelining)
+                                            N=1       N=8      N=64
+$(row connect "new connection per code (Pieman) *")
+$(cpu_row connect)
+$(row connect-ack "new connection per code + OK (bsc)")
+$(cpu_row connect-ack)
+$(row pipeline "persistent, pipelined 64 per write")
+$(cpu_row pipeline)
+    * connect, write "10" (no newline), close without reading: bscd still takes it
+    overload (1 producer, open loop, 1 s): accepted $(field "$over" accepted), answered ERR $(field "$over" rejected),
+      delivered $(field "$over" received), lost $(field "$over" lost); the log grew $(calc "$log_growth / 1048576" %.0f) MiB
+      ($(calc "$log_growth / ($(count "$over" sent) + 0.000001)" %.0f) bytes per request)
+
+(c) One process per code: $(field "$spawn" n) runs each of bsc and /bin/true, taking turns (posix_spawn + waitpid)
+                       mean     p50     p90     p99     max  (ms)
+    bsc -a SOCK 10   $(printf '%7s %7s %7s %7s %7s' "$bsc_ms" "$(field "$spawn" bsc_p50_ms)" "$(field "$spawn" bsc_p90_ms)" "$(field "$spawn" bsc_p99_ms)" "$(field "$spawn" bsc_max_ms)")   failed $(field "$spawn" bsc_failed)
+    /bin/true        $(printf '%7s %7s %7s %7s %7s' "$true_ms" "$(field "$spawn" true_p50_ms)" "$(field "$spawn" true_p90_ms)" "$(field "$spawn" true_p99_ms)" "$(field "$spawn" true_max_ms)")
+    bsc above floor  $(printf '%7s %7s' "$(calc "$bsc_ms - $true_ms" %.3f)" "$(calc "$(field "$spawn" bsc_p50_ms) - $(field "$spawn" true_p50_ms)" %.3f)")
+    from a bash loop ($shell_count runs each, fork+exec as a build script does): bsc $sh_bsc ms, /bin/true $sh_true ms (means)
+
+(d) bscd resident memory (kB; /proc/PID/status, Pss from smaps_rollup)
+                                                     VmRSS   VmHWM  RssAnon  RssFile     Pss
+    idle after start                                 $(printf '%7s %7s %8s %8s %7s' "$idle_rss" "$idle_hwm" "$idle_anon" "$idle_file" "$idle_pss")
+    after (a)-(c) and the throughput cases           $(printf '%7s %7s %8s %8s %7s' "$load_rss" "$load_hwm" "$load_anon" "$load_file" "$load_pss")
+    after the overload (outbox filled)               $(printf '%7s %7s %8s %8s %7s' "$over_rss" "$over_hwm" "$over_anon" "$over_file" "$over_pss")
+    bscd -d (daemonized, as Pieman starts it), idle  $(printf '%7s %7s %8s %8s %7s' "$d_idle_rss" "$d_idle_hwm" "$d_idle_anon" "$d_idle_file" "$d_idle_pss")
+    bscd -d after 1 s pipelined, N=8                 $(printf '%7s %7s %8s %8s %7s' "$d_load_rss" "$d_load_hwm" "$d_load_anon" "$d_load_file" "$d_load_pss")
+      ($(field "$d_load" delivered_per_s) codes/s; $(count "$d_load" accepted) answered OK, ${d_reached:-?} reached Redis)
+
+(e) Redis ceiling, redis-benchmark -h 127.0.0.1 -p $port -n 200000 -P 16 (requests/s)
+    PUBLISH bench-ceiling 10                         $rb_publish
+    XADD key MAXLEN 1000 * (4 fields; bscd's trim)   $rb_xadd
+    XADD key MAXLEN ~ 1000 * (approximate trim)      $rb_xadd_approx
+
+Shutdown: EXIT answered "$exit_reply", bscd exit status $bscd_status; bscd says ${reached:-?} codes reached Redis,
+  the generators were answered OK for $accepted_total ($( [[ "${reached:-}" == "$accepted_total" ]] && echo "all accounted for" || echo "MISMATCH"))
+
+Targets
+  bsc <= 2 ms per code                        as measured: $(verdict "$bsc_ms <= 2") ($bsc_ms ms mean, p50 $(field "$spawn" bsc_p50_ms); from bash $sh_bsc)
+                                              above the process floor: $(verdict "$bsc_ms - $true_ms <= 2") ($(calc "$bsc_ms - $true_ms" %.3f) ms over /bin/true's $true_ms)
+  >= 100,000 codes/s, persistent connections  $(verdict "$best_pipeline >= 100000") (best $best_pipeline at N=$best_n)
+  p99 <= 1 ms at low load                     $(verdict "$p99 <= 1000") ($p99 us)
+  bscd under 5 MB resident (VmRSS)            foreground: $(verdict "$idle_rss < 5120") at idle ($(mb "$idle_rss") MiB), $(verdict "$load_hwm < 5120") under load (peak $(mb "$load_hwm") MiB; $(mb "$over_hwm") after overload)
+                                              bscd -d: $(verdict "$d_idle_rss < 5120") at idle ($(mb "$d_idle_rss") MiB), $(verdict "$d_load_hwm < 5120") under load (peak $(mb "$d_load_hwm") MiB)
+EOF
