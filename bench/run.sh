@@ -318,8 +318,8 @@ $(cpu_row pipeline)
 
 (e) Redis ceiling, redis-benchmark -h 127.0.0.1 -p $port -n 200000 -P 16 (requests/s)
     PUBLISH bench-ceiling 10                         $rb_publish
-    XADD key MAXLEN 1000 * (4 fields; bscd's trim)   $rb_xadd
-    XADD key MAXLEN ~ 1000 * (approximate trim)      $rb_xadd_approx
+    XADD key MAXLEN 1000 * (4 fields, exact trim)    $rb_xadd
+    XADD key MAXLEN ~ 1000 * (bscd's trim)           $rb_xadd_approx
 
 Shutdown: EXIT answered "$exit_reply", bscd exit status $bscd_status; bscd says ${reached:-?} codes reached Redis,
   the generators were answered OK for $accepted_total ($( [[ "${reached:-}" == "$accepted_total" ]] && echo "all accounted for" || echo "MISMATCH"))
