@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+echo "== building into build/ (a few minutes the first time)"
 scripts/build.sh build >/dev/null
 bin=$PWD/build/bin
 

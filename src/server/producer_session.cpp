@@ -86,12 +86,6 @@ void ProducerSession::write() {
         [self = shared_from_this()](boost::system::error_code ec, std::size_t /*size*/) {
             self->writing_ = false;
             self->replies_.clear();
-            if (self->after_write_) {
-                auto done = std::move(self->after_write_);
-                self->close();
-                done();
-                return;
-            }
             if (ec || self->stopping_ || self->at_eof_) {
                 self->close();  // a client that closed gets no reply, and we don't mind
                 return;
@@ -100,10 +94,10 @@ void ProducerSession::write() {
         });
 }
 
-void ProducerSession::answer_exit(const std::string& reply, std::function<void()> done) {
+void ProducerSession::answer_exit(const std::string& reply) {
     replies_ += reply;
     replies_ += '\n';
-    after_write_ = std::move(done);
+    stopping_ = true;  // close once it is written
     write();
 }
 

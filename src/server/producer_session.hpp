@@ -6,7 +6,6 @@
 
 #include <array>
 #include <chrono>
-#include <functional>
 #include <memory>
 #include <string>
 
@@ -30,9 +29,12 @@ public:
     // Shutting down: finish the reply being written, then close.
     void stop();
 
+    // Drops the connection now, whatever is being written.
+    void close();
+
     // Answers the EXIT this session sent, once the server has shut down,
-    // then runs `done` (after the write, whatever its outcome).
-    void answer_exit(const std::string& reply, std::function<void()> done);
+    // then closes.
+    void answer_exit(const std::string& reply);
 
     [[nodiscard]] const PeerCredentials& peer() const { return peer_; }
 
@@ -42,7 +44,6 @@ private:
     void handle(const Frame& frame);
     void write();
     void watch_idle();
-    void close();
 
     boost::asio::local::stream_protocol::socket socket_;
     Server& server_;
@@ -56,7 +57,6 @@ private:
     bool stopping_ = false;
     bool exit_requested_ = false;  // EXIT sent: everything after it is ignored
     bool at_eof_ = false;
-    std::function<void()> after_write_;
 };
 
 }  // namespace bscd

@@ -19,7 +19,8 @@ Server::Server(boost::asio::io_context& io, const ServerOptions& options, const 
       publisher_(publisher),
       signals_(io, SIGTERM, SIGINT),
       shutdown_timer_(io),
-      log_flush_timer_(io) {}
+      log_flush_timer_(io),
+      linger_timer_(io) {}
 
 Server::~Server() = default;
 
@@ -70,6 +71,13 @@ std::optional<std::string> Server::handle(const Request& request, ProducerSessio
     spdlog::warn("Rejected request for {} from pid {}: {}", options_.channel, peer.pid,
                  request.error);
     return "ERR " + request.error;
+}
+
+void Server::leave(ProducerSession* session) {
+    sessions_.erase(session);
+    if (finished_ && sessions_.empty()) {
+        linger_timer_.cancel();  // the last reply is out: nothing keeps the loop
+    }
 }
 
 void Server::shutdown(const std::string& reason) {
@@ -127,23 +135,28 @@ void Server::finish() {
         }
         pid_file_.reset();  // Pieman's stop script waits for the pid file to go
     }
-    auto requesters = std::exchange(exit_requesters_, {});
-    auto remaining = std::make_shared<std::size_t>(requesters.size());
     const std::string reply =
         exit_status_ == 0 ? "OK" : "ERR stopped with codes that did not reach Redis";
-    for (auto& weak : requesters) {
+    for (auto& weak : std::exchange(exit_requesters_, {})) {
         if (auto session = weak.lock()) {
-            session->answer_exit(reply, [this, remaining] {
-                if (--*remaining == 0) {
-                    io_.stop();
-                }
-            });
-        } else if (--*remaining == 0) {
-            io_.stop();
+            session->answer_exit(reply);
         }
     }
-    if (requesters.empty()) {
-        io_.stop();
+    // A peer that does not read its last reply must not keep bscd alive.
+    linger_timer_.expires_after(std::chrono::seconds(2));
+    linger_timer_.async_wait([this](boost::system::error_code ec) {
+        if (ec) {
+            return;
+        }
+        spdlog::warn("Closing {} connections that did not take their last replies",
+                     sessions_.size());
+        const std::vector<ProducerSession*> open(sessions_.begin(), sessions_.end());
+        for (ProducerSession* session : open) {
+            session->close();
+        }
+    });
+    if (sessions_.empty()) {
+        linger_timer_.cancel();
     }
     flush_logs();
 }

@@ -37,7 +37,9 @@ public:
 
     // Graceful stop: stop accepting, close sessions, let the publisher hand
     // Redis what it holds (bounded by --shutdown-timeout), remove the socket
-    // and pid file, answer any EXIT, stop the loop.
+    // and pid file, answer any EXIT. Nothing is left to do afterwards, so
+    // the event loop's run() returns: operations end before the objects
+    // they refer to, and no handler outlives the Server.
     void shutdown(const std::string& reason);
 
     // 0 when every accepted code reached Redis, 1 otherwise.
@@ -45,7 +47,7 @@ public:
 
     // For sessions.
     void join(ProducerSession* session) { sessions_.insert(session); }
-    void leave(ProducerSession* session) { sessions_.erase(session); }
+    void leave(ProducerSession* session);
     [[nodiscard]] bool at_capacity() const { return sessions_.size() >= options_.max_connections; }
     [[nodiscard]] std::size_t session_count() const { return sessions_.size(); }
     [[nodiscard]] const Catalog& catalog() const { return catalog_; }
@@ -69,6 +71,7 @@ private:
     boost::asio::signal_set signals_;
     boost::asio::steady_timer shutdown_timer_;
     boost::asio::steady_timer log_flush_timer_;
+    boost::asio::steady_timer linger_timer_;  // bounds the last writes after finish()
     std::vector<std::weak_ptr<ProducerSession>> exit_requesters_;
     bool shutting_down_ = false;
     bool finished_ = false;

@@ -179,6 +179,33 @@ TEST_F(BscdTest, PiemanExitWithoutNewline) {
     EXPECT_FALSE(fs::exists(socket_path()));
 }
 
+TEST_F(BscdTest, PeerThatNeverReadsDoesNotHoldUpShutdown) {
+    auto daemon = start_bscd();
+    ProducerClient greedy(socket_path());
+    // Requests until bscd stops reading them: its replies fill the socket,
+    // unread, and its write to this peer cannot complete.
+    const std::string burst = [] {
+        std::string text;
+        for (int i = 0; i < 4096; ++i) {
+            text += "10\n";
+        }
+        return text;
+    }();
+    // Until bscd stops draining the socket: no room for half a second.
+    std::size_t written = 0;
+    while (greedy.wait_writable(500ms) && written < 64 * 1024 * 1024) {
+        written += greedy.write_nonblocking(burst);
+    }
+    ASSERT_LT(written, 64u * 1024 * 1024) << "bscd kept reading";
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(exchange(socket_path(), "EXIT\n"), "OK\n");
+    EXPECT_EQ(daemon->wait(10s), 0) << daemon->output();
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+    EXPECT_NE(daemon->output().find("Closing 1 connections that did not take their last replies"),
+              std::string::npos);
+    EXPECT_FALSE(fs::exists(socket_path()));
+}
+
 TEST_F(BscdTest, SigtermShutsDownGracefully) {
     auto daemon = start_bscd();
     EXPECT_EQ(exchange(socket_path(), "10\n"), "OK\n");

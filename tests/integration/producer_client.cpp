@@ -42,6 +42,16 @@ void ProducerClient::write(std::string_view bytes) {
     }
 }
 
+bool ProducerClient::wait_writable(std::chrono::milliseconds timeout) {
+    pollfd p{fd_, POLLOUT, 0};
+    return ::poll(&p, 1, static_cast<int>(timeout.count())) == 1 && (p.revents & POLLOUT) != 0;
+}
+
+std::size_t ProducerClient::write_nonblocking(std::string_view bytes) {
+    const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    return n > 0 ? static_cast<std::size_t>(n) : 0;
+}
+
 void ProducerClient::close_write() {
     ::shutdown(fd_, SHUT_WR);
 }

@@ -17,6 +17,10 @@ public:
     ProducerClient& operator=(const ProducerClient&) = delete;
 
     void write(std::string_view bytes);
+    // True when a write would not block within `timeout`.
+    bool wait_writable(std::chrono::milliseconds timeout);
+    // Writes what fits without blocking: bytes written, 0 when none fit.
+    std::size_t write_nonblocking(std::string_view bytes);
     void close_write();  // half-close: end of stream for bscd
     // Reads until `lines` reply lines arrived, the peer closed, or timeout.
     std::string read_lines(std::size_t lines,
