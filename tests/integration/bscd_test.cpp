@@ -287,6 +287,14 @@ TEST_F(BscdTest, DaemonizeReturnsOnceServingAndPidFileFollowsTheDaemon) {
     std::ifstream(pid_file()) >> pid_text;
     const pid_t pid = std::stoi(pid_text);
     EXPECT_EQ(::kill(pid, 0), 0) << "the pid file names no live process";
+    // The daemon is not our child: if the test stops early, end it here.
+    const std::unique_ptr<const pid_t, void (*)(const pid_t*)> reaper(&pid, [](const pid_t* p) {
+        std::string command;
+        std::ifstream("/proc/" + std::to_string(*p) + "/cmdline") >> command;
+        if (command.find("bscd") != std::string::npos) {  // not a reused pid
+            ::kill(*p, SIGKILL);
+        }
+    });
 
     const auto second = run(bscd_args({"--daemonize", "-a", dir.file("other.sock")}));
     EXPECT_EQ(second.status, 1);
