@@ -25,6 +25,7 @@ namespace {
 bscd::PublisherOptions publisher_options(const bscd::ServerOptions& options) {
     bscd::PublisherOptions publisher;
     publisher.history = {options.channel, options.history_length, options.history_ttl};
+    publisher.keep_history = options.keep_history;
     publisher.outbox_capacity = options.outbox_capacity;
     return publisher;
 }
@@ -54,7 +55,9 @@ int main(int argc, char** argv) {
         try {
             bscd::SyncClient redis(options.redis);
             redis.ping();
-            history_last = bscd::read_history_position(redis, options.channel);
+            if (options.keep_history) {
+                history_last = bscd::read_history_position(redis, options.channel);
+            }
         } catch (const bscd::RedisError& e) {
             spdlog::critical("Could not connect to Redis: {}", e.what());
             return 1;

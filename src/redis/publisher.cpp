@@ -43,6 +43,10 @@ void Publisher::connect() {
 
 void Publisher::on_ready() {
     const std::uint64_t link = ++link_;
+    if (!options_.keep_history) {
+        on_link_ready();
+        return;
+    }
     connection_.command(
         {"SCRIPT", "LOAD", std::string(history_script())}, [this, link](const redisReply* reply) {
             if (reply == nullptr || link != link_) {
@@ -53,22 +57,27 @@ void Publisher::on_ready() {
                 return;
             }
             script_sha_.assign(reply->str, reply->len);
-            backoff_.reset();
-            const auto& address = connection_.options().address();
-            if (link_was_lost_) {
-                spdlog::info("Reconnected to Redis at {}; {} codes to send", address,
-                             outbox_.size());
-            } else {
-                spdlog::info("Connected to Redis at {}", address);
-            }
-            link_was_lost_ = false;
-            failed_attempts_ = 0;
-            pump();
+            on_link_ready();
         });
+}
+
+void Publisher::on_link_ready() {
+    link_ready_ = true;
+    backoff_.reset();
+    const auto& address = connection_.options().address();
+    if (link_was_lost_) {
+        spdlog::info("Reconnected to Redis at {}; {} codes to send", address, outbox_.size());
+    } else {
+        spdlog::info("Connected to Redis at {}", address);
+    }
+    link_was_lost_ = false;
+    failed_attempts_ = 0;
+    pump();
 }
 
 void Publisher::on_lost(const std::string& reason) {
     ++link_;
+    link_ready_ = false;
     script_sha_.clear();
     batches_in_flight_ = 0;
     outbox_.resend_all();
@@ -131,9 +140,32 @@ void Publisher::pump() {
             last_reply_ = std::chrono::steady_clock::now();
         }
         ++batches_in_flight_;
+        if (options_.keep_history) {
+            connection_.command(history_script_call(script_sha_, options_.history, batch),
+                                [this, link, count](const redisReply* reply) {
+                                    on_batch_reply(link, count, reply);
+                                });
+        } else {
+            publish_only(link, batch);
+        }
+    }
+}
+
+void Publisher::publish_only(std::uint64_t link, const std::vector<Delivery>& batch) {
+    // Pieman's traffic exactly: one PUBLISH per code, pipelined. The batch is
+    // confirmed by its last reply (replies come in order). Unlike the
+    // history script, a PUBLISH resent after a lost reply may be seen twice.
+    const std::size_t count = batch.size();
+    std::size_t sent = 0;
+    for (const Delivery& delivery : batch) {
+        const bool last = ++sent == count;
         connection_.command(
-            history_script_call(script_sha_, options_.history, batch),
-            [this, link, count](const redisReply* reply) { on_batch_reply(link, count, reply); });
+            {"PUBLISH", options_.history.channel, std::to_string(delivery.code->value)},
+            [this, link, count, last](const redisReply* reply) {
+                if (reply != nullptr && (reply->type != REDIS_REPLY_INTEGER || last)) {
+                    on_batch_reply(link, count, reply);
+                }
+            });
     }
 }
 
@@ -148,11 +180,11 @@ void Publisher::on_batch_reply(std::uint64_t link, std::size_t count, const redi
         const std::string what = reply->type == REDIS_REPLY_ERROR
                                      ? std::string(reply->str, reply->len)
                                      : std::string("unexpected reply type");
-        connection_.fail("history script failed: " + what);
+        connection_.fail("publishing failed: " + what);
         return;
     }
     --batches_in_flight_;
-    if (static_cast<std::size_t>(reply->integer) < count) {
+    if (options_.keep_history && static_cast<std::size_t>(reply->integer) < count) {
         spdlog::debug("{} of {} codes were already in Redis (resent after a lost reply)",
                       count - static_cast<std::size_t>(reply->integer), count);
     }
@@ -196,6 +228,7 @@ void Publisher::stop() {
     watchdog_.cancel();
     connection_.close();
     ++link_;
+    link_ready_ = false;
     script_sha_.clear();
     batches_in_flight_ = 0;
     outbox_.resend_all();

@@ -23,6 +23,7 @@ namespace bscd {
 
 struct PublisherOptions {
     HistorySettings history;
+    bool keep_history = true;  // false (--no-history): plain PUBLISH, as Pieman's bscd.py
     std::size_t outbox_capacity = 100'000;  // accepted, unconfirmed codes held at most
     std::size_t batch_size = 256;           // codes per script call
     std::size_t batches_in_flight = 8;      // script calls awaiting replies at most
@@ -50,15 +51,17 @@ public:
     void stop();
 
     [[nodiscard]] const Outbox& outbox() const { return outbox_; }
-    [[nodiscard]] bool connected() const { return connection_.ready() && !script_sha_.empty(); }
+    [[nodiscard]] bool connected() const { return link_ready_; }
     [[nodiscard]] std::uint64_t confirmed() const { return confirmed_; }
 
 private:
     void connect();
     void on_ready();
+    void on_link_ready();
     void on_lost(const std::string& reason);
     void schedule_pump();
     void pump();
+    void publish_only(std::uint64_t link, const std::vector<Delivery>& batch);
     void on_batch_reply(std::uint64_t link, std::size_t count, const redisReply* reply);
     void watch_replies();
 
@@ -71,7 +74,8 @@ private:
     boost::asio::steady_timer reconnect_timer_;
     boost::asio::steady_timer watchdog_;
     std::string script_sha_;
-    std::uint64_t link_ = 0;  // numbers links, so replies from an old one are ignored
+    bool link_ready_ = false;  // handshake done, script loaded if needed
+    std::uint64_t link_ = 0;   // numbers links, so replies from an old one are ignored
     std::size_t batches_in_flight_ = 0;
     std::chrono::steady_clock::time_point last_reply_;
     bool pump_scheduled_ = false;

@@ -88,6 +88,9 @@ ParsedServerOptions parse_server_options(int argc, char** argv) {
                    "accepted codes held while Redis is away; beyond it requests get ERR")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
+    app.add_flag("!--no-history", o.keep_history,
+                 "publish only, as Pieman's bscd.py: no history stream, so late viewers see "
+                 "nothing earlier and a code resent after a lost reply may be seen twice");
     app.add_option("--history-length", o.history_length,
                    "entries kept in the history stream <channel>:events (at least; Redis trims "
                    "in whole nodes)")

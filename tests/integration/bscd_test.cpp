@@ -362,6 +362,15 @@ TEST_F(BscdTest, RestartContinuesTheHistoryAfterItsLastEntry) {
     EXPECT_EQ(history(), (std::vector<std::string>{"10", "20", "21", "30"}));
 }
 
+TEST_F(BscdTest, NoHistoryPublishesExactlyAsPieman) {
+    auto daemon = start_bscd({"--no-history"});
+    Subscriber subscriber(redis, "bscd-demo");
+    EXPECT_EQ(exchange(socket_path(), "10\n20\nSYNCED_CODE\n"), "OK\nOK\nOK\n");
+    EXPECT_EQ(subscriber.collect(3), (std::vector<std::string>{"10", "20", "82"}));
+    EXPECT_EQ(redis.command({"EXISTS", "bscd-demo:events"}).integer, 0);
+    EXPECT_EQ(redis.command({"DBSIZE"}).integer, 0) << "no key at all, as with Pieman";
+}
+
 TEST_F(BscdTest, PasswordFromTheEnvironment) {
     RedisServerOptions secured_options;
     secured_options.requirepass = "s3cret";

@@ -108,6 +108,16 @@ TEST_F(RedisOutageTest, RedisRestartedCodesAcceptedMeanwhileArriveInOrder) {
     EXPECT_NE(daemon->output().find("Reconnected to Redis"), std::string::npos);
 }
 
+TEST_F(RedisOutageTest, WithoutHistoryCodesAcceptedDuringAnOutageArriveInOrder) {
+    auto daemon = start_bscd_via_proxy({"--no-history"});
+    proxy.cut();
+    EXPECT_EQ(exchange(socket_path(), "10\n20\n21\n"), "OK\nOK\nOK\n");
+    Subscriber subscriber(redis, "bscd-demo");
+    proxy.restore();
+    EXPECT_EQ(subscriber.collect(3, 15s), (std::vector<std::string>{"10", "20", "21"}));
+    EXPECT_FALSE(subscriber.next(200ms).has_value());
+}
+
 TEST_F(RedisOutageTest, FullOutboxAnswersErrAndDropsNothingAccepted) {
     auto daemon = start_bscd_via_proxy({"--outbox-size", "3"});
     proxy.cut();
