@@ -1,0 +1,78 @@
+#pragma once
+// One event as every consumer sees it (DESIGN.md section 5): `bsc watch
+// --json`, SSE `data:`, WebSocket messages. Built from a history entry and
+// the build's progress after it.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/catalog.hpp"
+#include "core/entry_id.hpp"
+#include "core/progress.hpp"
+
+namespace bscd {
+
+// A history stream entry as bscd writes it: fields code, name, ts.
+struct HistoryEntry {
+    EntryId id;
+    int code = 0;
+    std::string name;
+    std::int64_t ts_ms = 0;
+};
+
+// Reads an entry's fields (as XRANGE returns them: name, value, name, value,
+// ...); nullopt when `code` or `ts` is missing or not a number. Unknown
+// fields are ignored (later versions may add some).
+std::optional<HistoryEntry> parse_history_entry(
+    const EntryId& id, const std::vector<std::pair<std::string, std::string>>& fields);
+
+struct BuildEvent {
+    std::string project;
+    EntryId id;
+    const StatusCode* code = nullptr;  // never null
+    std::int64_t ts_ms = 0;
+    int progress = 0;  // percent, after this event
+    bool final = false;
+
+    // {"project":"demo","id":"1763938454570-0","code":10,
+    //  "name":"PREPARED_CHROOT_ENV_CODE","description":"chroot environment
+    //  prepared (debootstrap or apk.static)","ts":"2025-11-23T22:54:14.570Z",
+    //  "progress":7,"final":false}
+    // One line, keys in this order, ts in UTC with milliseconds.
+    [[nodiscard]] std::string to_json() const;
+};
+
+// "2025-11-23T22:54:14.570Z" for 1763938454570 (UTC, no time zone database).
+std::string iso8601_utc(std::int64_t unix_ms);
+
+// Follows one build: each history entry in, one event out, with progress.
+// Entries whose code the catalog lacks are skipped (nullopt): a consumer
+// with an older catalog shows what it knows.
+class BuildTimeline {
+public:
+    BuildTimeline(std::string project, const Catalog& catalog);
+
+    std::optional<BuildEvent> add(const HistoryEntry& entry);
+
+    [[nodiscard]] const BuildProgress& progress() const { return progress_; }
+
+    // The stages seen, in order of arrival, each with how long it took: the
+    // time since the previous code (nullopt for the first code: the build's
+    // start is not known).
+    struct Stage {
+        BuildEvent event;
+        std::optional<std::int64_t> duration_ms;
+    };
+    [[nodiscard]] const std::vector<Stage>& stages() const { return stages_; }
+
+private:
+    std::string project_;
+    const Catalog& catalog_;
+    BuildProgress progress_;
+    std::vector<Stage> stages_;
+};
+
+}  // namespace bscd
