@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "client/build_commands.hpp"
 #include "client/check_redis_command.hpp"
 #include "client/client_error.hpp"
 #include "client/legacy_command.hpp"
@@ -28,6 +29,10 @@ constexpr std::array subcommands{
                run_send_command},
     Subcommand{"check-redis", "exit 0 when Redis answers PING (Pieman's check_redis.py)",
                run_check_redis_command},
+    Subcommand{"watch", "show a build's progress, from its history on, until it ends",
+               run_watch_command},
+    Subcommand{"status", "where a build stands", run_status_command},
+    Subcommand{"history", "every event of a build with its stage duration", run_history_command},
 };
 
 std::string subcommands_help() {

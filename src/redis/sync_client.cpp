@@ -1,5 +1,6 @@
 #include "redis/sync_client.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <initializer_list>
@@ -67,6 +68,41 @@ Reply command(redisContext* context, const std::string& address,
     return Reply(raw);
 }
 
+// [id, [field, value, ...]] as XRANGE and XREAD return each entry.
+std::vector<StreamEntry> stream_entries(const redisReply& entries, const std::string& address) {
+    std::vector<StreamEntry> result;
+    if (entries.type != REDIS_REPLY_ARRAY) {
+        return result;
+    }
+    result.reserve(entries.elements);
+    for (std::size_t i = 0; i < entries.elements; ++i) {
+        const redisReply* entry = entries.element[i];
+        if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2 ||
+            entry->element[1]->type != REDIS_REPLY_ARRAY) {
+            throw RedisError("Redis at " + address + " sent a malformed stream entry");
+        }
+        const auto id = EntryId::parse(reply_text(*entry->element[0]));
+        if (!id) {
+            throw RedisError("Redis at " + address + " sent a malformed stream entry id");
+        }
+        StreamEntry parsed{*id, {}};
+        const redisReply& fields = *entry->element[1];
+        for (std::size_t f = 0; f + 1 < fields.elements; f += 2) {
+            parsed.fields.emplace_back(reply_text(*fields.element[f]),
+                                       reply_text(*fields.element[f + 1]));
+        }
+        result.push_back(std::move(parsed));
+    }
+    return result;
+}
+
+void throw_if_error(const redisReply& reply, const std::string& address, std::string_view what) {
+    if (reply.type == REDIS_REPLY_ERROR) {
+        throw RedisError("Redis at " + address + " answered " + std::string(what) +
+                         " with an error: " + std::string(reply_text(reply)));
+    }
+}
+
 }  // namespace
 
 void SyncClient::ContextFree::operator()(redisContext* context) const {
@@ -74,7 +110,7 @@ void SyncClient::ContextFree::operator()(redisContext* context) const {
 }
 
 SyncClient::SyncClient(const RedisOptions& options, std::chrono::milliseconds timeout)
-    : address_(options.address()) {
+    : address_(options.address()), timeout_(timeout) {
     const timeval tv = to_timeval(timeout);
     redisContext* context = options.unix_socket.empty()
                                 ? redisConnectWithTimeout(options.host.c_str(), options.port, tv)
@@ -149,6 +185,42 @@ std::optional<std::string> SyncClient::last_stream_id(const std::string& key) {
     }
     throw RedisError("Redis at " + address_ + " answered XINFO STREAM " + key +
                      " without a last-generated-id");
+}
+
+std::vector<StreamEntry> SyncClient::read_stream(const std::string& key, const EntryId& after,
+                                                 std::size_t count) {
+    const std::string start = "(" + after.str();
+    const std::string limit = std::to_string(count);
+    Reply reply =
+        command(context_.get(), address_, {"XRANGE", key, start, "+", "COUNT", limit}, "XRANGE");
+    throw_if_error(*reply, address_, "XRANGE");
+    return stream_entries(*reply, address_);
+}
+
+std::vector<StreamEntry> SyncClient::wait_stream(const std::string& key, const EntryId& after,
+                                                 std::size_t count,
+                                                 std::chrono::milliseconds block) {
+    // The read must outlast the wait Redis was asked for.
+    const timeval waiting = to_timeval(block + timeout_);
+    const timeval normal = to_timeval(timeout_);
+    redisSetTimeout(context_.get(), waiting);
+    const std::string limit = std::to_string(count);
+    const std::string block_ms = std::to_string(std::max<long long>(block.count(), 1));
+    const std::string from = after.str();
+    Reply reply =
+        command(context_.get(), address_,
+                {"XREAD", "COUNT", limit, "BLOCK", block_ms, "STREAMS", key, from}, "XREAD");
+    redisSetTimeout(context_.get(), normal);
+    throw_if_error(*reply, address_, "XREAD");
+    // nil when nothing came; else [[key, entries]].
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) {
+        return {};
+    }
+    const redisReply* stream = reply->element[0];
+    if (stream->type != REDIS_REPLY_ARRAY || stream->elements != 2) {
+        throw RedisError("Redis at " + address_ + " sent a malformed XREAD reply");
+    }
+    return stream_entries(*stream->element[1], address_);
 }
 
 }  // namespace bscd

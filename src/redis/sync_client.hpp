@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/entry_id.hpp"
 #include "redis/redis_options.hpp"
 
 struct redisContext;
@@ -18,6 +19,12 @@ namespace bscd {
 class RedisError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
+};
+
+// One stream entry as Redis returns it: id and field/value pairs.
+struct StreamEntry {
+    EntryId id;
+    std::vector<std::pair<std::string, std::string>> fields;
 };
 
 class SyncClient {
@@ -37,12 +44,23 @@ public:
     // when the stream does not exist. Throws RedisError on other failures.
     std::optional<std::string> last_stream_id(const std::string& key);
 
+    // Up to `count` entries of a stream after `after` (exclusive), oldest
+    // first (XRANGE); empty when there are none or no stream.
+    std::vector<StreamEntry> read_stream(const std::string& key, const EntryId& after,
+                                         std::size_t count);
+
+    // As read_stream, but waits up to `block` for entries to arrive
+    // (XREAD BLOCK); empty when none came in that time.
+    std::vector<StreamEntry> wait_stream(const std::string& key, const EntryId& after,
+                                         std::size_t count, std::chrono::milliseconds block);
+
 private:
     struct ContextFree {
         void operator()(redisContext* context) const;
     };
     std::unique_ptr<redisContext, ContextFree> context_;
     std::string address_;
+    std::chrono::milliseconds timeout_;
 };
 
 }  // namespace bscd

@@ -1,0 +1,255 @@
+#include "client/build_commands.hpp"
+
+#include <csignal>
+#include <cstdio>
+#include <string>
+#include <unistd.h>
+
+#include "client/client_error.hpp"
+#include "client/command_line.hpp"
+#include "client/history_follower.hpp"
+#include "common/cli_options.hpp"
+#include "core/build_event.hpp"
+#include "core/catalog.hpp"
+#include "core/project.hpp"
+
+namespace bscd::client {
+namespace {
+
+// Exit statuses of watch: the build's outcome, or "could not tell".
+constexpr int exit_succeeded = 0;
+constexpr int exit_failed = 1;
+constexpr int exit_unknown = 2;
+
+// Which build, where: shared by the three commands.
+struct BuildSelection {
+    std::string project;
+    std::string channel;
+    std::string codes_file;
+    RedisOptions redis;
+    bool json = false;
+
+    void add_to(CLI::App& app) {
+        app.add_option("project", project, "the build's project name (PROJECT_NAME)")
+            ->envname("PROJECT_NAME");
+        app.add_option("--channel", channel,
+                       "the live channel instead of a project: its history is <channel>:events");
+        app.add_option("--codes", codes_file, "build status codes file, as given to bscd")
+            ->check(CLI::ExistingFile);
+        app.add_flag("--json", json, "one event JSON per line (DESIGN.md section 5)");
+        add_redis_options(app, redis);
+    }
+
+    // Fills channel from project or the other way round.
+    void resolve() {
+        if (project.empty() && channel.empty()) {
+            throw ClientError("name a project (or --channel)", ClientError::usage);
+        }
+        if (!project.empty() && !is_valid_project_name(project)) {
+            throw ClientError("invalid project name: letters, digits, '-', '_', '.', at most 128",
+                              ClientError::usage);
+        }
+        if (channel.empty()) {
+            channel = channel_for_project(project);
+        } else if (project.empty()) {
+            project = channel.starts_with("bscd-") ? channel.substr(5) : channel;
+        }
+    }
+
+    [[nodiscard]] Catalog catalog() const {
+        try {
+            return codes_file.empty() ? Catalog::builtin() : Catalog::load_file(codes_file);
+        } catch (const CatalogError& error) {
+            throw ClientError(error.what(), ClientError::usage);
+        }
+    }
+};
+
+std::optional<HistoryEntry> to_history_entry(const StreamEntry& entry) {
+    return parse_history_entry(entry.id, entry.fields);
+}
+
+std::string format_duration(std::int64_t ms) {
+    if (ms < 1000) {
+        return std::to_string(ms) + " ms";
+    }
+    const std::int64_t seconds = ms / 1000;
+    if (seconds < 60) {
+        return std::to_string(seconds) + "." + std::to_string(ms % 1000 / 100) + " s";
+    }
+    return std::to_string(seconds / 60) + " min " + std::to_string(seconds % 60) + " s";
+}
+
+// One line for people (not a terminal, or `bsc history`).
+std::string plain_line(const BuildEvent& event, std::optional<std::int64_t> duration_ms) {
+    std::string line = iso8601_utc(event.ts_ms) + "  " + std::to_string(event.code->value) + "  " +
+                       event.code->name + "  " + std::to_string(event.progress) + "%";
+    if (!event.code->description.empty()) {
+        line += "  " + event.code->description;
+    }
+    if (duration_ms) {
+        line += "  (" + format_duration(*duration_ms) + ")";
+    }
+    return line;
+}
+
+std::string outcome_line(const BuildTimeline& timeline) {
+    const auto& progress = timeline.progress();
+    const auto total = progress.updated_ms().value_or(0) - progress.started_ms().value_or(0);
+    if (progress.succeeded()) {
+        return "build succeeded, " + format_duration(total) + " from the first code to the last";
+    }
+    std::string line = "build FAILED";
+    if (const StatusCode* stage = progress.furthest_stage()) {
+        line += " after " + stage->name + " (" + std::to_string(progress.percent()) + "%)";
+    }
+    return line + ", " + format_duration(total) + " from the first code to the last";
+}
+
+void print(const std::string& line) {
+    (void)std::fwrite(line.data(), 1, line.size(), stdout);
+    (void)std::fputc('\n', stdout);
+    (void)std::fflush(stdout);
+}
+
+int outcome_status(const BuildTimeline& timeline) {
+    const auto& progress = timeline.progress();
+    if (!progress.finished()) {
+        return exit_unknown;
+    }
+    return progress.succeeded() ? exit_succeeded : exit_failed;
+}
+
+}  // namespace
+
+int run_watch_command(int argc, char** argv) {
+    CLI::App app(
+        "Shows a build's progress: its history first, then each code as it comes, until the "
+        "final code. Exit status 0 after success (1000), 1 after failure, 2 on error or timeout.",
+        "bsc watch");
+    BuildSelection selection;
+    selection.add_to(app);
+    double timeout_seconds = 0;
+    app.add_option("--timeout", timeout_seconds,
+                   "give up after this many seconds (exit status 2) [default: wait]")
+        ->check(CLI::NonNegativeNumber);
+    if (auto status = parse_command_line(app, argc, argv)) {
+        return *status;
+    }
+    (void)std::signal(SIGPIPE, SIG_IGN);
+    try {
+        selection.resolve();
+        const Catalog catalog = selection.catalog();
+        BuildTimeline timeline(selection.project, catalog);
+        HistoryFollower follower(selection.redis, history_key(selection.channel));
+        std::optional<HistoryFollower::Clock::time_point> deadline;
+        if (timeout_seconds > 0) {
+            deadline = HistoryFollower::Clock::now() + to_timeout(timeout_seconds);
+        }
+        const bool ended = follower.follow(
+            {},
+            [&](const StreamEntry& stored) {
+                const auto entry = to_history_entry(stored);
+                if (!entry) {
+                    return true;  // not written by bscd: skip
+                }
+                if (auto event = timeline.add(*entry)) {
+                    print(selection.json
+                              ? event->to_json()
+                              : plain_line(*event, timeline.stages().back().duration_ms));
+                }
+                return !timeline.progress().finished();
+            },
+            deadline);
+        if (!ended) {
+            throw ClientError("no final code within " + std::to_string(timeout_seconds) + " s",
+                              exit_unknown);
+        }
+        if (!selection.json) {
+            print(outcome_line(timeline));
+        }
+        return outcome_status(timeline);
+    } catch (const RedisError& error) {
+        throw ClientError(error.what(), exit_unknown);
+    }
+}
+
+int run_history_command(int argc, char** argv) {
+    CLI::App app("Prints every event of a build's history with its stage duration.", "bsc history");
+    BuildSelection selection;
+    selection.add_to(app);
+    if (auto status = parse_command_line(app, argc, argv)) {
+        return *status;
+    }
+    (void)std::signal(SIGPIPE, SIG_IGN);
+    try {
+        selection.resolve();
+        const Catalog catalog = selection.catalog();
+        BuildTimeline timeline(selection.project, catalog);
+        HistoryFollower follower(selection.redis, history_key(selection.channel));
+        for (const StreamEntry& stored : follower.read_all()) {
+            if (auto entry = to_history_entry(stored)) {
+                timeline.add(*entry);
+            }
+        }
+        if (timeline.stages().empty()) {
+            throw ClientError("no history for " + selection.project + " (" +
+                              history_key(selection.channel) + ")");
+        }
+        for (const auto& stage : timeline.stages()) {
+            print(selection.json ? stage.event.to_json()
+                                 : plain_line(stage.event, stage.duration_ms));
+        }
+        return 0;
+    } catch (const RedisError& error) {
+        throw ClientError(error.what());
+    }
+}
+
+int run_status_command(int argc, char** argv) {
+    CLI::App app("Prints where a build stands: last code, progress, start, last update, outcome.",
+                 "bsc status");
+    BuildSelection selection;
+    selection.add_to(app);
+    if (auto status = parse_command_line(app, argc, argv)) {
+        return *status;
+    }
+    (void)std::signal(SIGPIPE, SIG_IGN);
+    try {
+        selection.resolve();
+        const Catalog catalog = selection.catalog();
+        BuildTimeline timeline(selection.project, catalog);
+        HistoryFollower follower(selection.redis, history_key(selection.channel));
+        for (const StreamEntry& stored : follower.read_all()) {
+            if (auto entry = to_history_entry(stored)) {
+                timeline.add(*entry);
+            }
+        }
+        if (timeline.stages().empty()) {
+            throw ClientError("no history for " + selection.project + " (" +
+                              history_key(selection.channel) + ")");
+        }
+        const auto& last = timeline.stages().back().event;
+        if (selection.json) {
+            print(last.to_json());
+            return 0;
+        }
+        const auto& progress = timeline.progress();
+        print("project   " + selection.project);
+        print("last code " + std::to_string(last.code->value) + " " + last.code->name + " (" +
+              last.code->description + ")");
+        print("progress  " + std::to_string(progress.percent()) + "%, stage " +
+              std::to_string(progress.stages_done()) + " of " +
+              std::to_string(progress.total_stages()));
+        print("started   " + iso8601_utc(progress.started_ms().value_or(0)));
+        print("updated   " + iso8601_utc(progress.updated_ms().value_or(0)));
+        print("state     " + std::string(progress.succeeded() ? "succeeded"
+                                         : progress.failed()  ? "failed"
+                                                              : "in progress"));
+        return 0;
+    } catch (const RedisError& error) {
+        throw ClientError(error.what());
+    }
+}
+
+}  // namespace bscd::client

@@ -1,0 +1,156 @@
+// bsc watch, status and history against a real Redis and a real bscd: a
+// late viewer sees the whole build, once, in order, also across a cut link.
+
+#include <algorithm>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "bscd_fixture.hpp"
+#include "producer_client.hpp"
+#include "support/tcp_proxy.hpp"
+#include "support/wait.hpp"
+
+namespace bscd::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::vector<std::string> pieman_build{"10", "20", "21", "30", "31", "32", "33",  "40",
+                                            "50", "60", "70", "80", "81", "82", "1000"};
+
+class BscWatchTest : public BscdTest {
+protected:
+    std::vector<std::string> bsc(std::vector<std::string> args, int port = 0) const {
+        args.insert(args.begin(), bin("bsc"));
+        args.insert(args.end(), {"-P", std::to_string(port != 0 ? port : redis.port())});
+        return args;
+    }
+
+    void send(const std::vector<std::string>& codes) {
+        std::string requests;
+        for (const auto& code : codes) {
+            requests += code + "\n";
+        }
+        ASSERT_EQ(std::count(requests.begin(), requests.end(), '\n'),
+                  static_cast<long>(codes.size()));
+        const std::string replies = exchange(socket_path(), requests);
+        ASSERT_EQ(replies.find("ERR"), std::string::npos) << replies;
+    }
+
+    // The code column of each event line (lines that start with a year).
+    static std::vector<std::string> codes_in(const std::string& output) {
+        std::vector<std::string> codes;
+        std::istringstream lines(output);
+        for (std::string line; std::getline(lines, line);) {
+            if (line.size() > 26 && line[4] == '-' && line[23] == 'Z') {
+                std::istringstream fields(line);
+                std::string ts;
+                std::string code;
+                fields >> ts >> code;
+                codes.push_back(code);
+            }
+        }
+        return codes;
+    }
+};
+
+TEST_F(BscWatchTest, LateWatcherSeesTheWholeBuildOnceInOrder) {
+    auto daemon = start_bscd();
+    send({pieman_build.begin(), pieman_build.begin() + 5});
+    Process watcher(bsc({"watch", "demo", "--timeout", "20"}));
+    ASSERT_TRUE(wait_until([&] { return codes_in(watcher.output()).size() == 5; }))
+        << watcher.output();
+    send({pieman_build.begin() + 5, pieman_build.end()});
+    EXPECT_EQ(watcher.wait(10s), 0) << watcher.output();
+    EXPECT_EQ(codes_in(watcher.output()), pieman_build);
+    EXPECT_NE(watcher.output().find("build succeeded"), std::string::npos);
+}
+
+TEST_F(BscWatchTest, FailedBuildExitsOne) {
+    auto daemon = start_bscd();
+    send({"10", "20", "1001"});
+    const auto result = run(bsc({"watch", "demo", "--timeout", "10"}));
+    EXPECT_EQ(result.status, 1) << result.output;
+    EXPECT_NE(result.output.find("build FAILED after SET_UP_LOCALE_CODE (14%)"), std::string::npos)
+        << result.output;
+}
+
+TEST_F(BscWatchTest, FinishedBuildIsReportedAtOnce) {
+    auto daemon = start_bscd();
+    send(pieman_build);
+    const auto start = std::chrono::steady_clock::now();
+    const auto result = run(bsc({"watch", "demo"}));
+    EXPECT_EQ(result.status, 0) << result.output;
+    EXPECT_EQ(codes_in(result.output), pieman_build);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+}
+
+TEST_F(BscWatchTest, TimeoutExitsTwo) {
+    auto daemon = start_bscd();
+    send({"10"});
+    const auto result = run(bsc({"watch", "demo", "--timeout", "0.5"}));
+    EXPECT_EQ(result.status, 2) << result.output;
+    EXPECT_NE(result.output.find("no final code within"), std::string::npos) << result.output;
+}
+
+TEST_F(BscWatchTest, JsonLinesAreTheEventShape) {
+    auto daemon = start_bscd();
+    send({"10", "1000"});
+    const auto result = run(bsc({"watch", "demo", "--json"}));
+    EXPECT_EQ(result.status, 0);
+    std::istringstream lines(result.output);
+    std::string first;
+    std::string second;
+    std::getline(lines, first);
+    std::getline(lines, second);
+    EXPECT_EQ(first.rfind(R"({"project":"demo","id":")", 0), 0u) << first;
+    EXPECT_NE(first.find(R"("code":10,"name":"PREPARED_CHROOT_ENV_CODE")"), std::string::npos);
+    EXPECT_NE(first.find(R"("progress":7,"final":false})"), std::string::npos) << first;
+    EXPECT_NE(second.find(R"("progress":100,"final":true})"), std::string::npos) << second;
+}
+
+TEST_F(BscWatchTest, WatcherThroughACutLinkMissesNothingAndRepeatsNothing) {
+    auto daemon = start_bscd();
+    TcpProxy proxy(redis.host(), redis.port());
+    send({"10", "20"});
+    Process watcher(bsc({"watch", "demo", "--timeout", "30"}, proxy.port()));
+    ASSERT_TRUE(wait_until([&] { return codes_in(watcher.output()).size() == 2; }))
+        << watcher.output();
+    proxy.cut();
+    send({"21", "30", "31"});  // while the watcher cannot read
+    proxy.restore();
+    ASSERT_TRUE(wait_until([&] { return codes_in(watcher.output()).size() == 5; }, 15s))
+        << watcher.output();
+    send({pieman_build.begin() + 5, pieman_build.end()});
+    EXPECT_EQ(watcher.wait(15s), 0) << watcher.output();
+    EXPECT_EQ(codes_in(watcher.output()), pieman_build);
+    EXPECT_NE(watcher.output().find("reconnected to Redis"), std::string::npos);
+}
+
+TEST_F(BscWatchTest, StatusAndHistory) {
+    auto daemon = start_bscd();
+    EXPECT_EQ(run(bsc({"status", "demo"})).status, 1) << "no history yet";
+    send({"10", "20", "21"});
+    const auto status = run(bsc({"status", "demo"}));
+    EXPECT_EQ(status.status, 0);
+    EXPECT_NE(status.output.find("last code 21 SET_UP_TIMEZONE_CODE"), std::string::npos)
+        << status.output;
+    EXPECT_NE(status.output.find("progress  21%, stage 3 of 14"), std::string::npos);
+    EXPECT_NE(status.output.find("state     in progress"), std::string::npos);
+    const auto history = run(bsc({"history", "demo"}));
+    EXPECT_EQ(history.status, 0);
+    EXPECT_EQ(codes_in(history.output), (std::vector<std::string>{"10", "20", "21"}));
+    EXPECT_NE(history.output.find(" ms)"), std::string::npos) << "stage durations";
+}
+
+TEST_F(BscWatchTest, RedisUnreachableIsAnError) {
+    const int port = redis.port();
+    redis.stop();
+    const auto result = run(bsc({"watch", "demo"}, port));
+    EXPECT_EQ(result.status, 2);
+    EXPECT_NE(result.output.find("Could not connect to Redis"), std::string::npos) << result.output;
+}
+
+}  // namespace
+}  // namespace bscd::test
