@@ -12,7 +12,7 @@ PACKAGES=(
   nlohmann-json3-dev libssl-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
-  redis-server redis-tools procps
+  redis-server redis-tools procps tmux util-linux
 )
 
 missing=()

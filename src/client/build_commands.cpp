@@ -8,6 +8,7 @@
 #include "client/client_error.hpp"
 #include "client/command_line.hpp"
 #include "client/history_follower.hpp"
+#include "client/terminal_view.hpp"
 #include "common/cli_options.hpp"
 #include "core/build_event.hpp"
 #include "core/catalog.hpp"
@@ -69,17 +70,6 @@ std::optional<HistoryEntry> to_history_entry(const StreamEntry& entry) {
     return parse_history_entry(entry.id, entry.fields);
 }
 
-std::string format_duration(std::int64_t ms) {
-    if (ms < 1000) {
-        return std::to_string(ms) + " ms";
-    }
-    const std::int64_t seconds = ms / 1000;
-    if (seconds < 60) {
-        return std::to_string(seconds) + "." + std::to_string(ms % 1000 / 100) + " s";
-    }
-    return std::to_string(seconds / 60) + " min " + std::to_string(seconds % 60) + " s";
-}
-
 // One line for people (not a terminal, or `bsc history`).
 std::string plain_line(const BuildEvent& event, std::optional<std::int64_t> duration_ms) {
     std::string line = iso8601_utc(event.ts_ms) + "  " + std::to_string(event.code->value) + "  " +
@@ -97,7 +87,8 @@ std::string outcome_line(const BuildTimeline& timeline) {
     const auto& progress = timeline.progress();
     const auto total = progress.updated_ms().value_or(0) - progress.started_ms().value_or(0);
     if (progress.succeeded()) {
-        return "build succeeded, " + format_duration(total) + " from the first code to the last";
+        return "build succeeded: 100%, " + format_duration(total) +
+               " from the first code to the last";
     }
     std::string line = "build FAILED";
     if (const StatusCode* stage = progress.furthest_stage()) {
@@ -146,6 +137,10 @@ int run_watch_command(int argc, char** argv) {
         if (timeout_seconds > 0) {
             deadline = HistoryFollower::Clock::now() + to_timeout(timeout_seconds);
         }
+        std::optional<TerminalView> view;  // a person watching: redraw in place
+        if (!selection.json && isatty(STDOUT_FILENO) != 0) {
+            view.emplace(STDOUT_FILENO);
+        }
         const bool ended = follower.follow(
             {},
             [&](const StreamEntry& stored) {
@@ -154,18 +149,33 @@ int run_watch_command(int argc, char** argv) {
                     return true;  // not written by bscd: skip
                 }
                 if (auto event = timeline.add(*entry)) {
-                    print(selection.json
-                              ? event->to_json()
-                              : plain_line(*event, timeline.stages().back().duration_ms));
+                    const auto& stage = timeline.stages().back();
+                    if (view) {
+                        view->add(stage, timeline.progress());
+                    } else {
+                        print(selection.json ? event->to_json()
+                                             : plain_line(*event, stage.duration_ms));
+                    }
                 }
                 return !timeline.progress().finished();
             },
-            deadline);
+            deadline,
+            [&] {
+                if (view && !timeline.stages().empty()) {
+                    view->redraw(timeline.progress());
+                }
+            });
         if (!ended) {
-            throw ClientError("no final code within " + std::to_string(timeout_seconds) + " s",
-                              exit_unknown);
+            const std::string why =
+                "no final code within " + std::to_string(timeout_seconds) + " s";
+            if (view) {
+                view->finish("stopped watching: " + why);
+            }
+            throw ClientError(why, exit_unknown);
         }
-        if (!selection.json) {
+        if (view) {
+            view->finish(outcome_line(timeline));
+        } else if (!selection.json) {
             print(outcome_line(timeline));
         }
         return outcome_status(timeline);

@@ -10,7 +10,7 @@ namespace bscd::client {
 
 namespace {
 constexpr std::size_t page_size = 1000;
-constexpr auto longest_wait = std::chrono::seconds(5);  // bounds one XREAD BLOCK
+constexpr auto longest_block = std::chrono::seconds(5);  // bounds one XREAD BLOCK
 }  // namespace
 
 HistoryFollower::HistoryFollower(RedisOptions redis, std::string key)
@@ -36,7 +36,10 @@ std::vector<StreamEntry> HistoryFollower::read_all(EntryId after) {
 }
 
 bool HistoryFollower::follow(EntryId after, const EntryHandler& on_entry,
-                             std::optional<Clock::time_point> deadline) {
+                             std::optional<Clock::time_point> deadline,
+                             const std::function<void()>& on_tick) {
+    const Clock::duration longest_wait =
+        on_tick ? Clock::duration(std::chrono::seconds(1)) : Clock::duration(longest_block);
     connection();  // Redis unreachable at the start is an error, not a wait
     Backoff backoff(std::chrono::milliseconds(100), std::chrono::seconds(5));
     bool replayed = false;
@@ -54,7 +57,7 @@ bool HistoryFollower::follow(EntryId after, const EntryHandler& on_entry,
             } else {
                 auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
                     deadline ? std::min<Clock::duration>(*deadline - now, longest_wait)
-                             : Clock::duration(longest_wait));
+                             : longest_wait);
                 entries = connection().wait_stream(key_, after, page_size,
                                                    std::max(wait, std::chrono::milliseconds(1)));
             }
@@ -69,6 +72,9 @@ bool HistoryFollower::follow(EntryId after, const EntryHandler& on_entry,
                 if (!on_entry(entry)) {
                     return true;
                 }
+            }
+            if (on_tick) {
+                on_tick();
             }
         } catch (const RedisError& error) {
             client_.reset();

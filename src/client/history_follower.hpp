@@ -27,8 +27,11 @@ public:
     // deadline passes (false). A lost link is re-established with backoff;
     // reading resumes after the last entry handed out. Throws RedisError
     // when Redis cannot be reached at the start.
+    // `on_tick`, when given, runs at least once a second while waiting
+    // (a display redraws its clock there).
     bool follow(EntryId after, const EntryHandler& on_entry,
-                std::optional<Clock::time_point> deadline);
+                std::optional<Clock::time_point> deadline,
+                const std::function<void()>& on_tick = {});
 
     // The stored entries after `after`, with no waiting. Throws RedisError.
     std::vector<StreamEntry> read_all(EntryId after = {});

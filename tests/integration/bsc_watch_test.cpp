@@ -9,6 +9,7 @@
 #include "bscd_fixture.hpp"
 #include "producer_client.hpp"
 #include "support/tcp_proxy.hpp"
+#include "support/temp_dir.hpp"
 #include "support/wait.hpp"
 
 namespace bscd::test {
@@ -142,6 +143,70 @@ TEST_F(BscWatchTest, StatusAndHistory) {
     EXPECT_EQ(history.status, 0);
     EXPECT_EQ(codes_in(history.output), (std::vector<std::string>{"10", "20", "21"}));
     EXPECT_NE(history.output.find(" ms)"), std::string::npos) << "stage durations";
+}
+
+// A private tmux server: bsc runs in a real pseudo-terminal, the test reads
+// the screen as a person would see it.
+class Tmux {
+public:
+    // The server's socket lives in `dir`, which the test removes.
+    Tmux(const TempDir& dir, const std::string& command) : socket_(dir.file("tmux")) {
+        const auto started =
+            run({"tmux", "-S", socket_, "new-session", "-d", "-s", "watch", "-x", "100", "-y", "30",
+                 // The shell then waits on the terminal, so the screen and the
+                 // cursor stay as bsc left them (a dead pane resets the cursor).
+                 "LANG=C.UTF-8 " + command + "; echo EXIT=$?; read _"});
+        EXPECT_EQ(started.status, 0) << started.output;
+    }
+    ~Tmux() { run({"tmux", "-S", socket_, "kill-server"}); }
+    Tmux(const Tmux&) = delete;
+    Tmux& operator=(const Tmux&) = delete;
+
+    std::string screen() const {
+        return run({"tmux", "-S", socket_, "capture-pane", "-p", "-t", "watch"}).output;
+    }
+    void keys(const std::string& keys) const {
+        run({"tmux", "-S", socket_, "send-keys", "-t", "watch", keys});
+    }
+    bool cursor_visible() const {
+        return run({"tmux", "-S", socket_, "display-message", "-p", "-t", "watch",
+                    "#{cursor_flag}"})
+            .output.starts_with("1");
+    }
+
+private:
+    std::string socket_;
+};
+
+TEST_F(BscWatchTest, TerminalShowsProgressInPlaceThenSuccess) {
+    auto daemon = start_bscd();
+    send({"10", "20", "21"});
+    Tmux tmux(dir, bin("bsc") + " watch demo -P " + std::to_string(redis.port()));
+    ASSERT_TRUE(wait_until([&] {
+        return tmux.screen().find("21%  stage 3 of 14") != std::string::npos;
+    })) << tmux.screen();
+    EXPECT_NE(tmux.screen().find("\u2714 20  locale set up"), std::string::npos) << tmux.screen();
+    EXPECT_FALSE(tmux.cursor_visible()) << "the progress line hides the cursor while it redraws";
+    send({pieman_build.begin() + 3, pieman_build.end()});
+    ASSERT_TRUE(wait_until([&] { return tmux.screen().find("EXIT=0") != std::string::npos; }))
+        << tmux.screen();
+    const std::string screen = tmux.screen();
+    EXPECT_NE(screen.find("build succeeded: 100%"), std::string::npos) << screen;
+    EXPECT_NE(screen.find("\u2714 82  chroot synced into the root partition"), std::string::npos);
+    EXPECT_EQ(screen.find("stage 14 of 14"), std::string::npos) << "progress line left behind";
+}
+
+TEST_F(BscWatchTest, CtrlCRestoresTheTerminal) {
+    auto daemon = start_bscd();
+    send({"10", "20"});
+    Tmux tmux(dir, bin("bsc") + " watch demo -P " + std::to_string(redis.port()));
+    ASSERT_TRUE(wait_until([&] {
+        return tmux.screen().find("stage 2 of 14") != std::string::npos;
+    })) << tmux.screen();
+    tmux.keys("C-c");
+    ASSERT_TRUE(wait_until([&] { return tmux.screen().find("EXIT=130") != std::string::npos; }))
+        << tmux.screen();
+    EXPECT_TRUE(tmux.cursor_visible());
 }
 
 TEST_F(BscWatchTest, RedisUnreachableIsAnError) {
