@@ -8,6 +8,7 @@
 #include "client/client_error.hpp"
 #include "client/command_line.hpp"
 #include "client/history_follower.hpp"
+#include "client/live_follower.hpp"
 #include "client/terminal_view.hpp"
 #include "common/cli_options.hpp"
 #include "core/build_event.hpp"
@@ -120,6 +121,10 @@ int run_watch_command(int argc, char** argv) {
         "bsc watch");
     BuildSelection selection;
     selection.add_to(app);
+    bool live = false;
+    app.add_flag("--live", live,
+                 "plain pub/sub, for a publisher that keeps no history (Pieman's bscd.py, "
+                 "bscd --no-history): only codes published from now on are seen");
     double timeout_seconds = 0;
     app.add_option("--timeout", timeout_seconds,
                    "give up after this many seconds (exit status 2) [default: wait]")
@@ -132,7 +137,6 @@ int run_watch_command(int argc, char** argv) {
         selection.resolve();
         const Catalog catalog = selection.catalog();
         BuildTimeline timeline(selection.project, catalog);
-        HistoryFollower follower(selection.redis, history_key(selection.channel));
         std::optional<HistoryFollower::Clock::time_point> deadline;
         if (timeout_seconds > 0) {
             deadline = HistoryFollower::Clock::now() + to_timeout(timeout_seconds);
@@ -141,30 +145,31 @@ int run_watch_command(int argc, char** argv) {
         if (!selection.json && isatty(STDOUT_FILENO) != 0) {
             view.emplace(STDOUT_FILENO);
         }
-        const bool ended = follower.follow(
-            {},
-            [&](const StreamEntry& stored) {
-                const auto entry = to_history_entry(stored);
-                if (!entry) {
-                    return true;  // not written by bscd: skip
+        const auto on_entry = [&](const StreamEntry& stored) {
+            const auto entry = to_history_entry(stored);
+            if (!entry) {
+                return true;  // not written by bscd: skip
+            }
+            if (auto event = timeline.add(*entry)) {
+                const auto& stage = timeline.stages().back();
+                if (view) {
+                    view->add(stage, timeline.progress());
+                } else {
+                    print(selection.json ? event->to_json()
+                                         : plain_line(*event, stage.duration_ms));
                 }
-                if (auto event = timeline.add(*entry)) {
-                    const auto& stage = timeline.stages().back();
-                    if (view) {
-                        view->add(stage, timeline.progress());
-                    } else {
-                        print(selection.json ? event->to_json()
-                                             : plain_line(*event, stage.duration_ms));
-                    }
-                }
-                return !timeline.progress().finished();
-            },
-            deadline,
-            [&] {
-                if (view && !timeline.stages().empty()) {
-                    view->redraw(timeline.progress());
-                }
-            });
+            }
+            return !timeline.progress().finished();
+        };
+        const auto on_tick = [&] {
+            if (view && !timeline.stages().empty()) {
+                view->redraw(timeline.progress());
+            }
+        };
+        const bool ended = live ? LiveFollower(selection.redis, selection.channel)
+                                      .follow(on_entry, deadline, on_tick)
+                                : HistoryFollower(selection.redis, history_key(selection.channel))
+                                      .follow({}, on_entry, deadline, on_tick);
         if (!ended) {
             const std::string why =
                 "no final code within " + std::to_string(timeout_seconds) + " s";

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 #include <initializer_list>
+#include <poll.h>
 #include <string_view>
 #include <sys/time.h>
 
@@ -221,6 +222,48 @@ std::vector<StreamEntry> SyncClient::wait_stream(const std::string& key, const E
         throw RedisError("Redis at " + address_ + " sent a malformed XREAD reply");
     }
     return stream_entries(*stream->element[1], address_);
+}
+
+void SyncClient::subscribe(const std::string& channel) {
+    Reply reply = command(context_.get(), address_, {"SUBSCRIBE", channel}, "SUBSCRIBE");
+    throw_if_error(*reply, address_, "SUBSCRIBE");
+}
+
+std::optional<std::string> SyncClient::next_message(std::chrono::milliseconds timeout) {
+    redisContext* context = context_.get();
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        // A reply already read into hiredis' buffer comes first. hiredis
+        // 0.14 ruins a connection whose read times out, so it reads only
+        // after poll() says there is something to read.
+        void* raw = nullptr;
+        if (redisGetReplyFromReader(context, &raw) != REDIS_OK) {
+            throw RedisError("reading from Redis at " + address_ + " failed: " + context->errstr);
+        }
+        if (raw != nullptr) {
+            Reply reply(static_cast<redisReply*>(raw));
+            // ["message", channel, payload]; anything else (confirmations) is skipped.
+            if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 &&
+                reply_text(*reply->element[0]) == "message") {
+                return std::string(reply_text(*reply->element[2]));
+            }
+            continue;
+        }
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            return std::nullopt;
+        }
+        pollfd ready{context->fd, POLLIN, 0};
+        const int n = ::poll(&ready, 1, static_cast<int>(left.count()));
+        if (n < 0 && errno != EINTR) {
+            throw RedisError("waiting for Redis at " + address_ +
+                             " failed: " + std::strerror(errno));
+        }
+        if (n > 0 && redisBufferRead(context) != REDIS_OK) {
+            throw RedisError("connection to Redis at " + address_ + " lost: " + context->errstr);
+        }
+    }
 }
 
 }  // namespace bscd

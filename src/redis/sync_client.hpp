@@ -54,6 +54,13 @@ public:
     std::vector<StreamEntry> wait_stream(const std::string& key, const EntryId& after,
                                          std::size_t count, std::chrono::milliseconds block);
 
+    // SUBSCRIBE: from then on the connection only receives messages.
+    void subscribe(const std::string& channel);
+
+    // The payload of the next message on the subscribed channel, or nullopt
+    // when none came within `timeout`. Throws RedisError when the link is lost.
+    std::optional<std::string> next_message(std::chrono::milliseconds timeout);
+
 private:
     struct ContextFree {
         void operator()(redisContext* context) const;

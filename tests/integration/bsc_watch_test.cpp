@@ -133,6 +133,7 @@ TEST_F(BscWatchTest, StatusAndHistory) {
     auto daemon = start_bscd();
     EXPECT_EQ(run(bsc({"status", "demo"})).status, 1) << "no history yet";
     send({"10", "20", "21"});
+    ASSERT_TRUE(wait_until([&] { return history().size() == 3; }));  // accepted, then delivered
     const auto status = run(bsc({"status", "demo"}));
     EXPECT_EQ(status.status, 0);
     EXPECT_NE(status.output.find("last code 21 SET_UP_TIMEZONE_CODE"), std::string::npos)
@@ -207,6 +208,22 @@ TEST_F(BscWatchTest, CtrlCRestoresTheTerminal) {
     ASSERT_TRUE(wait_until([&] { return tmux.screen().find("EXIT=130") != std::string::npos; }))
         << tmux.screen();
     EXPECT_TRUE(tmux.cursor_visible());
+}
+
+TEST_F(BscWatchTest, LiveFollowsAPublisherThatKeepsNoHistory) {
+    auto daemon = start_bscd({"--no-history"});
+    Process watcher(bsc({"watch", "demo", "--live", "--timeout", "20"}));
+    ASSERT_TRUE(wait_until([&] {
+        return redis.command({"PUBSUB", "NUMSUB", "bscd-demo"}).elements.at(1).integer == 1;
+    })) << watcher.output();
+    send({"10", "20"});
+    ASSERT_TRUE(wait_until([&] { return codes_in(watcher.output()).size() == 2; }))
+        << watcher.output();
+    // Pieman's bscd.py publishes the same way: a bare PUBLISH of the code.
+    redis.command({"PUBLISH", "bscd-demo", "21"});
+    send({"1000"});
+    EXPECT_EQ(watcher.wait(10s), 0) << watcher.output();
+    EXPECT_EQ(codes_in(watcher.output()), (std::vector<std::string>{"10", "20", "21", "1000"}));
 }
 
 TEST_F(BscWatchTest, RedisUnreachableIsAnError) {
