@@ -246,7 +246,7 @@ int run_status_command(int argc, char** argv) {
         }
         const auto& last = timeline.stages().back().event;
         if (selection.json) {
-            print(last.to_json());
+            print(timeline.state_json());
             return 0;
         }
         const auto& progress = timeline.progress();

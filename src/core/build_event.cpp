@@ -187,4 +187,23 @@ std::optional<BuildEvent> BuildTimeline::add(const HistoryEntry& entry) {
     return event;
 }
 
+std::string BuildTimeline::state_json() const {
+    const BuildEvent& last = stages_.back().event;
+    const StatusCode* code = progress_.last_code();
+    nlohmann::ordered_json j;
+    j["project"] = project_;
+    j["state"] = progress_.succeeded() ? "succeeded" : progress_.failed() ? "failed" : "running";
+    j["progress"] = progress_.percent();
+    j["stage"] = progress_.stages_done();
+    j["stages"] = progress_.total_stages();
+    j["code"] = code->value;
+    j["name"] = code->name;
+    j["description"] = code->description;
+    j["started"] = iso8601_utc(progress_.started_ms().value_or(0));
+    j["updated"] = iso8601_utc(progress_.updated_ms().value_or(0));
+    j["last_id"] = last.id.str();
+    j["events"] = stages_.size();
+    return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
 }  // namespace bscd

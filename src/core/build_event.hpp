@@ -68,6 +68,15 @@ public:
     };
     [[nodiscard]] const std::vector<Stage>& stages() const { return stages_; }
 
+    // Where the build stands, as `bsc status --json` prints it (and the
+    // gateway serves it), one line; requires at least one stage:
+    // {"project":"demo","state":"running","progress":21,"stage":3,
+    //  "stages":14,"code":21,"name":"SET_UP_TIMEZONE_CODE",
+    //  "description":"time zone set up","started":"...Z","updated":"...Z",
+    //  "last_id":"1763938454570-2","events":3}
+    // state is "running", "succeeded" or "failed".
+    [[nodiscard]] std::string state_json() const;
+
 private:
     std::string project_;
     const Catalog& catalog_;

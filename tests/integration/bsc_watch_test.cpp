@@ -140,6 +140,11 @@ TEST_F(BscWatchTest, StatusAndHistory) {
         << status.output;
     EXPECT_NE(status.output.find("progress  21%, stage 3 of 14"), std::string::npos);
     EXPECT_NE(status.output.find("state     in progress"), std::string::npos);
+    const auto json = run(bsc({"status", "demo", "--json"}));
+    EXPECT_EQ(json.status, 0);
+    EXPECT_EQ(
+        json.output.rfind(R"({"project":"demo","state":"running","progress":21,"stage":3,)", 0), 0u)
+        << json.output;
     const auto history = run(bsc({"history", "demo"}));
     EXPECT_EQ(history.status, 0);
     EXPECT_EQ(codes_in(history.output), (std::vector<std::string>{"10", "20", "21"}));

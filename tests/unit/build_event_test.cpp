@@ -459,5 +459,31 @@ TEST(BuildTimeline, FromParsedHistory) {
     EXPECT_EQ(timeline.stages()[1].duration_ms, 100);
 }
 
+TEST(BuildTimelineState, RunningSucceededFailed) {
+    BuildTimeline running("demo", Catalog::builtin());
+    running.add(HistoryEntry{EntryId{1763938454570, 0}, 10, "", 1763938454570});
+    running.add(HistoryEntry{EntryId{1763938454570, 1}, 20, "", 1763938454570});
+    running.add(HistoryEntry{EntryId{1763938455570, 0}, 21, "", 1763938455570});
+    EXPECT_EQ(running.state_json(),
+              R"({"project":"demo","state":"running","progress":21,"stage":3,"stages":14,)"
+              R"("code":21,"name":"SET_UP_TIMEZONE_CODE","description":"time zone set up",)"
+              R"("started":"2025-11-23T22:54:14.570Z","updated":"2025-11-23T22:54:15.570Z",)"
+              R"("last_id":"1763938455570-0","events":3})");
+
+    BuildTimeline failed("demo", Catalog::builtin());
+    failed.add(HistoryEntry{EntryId{1, 0}, 10, "", 1});
+    failed.add(HistoryEntry{EntryId{2, 0}, 1001, "", 2});
+    EXPECT_NE(failed.state_json().find(R"("state":"failed","progress":7,"stage":1)"),
+              std::string::npos)
+        << failed.state_json();
+
+    BuildTimeline succeeded("demo", Catalog::builtin());
+    succeeded.add(HistoryEntry{EntryId{1, 0}, 10, "", 1});
+    succeeded.add(HistoryEntry{EntryId{2, 0}, 1000, "", 2});
+    EXPECT_NE(succeeded.state_json().find(R"("state":"succeeded","progress":100)"),
+              std::string::npos)
+        << succeeded.state_json();
+}
+
 }  // namespace
 }  // namespace bscd
