@@ -84,6 +84,14 @@ std::string plain_line(const BuildEvent& event, std::optional<std::int64_t> dura
     return line;
 }
 
+// The event JSON with the stage's duration added as its last member,
+// "duration_ms" (null for the first code: the build's start is unknown).
+std::string with_duration(std::string event_json, std::optional<std::int64_t> duration_ms) {
+    event_json.pop_back();  // the closing brace
+    return event_json + ",\"duration_ms\":" +
+           (duration_ms ? std::to_string(*duration_ms) : std::string("null")) + "}";
+}
+
 std::string outcome_line(const BuildTimeline& timeline) {
     const auto& progress = timeline.progress();
     const auto total = progress.updated_ms().value_or(0) - progress.started_ms().value_or(0);
@@ -212,7 +220,7 @@ int run_history_command(int argc, char** argv) {
                               history_key(selection.channel) + ")");
         }
         for (const auto& stage : timeline.stages()) {
-            print(selection.json ? stage.event.to_json()
+            print(selection.json ? with_duration(stage.event.to_json(), stage.duration_ms)
                                  : plain_line(stage.event, stage.duration_ms));
         }
         return 0;

@@ -149,6 +149,11 @@ TEST_F(BscWatchTest, StatusAndHistory) {
     EXPECT_EQ(history.status, 0);
     EXPECT_EQ(codes_in(history.output), (std::vector<std::string>{"10", "20", "21"}));
     EXPECT_NE(history.output.find(" ms)"), std::string::npos) << "stage durations";
+    const auto history_json = run(bsc({"history", "demo", "--json"}));
+    EXPECT_NE(history_json.output.find(R"("final":false,"duration_ms":null})"), std::string::npos)
+        << history_json.output;
+    EXPECT_NE(history_json.output.find(R"("progress":14,"final":false,"duration_ms":)"),
+              std::string::npos);
 }
 
 // A private tmux server: bsc runs in a real pseudo-terminal, the test reads
