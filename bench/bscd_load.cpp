@@ -5,7 +5,8 @@
 //   bscd_load throughput --socket S --channel C --mode connect|connect-ack|pipeline
 //                        [--producers 1] [--batch 64] [--seconds 3] [--drain-timeout 10]
 //                        [--redis-host H] [--redis-port P] [--watch NAME=PID]...
-//   bscd_load spawn      [--count 500] [--labels A,B] -- PROGRAM ARGS... [++ PROGRAM ARGS...]
+//   bscd_load spawn      [--count 500] [--labels A,B] [--stdout null|count] [--run-timeout 30]
+//                        -- PROGRAM ARGS... [++ PROGRAM ARGS...]
 //   bscd_load free-port
 //
 // Each prints one line of key=value tokens. Redis must be on loopback.

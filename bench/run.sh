@@ -7,9 +7,15 @@
 #                           on stderr); under a minute after the build
 #
 # It starts a private redis-server (TCP on 127.0.0.1, a free port, no
-# persistence) and bscd (project "bench", socket in a temp dir), drives them
+# persistence) and bscd (project "bench", socket in a temp dir), plus a bscd
+# --no-history ("benchnh", same Redis) for the cost of the history and short-
+# lived ones that write the histories a late `bsc watch` replays; drives them
 # with build/bin/bscd_load, and removes every process and file it made on
 # exit, failure included. It targets nothing but loopback.
+#
+# (f) runs the latency case and pipelined N=8 against bscd --no-history too;
+# (g) times `bsc watch --json` and `bsc history` replaying a finished
+# 1,000-event history, next to a 1-event one.
 #
 # Exits 0 when it could measure, whatever the figures; targets are reported
 # as met / not met.
@@ -22,10 +28,14 @@ window=10000          # closed loop: accepted codes allowed on their way to Redi
 latency_count=2000
 spawn_count=500
 shell_count=200
+replay_events=1000    # (g): events in the history a late watcher replays
+replay_runs=20        # (g): runs of each replaying command
 
 work=$(mktemp -d /tmp/bscd-bench.XXXXXX)
 redis_pid=""
 bscd_pid=""
+nohist_pid=""  # (f): bscd --no-history
+replay_pid=""  # (g): the bscd writing a history, one at a time
 daemon_pid=""  # bscd -d, not our child
 exited() {  # exited PID: true once PID is gone or a zombie (kill -0 succeeds on zombies)
   local state
@@ -34,7 +44,7 @@ exited() {  # exited PID: true once PID is gone or a zombie (kill -0 succeeds on
 }
 cleanup() {
   local pid
-  for pid in "$bscd_pid" "$daemon_pid" "$redis_pid"; do
+  for pid in "$bscd_pid" "$nohist_pid" "$replay_pid" "$daemon_pid" "$redis_pid"; do
     if [[ -n "$pid" ]] && ! exited "$pid"; then
       kill "$pid" 2>/dev/null || true
       for _ in {1..50}; do exited "$pid" && break; sleep 0.1; done
@@ -83,12 +93,39 @@ memory() {  # memory PID: "VmRSS VmHWM RssAnon RssFile Pss", in kB
     "/proc/$1/status"
 }
 
-script_stats() {  # script_stats: "SCRIPT_CALLS CODES SCRIPT_USEC XADD_USEC PUBLISH_USEC" since RESETSTAT
+script_stats() {  # script_stats: "SCRIPT_CALLS CODES SCRIPT_USEC XADD_USEC PUBLISH_USEC PUBLISH_CALLS" since RESETSTAT
   redis-cli "${redis[@]}" info commandstats | tr -d '\r' | awk -F'[:,=]' '
     $1 == "cmdstat_evalsha" { calls = $3; usec = $5 }
     $1 == "cmdstat_xadd" { codes = $3; xadd = $5 }
-    $1 == "cmdstat_publish" { publish = $5 }
-    END { printf "%d %d %d %d %d", calls, codes, usec, xadd, publish }'
+    $1 == "cmdstat_publish" { publish = $5; published = $3 }
+    END { printf "%d %d %d %d %d %d", calls, codes, usec, xadd, publish, published }'
+}
+
+stop_bscd() {  # stop_bscd PID SOCKET LOG: EXIT, wait; sets stop_status and stop_reached (codes bscd says reached Redis)
+  timeout 20 "$bin/bsc" -a "$2" EXIT >/dev/null 2>&1 || true
+  if ! wait_for 15 exited "$1"; then kill -KILL "$1" 2>/dev/null || true; fi
+  stop_status=0
+  wait "$1" || stop_status=$?
+  stop_reached=$(sed -n 's/.*Every accepted code reached Redis (\([0-9]*\) in all).*/\1/p' "$3" | tail -n 1)
+}
+
+write_history() {  # write_history PROJECT CODE...: a fresh bscd (history kept up to 2000) takes the CODEs over
+                   # one connection (bsc send), then EXIT; sets send_ms, history_status, history_reached
+  local project=$1 t0 t1
+  shift
+  "$bin/bscd" --project "$project" --history-length 2000 --runtime-dir "$work" -H 127.0.0.1 \
+    -P "$port" -l "$work/bscd-$project.log" 2>/dev/null &
+  replay_pid=$!
+  wait_for 10 test -s "$work/bscd-$project.pid"
+  t0=${EPOCHREALTIME/./}
+  timeout 60 "$bin/bsc" send -a "$work/bscd-$project.sock" --timeout 30 "$@" >/dev/null 2>&1 ||
+    say "bench: bsc send to $project failed"
+  t1=${EPOCHREALTIME/./}
+  send_ms=$(calc "($t1 - $t0) / 1000" %.1f)
+  stop_bscd "$replay_pid" "$work/bscd-$project.sock" "$work/bscd-$project.log"
+  replay_pid=""
+  history_status=$stop_status
+  history_reached=${stop_reached:-?}
 }
 
 # ---- build ---------------------------------------------------------------
@@ -128,6 +165,14 @@ channel=bscd-bench
 bscd_pid=$!
 wait_for 10 test -s "$work/bscd-bench.pid"
 say "== bscd serving $socket (pid $bscd_pid; log in a file, stderr to /dev/null)"
+nohist_socket=$work/bscd-benchnh.sock
+"$bin/bscd" --project benchnh --no-history --runtime-dir "$work" -H 127.0.0.1 -P "$port" \
+  -l "$work/bscd-benchnh.log" 2>/dev/null &
+nohist_pid=$!
+wait_for 10 test -s "$work/bscd-benchnh.pid"
+say "== bscd --no-history serving $nohist_socket (pid $nohist_pid)"
+nohist_target=(--socket "$nohist_socket" --redis-host 127.0.0.1 --redis-port "$port" --channel bscd-benchnh)
+nohist_watch=(--watch "bscd=$nohist_pid" --watch "redis=$redis_pid")
 watch=(--watch "bscd=$bscd_pid" --watch "redis=$redis_pid")
 target=(--socket "$socket" --redis-host 127.0.0.1 --redis-port "$port" --channel "$channel")
 loadavg_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -140,6 +185,11 @@ say "== (a) latency: $latency_count codes, one at a time"
 lat=$(timeout 120 "$load" latency "${target[@]}" --count "$latency_count" --warmup 100 \
   "${watch[@]}") || true
 accepted_total=$((accepted_total + $(count "$lat" n) + $(count "$lat" warmup) + $(count "$lat" lost)))
+# (f) the same at once against bscd --no-history, so that the two see the same machine
+say "== (f) latency again, against bscd --no-history"
+nh_lat=$(timeout 120 "$load" latency "${nohist_target[@]}" --count "$latency_count" --warmup 100 \
+  "${nohist_watch[@]}") || true
+nohist_accepted=$(($(count "$nh_lat" n) + $(count "$nh_lat" warmup) + $(count "$nh_lat" lost)))
 
 # ---- (c) one process per code ------------------------------------------------
 say "== (c) $spawn_count x bsc and $spawn_count x /bin/true, taking turns"
@@ -163,6 +213,30 @@ accepted_total=$((accepted_total + shell_count))
 sh_bsc=$(calc "$shell_bsc_us / 1000 / $shell_count" %.3f)
 sh_true=$(calc "$shell_true_us / 1000 / $shell_count" %.3f)
 
+# ---- (g) a late watcher replays a finished history ---------------------------------------
+# 999 stage codes (the catalog's stage codes over and over), then 1000, for a
+# fresh project; and a history of the final code alone, to compare with.
+say "== (g) late watcher: writing a $replay_events-event history, then $replay_runs runs of each reader"
+stage_codes=(10 20 21 30 31 32 33 40 50 60 70 80 81 82)
+replay_codes=()
+for ((i = 0; i < replay_events - 1; i++)); do replay_codes+=("${stage_codes[i % ${#stage_codes[@]}]}"); done
+replay_codes+=(1000)
+write_history benchreplay "${replay_codes[@]}"
+replay_send_ms=$send_ms
+replay_status=$history_status
+replay_reached=$history_reached
+replay_xlen=$(redis-cli "${redis[@]}" xlen bscd-benchreplay:events)
+write_history benchone 1000
+one_status=$history_status
+one_reached=$history_reached
+one_xlen=$(redis-cli "${redis[@]}" xlen bscd-benchone:events)
+at=(-H 127.0.0.1 -P "$port")
+replay=$(timeout 120 "$load" spawn --count "$replay_runs" --stdout count --run-timeout 20 \
+  --labels watchN,historyN,watch1,history1,true -- \
+  "$bin/bsc" watch benchreplay "${at[@]}" --json --timeout 20 ++ "$bin/bsc" history benchreplay "${at[@]}" ++ \
+  "$bin/bsc" watch benchone "${at[@]}" --json --timeout 20 ++ "$bin/bsc" history benchone "${at[@]}" ++ \
+  /bin/true) || true
+
 # ---- (b) throughput ----------------------------------------------------------
 declare -A tp rs
 for mode in connect connect-ack pipeline; do
@@ -177,6 +251,19 @@ for mode in connect connect-ack pipeline; do
   rs[$mode]=$(script_stats)
 done
 read -r load_rss load_hwm load_anon load_file load_pss <<<"$(memory "$bscd_pid")"
+
+# (f) pipelined, N=8, against bscd --no-history, right after the cases with the history
+say "== (f) pipeline, 8 producers, ${seconds_per_case} s, against bscd --no-history"
+redis-cli "${redis[@]}" config resetstat >/dev/null
+nh_tp=$(timeout 120 "$load" throughput "${nohist_target[@]}" --mode pipeline --producers 8 \
+  --batch 64 --window "$window" --seconds "$seconds_per_case" "${nohist_watch[@]}") || true
+nh_rs=$(script_stats)
+nohist_accepted=$((nohist_accepted + $(count "$nh_tp" accepted)))
+read -r _ nh_hwm _ _ _ <<<"$(memory "$nohist_pid")"
+stop_bscd "$nohist_pid" "$nohist_socket" "$work/bscd-benchnh.log"
+nohist_pid=""
+nohist_status=$stop_status
+nohist_reached=${stop_reached:-?}
 
 # Overload: one producer, no window, so the outbox fills and bscd answers ERR.
 say "== (b) overload: pipelined, open loop, 1 s"
@@ -253,7 +340,7 @@ cpu_row() {  # cpu_row MODE: CPU per code and run-queue waits for N = 1, 8, 64, 
       "$(field "$l" load_cpu_us_per_code)" "$(field "$l" bscd_runq_s)" \
       "$(field "$l" redis_runq_s)" "$(field "$l" load_runq_s)"
   done
-  read -r calls codes usec xadd publish <<<"${rs[$1]}"
+  read -r calls codes usec xadd publish _ <<<"${rs[$1]}"
   printf '      Redis (INFO commandstats): %s codes per script call, %s us per code inside the script\n' \
     "$(calc "$codes / ($calls + 1e-9)" %.1f)" "$(calc "$usec / ($codes + 1e-9)" %.2f)"
   printf '        of which XADD %s us, PUBLISH %s us\n' \
@@ -266,6 +353,25 @@ for n in 1 8 64; do
   v=$(field "${tp[pipeline,$n]}" delivered_per_s)
   if [[ "$v" != "?" ]] && (( v > best_pipeline )); then best_pipeline=$v; best_n=$n; fi
 done
+ratio() { calc "$1 / $2" %.2f; }  # ratio A B: A / B, "?" when either is missing
+hist_row() {  # hist_row LABEL HISTORY NO-HISTORY: a row of (f)
+  printf '    %-40s %9s %12s %9s\n' "$1" "$2" "$3" "$(ratio "$2" "$3")"
+}
+replay_row() {  # replay_row LABEL KEY EXPECTED-LINES: a row of (g)
+  local fewest most
+  fewest=$(field "$replay" "$2_lines_min")
+  most=$(field "$replay" "$2_lines_max")
+  printf '    %-30s %7s %7s %7s   %-13s %s\n' "$1" "$(field "$replay" "$2_mean_ms")" \
+    "$(field "$replay" "$2_p50_ms")" "$(field "$replay" "$2_max_ms")" \
+    "$([[ "$fewest" == "$most" ]] && echo "$fewest" || echo "$fewest-$most")" "$(field "$replay" "$2_failed")"
+  [[ "$fewest" == "$3" && "$most" == "$3" && "$(field "$replay" "$2_failed")" == 0 ]] || replay_ok=no
+}
+read -r _ _ _ _ nh_publish_usec nh_published <<<"$nh_rs"
+read -r _ pipe_codes pipe_usec _ _ _ <<<"${rs[pipeline]}"
+tp8=${tp[pipeline,8]}
+replay_ok=yes
+watch_extra=$(calc "$(field "$replay" watchN_p50_ms) - $(field "$replay" watch1_p50_ms)" %.2f)
+history_extra=$(calc "$(field "$replay" historyN_p50_ms) - $(field "$replay" history1_p50_ms)" %.2f)
 bsc_ms=$(field "$spawn" bsc_mean_ms)
 true_ms=$(field "$spawn" true_mean_ms)
 p99=$(field "$lat" p99_us)
@@ -321,8 +427,39 @@ $(cpu_row pipeline)
     XADD key MAXLEN 1000 * (4 fields, exact trim)    $rb_xadd
     XADD key MAXLEN ~ 1000 * (bscd's trim)           $rb_xadd_approx
 
+(f) Cost of the history: the latency case and pipelined N=8 against a second bscd started with
+    --no-history (project benchnh, same Redis: one plain PUBLISH per code, pipelined), each run
+    right after its counterpart against bench (latency just after (a); pipelined after (b))
+                                               history  --no-history  history / no-history
+$(hist_row "latency write -> subscriber p50 (us)" "$(field "$lat" p50_us)" "$(field "$nh_lat" p50_us)")
+$(hist_row "latency write -> subscriber p99 (us)" "$p99" "$(field "$nh_lat" p99_us)")
+$(hist_row "latency write -> \"OK\" p50 (us)" "$(field "$lat" ack_p50_us)" "$(field "$nh_lat" ack_p50_us)")
+$(hist_row "pipelined N=8, delivered codes/s" "$(field "$tp8" delivered_per_s)" "$(field "$nh_tp" delivered_per_s)")
+$(hist_row "  CPU us/code, bscd" "$(field "$tp8" bscd_cpu_us_per_code)" "$(field "$nh_tp" bscd_cpu_us_per_code)")
+$(hist_row "  CPU us/code, redis" "$(field "$tp8" redis_cpu_us_per_code)" "$(field "$nh_tp" redis_cpu_us_per_code)")
+$(hist_row "  CPU us/code, load (the generator)" "$(field "$tp8" load_cpu_us_per_code)" "$(field "$nh_tp" load_cpu_us_per_code)")
+$(hist_row "  Redis us/code in commands (INFO)" "$(calc "$pipe_usec / ($pipe_codes + 1e-9)" %.2f)" "$(calc "$nh_publish_usec / ($nh_published + 1e-9)" %.2f)")
+    (the last row: the history script per code over the three pipelined cases, PUBLISH per code;
+    lost: latency $(field "$lat" lost) / $(field "$nh_lat" lost), pipelined $(field "$tp8" lost) / $(field "$nh_tp" lost); bscd --no-history peaked at $nh_hwm kB VmHWM)
+
+(g) Late watcher: a new process replays a finished history; $replay_runs runs of each, taking turns,
+    from posix_spawn to exit, stdout read through a pipe and its lines counted
+    history of $replay_events events: $((replay_events - 1)) stage codes then 1000, written by a fresh bscd
+      --history-length 2000 with one bsc send (${replay_send_ms} ms); XLEN $replay_xlen
+    history of 1 event: 1000 alone; XLEN $one_xlen
+                                      mean     p50     max  (ms)  lines per run  failed
+$(replay_row "bsc watch --json, $replay_events events" watchN "$replay_events")
+$(replay_row "bsc history, $replay_events events" historyN "$replay_events")
+$(replay_row "bsc watch --json, 1 event" watch1 1)
+$(replay_row "bsc history, 1 event" history1 1)
+$(replay_row "/bin/true" true 0)
+    replaying $replay_events events instead of 1 (p50): bsc watch +$watch_extra ms ($(calc "$watch_extra * 1000 / ($replay_events - 1)" %.1f) us per event), bsc history +$history_extra ms
+    every run exited 0 and printed one line per event: $replay_ok
+
 Shutdown: EXIT answered "$exit_reply", bscd exit status $bscd_status; bscd says ${reached:-?} codes reached Redis,
   the generators were answered OK for $accepted_total ($( [[ "${reached:-}" == "$accepted_total" ]] && echo "all accounted for" || echo "MISMATCH"))
+  bscd --no-history: exit status $nohist_status; ${nohist_reached} codes reached Redis, answered OK $nohist_accepted ($( [[ "$nohist_reached" == "$nohist_accepted" ]] && echo "all accounted for" || echo "MISMATCH"))
+  (g)'s history writers: exit status $replay_status and $one_status; $replay_reached and $one_reached codes reached Redis
 
 Targets
   bsc <= 2 ms per code                        as measured: $(verdict "$bsc_ms <= 2") ($bsc_ms ms mean, p50 $(field "$spawn" bsc_p50_ms); from bash $sh_bsc)

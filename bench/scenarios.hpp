@@ -19,6 +19,8 @@ int run_throughput(const Options& options);
 
 // (c) Runs programs N times each in sequence, taking turns (posix_spawn +
 // waitpid): the cost of one process per code next to a trivial process's.
+// With `--stdout count`, reads each run's output to its end and reports the
+// fewest and most lines a run printed ((g): a late watcher's replay).
 int run_spawn(const Options& options);
 
 // A free TCP port on 127.0.0.1, for the private redis-server.
