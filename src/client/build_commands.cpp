@@ -112,6 +112,25 @@ void print(const std::string& line) {
     (void)std::fflush(stdout);
 }
 
+// The whole stored history of the build, into `timeline`. Throws ClientError
+// when Redis cannot be read or the build has no history.
+void load_history(const BuildSelection& selection, BuildTimeline& timeline) {
+    try {
+        HistoryFollower follower(selection.redis, history_key(selection.channel));
+        for (const StreamEntry& stored : follower.read_all()) {
+            if (auto entry = to_history_entry(stored)) {
+                timeline.add(*entry);
+            }
+        }
+    } catch (const RedisError& error) {
+        throw ClientError(error.what());
+    }
+    if (timeline.stages().empty()) {
+        throw ClientError("no history for " + selection.project + " (" +
+                          history_key(selection.channel) + ")");
+    }
+}
+
 int outcome_status(const BuildTimeline& timeline) {
     const auto& progress = timeline.progress();
     if (!progress.finished()) {
@@ -205,28 +224,15 @@ int run_history_command(int argc, char** argv) {
         return *status;
     }
     (void)std::signal(SIGPIPE, SIG_IGN);
-    try {
-        selection.resolve();
-        const Catalog catalog = selection.catalog();
-        BuildTimeline timeline(selection.project, catalog);
-        HistoryFollower follower(selection.redis, history_key(selection.channel));
-        for (const StreamEntry& stored : follower.read_all()) {
-            if (auto entry = to_history_entry(stored)) {
-                timeline.add(*entry);
-            }
-        }
-        if (timeline.stages().empty()) {
-            throw ClientError("no history for " + selection.project + " (" +
-                              history_key(selection.channel) + ")");
-        }
-        for (const auto& stage : timeline.stages()) {
-            print(selection.json ? with_duration(stage.event.to_json(), stage.duration_ms)
-                                 : plain_line(stage.event, stage.duration_ms));
-        }
-        return 0;
-    } catch (const RedisError& error) {
-        throw ClientError(error.what());
+    selection.resolve();
+    const Catalog catalog = selection.catalog();
+    BuildTimeline timeline(selection.project, catalog);
+    load_history(selection, timeline);
+    for (const auto& stage : timeline.stages()) {
+        print(selection.json ? with_duration(stage.event.to_json(), stage.duration_ms)
+                             : plain_line(stage.event, stage.duration_ms));
     }
+    return 0;
 }
 
 int run_status_command(int argc, char** argv) {
@@ -238,41 +244,28 @@ int run_status_command(int argc, char** argv) {
         return *status;
     }
     (void)std::signal(SIGPIPE, SIG_IGN);
-    try {
-        selection.resolve();
-        const Catalog catalog = selection.catalog();
-        BuildTimeline timeline(selection.project, catalog);
-        HistoryFollower follower(selection.redis, history_key(selection.channel));
-        for (const StreamEntry& stored : follower.read_all()) {
-            if (auto entry = to_history_entry(stored)) {
-                timeline.add(*entry);
-            }
-        }
-        if (timeline.stages().empty()) {
-            throw ClientError("no history for " + selection.project + " (" +
-                              history_key(selection.channel) + ")");
-        }
-        const auto& last = timeline.stages().back().event;
-        if (selection.json) {
-            print(timeline.state_json());
-            return 0;
-        }
-        const auto& progress = timeline.progress();
-        print("project   " + selection.project);
-        print("last code " + std::to_string(last.code->value) + " " + last.code->name + " (" +
-              last.code->description + ")");
-        print("progress  " + std::to_string(progress.percent()) + "%, stage " +
-              std::to_string(progress.stages_done()) + " of " +
-              std::to_string(progress.total_stages()));
-        print("started   " + iso8601_utc(progress.started_ms().value_or(0)));
-        print("updated   " + iso8601_utc(progress.updated_ms().value_or(0)));
-        print("state     " + std::string(progress.succeeded() ? "succeeded"
-                                         : progress.failed()  ? "failed"
-                                                              : "in progress"));
+    selection.resolve();
+    const Catalog catalog = selection.catalog();
+    BuildTimeline timeline(selection.project, catalog);
+    load_history(selection, timeline);
+    const auto& last = timeline.stages().back().event;
+    if (selection.json) {
+        print(timeline.state_json());
         return 0;
-    } catch (const RedisError& error) {
-        throw ClientError(error.what());
     }
+    const auto& progress = timeline.progress();
+    print("project   " + selection.project);
+    print("last code " + std::to_string(last.code->value) + " " + last.code->name + " (" +
+          last.code->description + ")");
+    print("progress  " + std::to_string(progress.percent()) + "%, stage " +
+          std::to_string(progress.stages_done()) + " of " +
+          std::to_string(progress.total_stages()));
+    print("started   " + iso8601_utc(progress.started_ms().value_or(0)));
+    print("updated   " + iso8601_utc(progress.updated_ms().value_or(0)));
+    print("state     " + std::string(progress.succeeded() ? "succeeded"
+                                     : progress.failed()  ? "failed"
+                                                          : "in progress"));
+    return 0;
 }
 
 }  // namespace bscd::client
