@@ -24,7 +24,8 @@ namespace {
 
 bscd::PublisherOptions publisher_options(const bscd::ServerOptions& options) {
     bscd::PublisherOptions publisher;
-    publisher.history = {options.channel, options.history_length, options.history_ttl};
+    publisher.history = {options.channel, options.history_length, options.history_ttl,
+                         options.history_idle_ttl};
     publisher.keep_history = options.keep_history;
     publisher.outbox_capacity = options.outbox_capacity;
     return publisher;

@@ -6,7 +6,8 @@ namespace bscd {
 
 std::string_view history_script() {
     // KEYS[1] history stream; ARGV[1] channel; ARGV[2] max length; ARGV[3] ttl
-    // after a final code; then groups of 5: id, code, name, accepted ms, final.
+    // after a final code; ARGV[4] ttl after any other code (a build that
+    // died silently); then groups of 5: id, code, name, accepted ms, final.
     return R"lua(
 local function split(id)
   local ms, seq = string.match(id, '^(%d+)-(%d+)$')
@@ -20,7 +21,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
   end
 end
 local written, final = 0, nil
-for i = 4, #ARGV, 5 do
+for i = 5, #ARGV, 5 do
   local ms, seq = split(ARGV[i])
   if ms > last_ms or (ms == last_ms and seq > last_seq) then
     redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], ARGV[i],
@@ -34,7 +35,7 @@ end
 if final == true then
   redis.call('EXPIRE', KEYS[1], ARGV[3])
 elseif final == false then
-  redis.call('PERSIST', KEYS[1])
+  redis.call('EXPIRE', KEYS[1], ARGV[4])
 end
 return written
 )lua";
@@ -44,10 +45,11 @@ std::vector<std::string> history_script_call(const std::string& sha,
                                              const HistorySettings& settings,
                                              std::span<const Delivery> batch) {
     std::vector<std::string> args;
-    args.reserve(7 + batch.size() * 5);
+    args.reserve(8 + batch.size() * 5);
     args.insert(args.end(), {"EVALSHA", sha, "1", history_key(settings.channel), settings.channel,
                              std::to_string(settings.max_length),
-                             std::to_string(settings.ttl_after_final.count())});
+                             std::to_string(settings.ttl_after_final.count()),
+                             std::to_string(settings.idle_ttl.count())});
     for (const Delivery& delivery : batch) {
         args.push_back(delivery.id.str());
         args.push_back(std::to_string(delivery.code->value));

@@ -21,6 +21,9 @@ struct HistorySettings {
     // halves its cost per code (docs/performance.md), so a few more may stay.
     std::size_t max_length = 1000;
     std::chrono::seconds ttl_after_final{86400};  // history lifetime after 1000/1001
+    // Lifetime after any other code, so that a build that died without a
+    // final code does not leave its history in Redis for ever.
+    std::chrono::seconds idle_ttl{7 * 86400};
 };
 
 // The Lua source, loaded once per connection with SCRIPT LOAD.

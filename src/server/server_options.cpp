@@ -43,6 +43,7 @@ ParsedServerOptions parse_server_options(int argc, char** argv) {
     double idle_seconds = 30;
     double shutdown_seconds = 5;
     long long history_ttl_seconds = 86'400;
+    long long history_idle_ttl_seconds = 7 * 86'400;
 
     app.add_option("-a,--unix-socket-name", o.socket_path,
                    "Unix domain socket file name [default: <runtime dir>/bscd-<project>.sock, "
@@ -100,6 +101,11 @@ ParsedServerOptions parse_server_options(int argc, char** argv) {
                    "seconds the history is kept after a final code (1000 or 1001)")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
+    app.add_option("--history-idle-ttl", history_idle_ttl_seconds,
+                   "seconds the history is kept after any other code: a build that died without "
+                   "a final code does not leave it for ever")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
     app.set_version_flag("--version", BSCD_VERSION);
 
     try {
@@ -111,6 +117,7 @@ ParsedServerOptions parse_server_options(int argc, char** argv) {
     o.idle_timeout = std::chrono::milliseconds(static_cast<long long>(idle_seconds * 1000));
     o.shutdown_timeout = std::chrono::milliseconds(static_cast<long long>(shutdown_seconds * 1000));
     o.history_ttl = std::chrono::seconds(history_ttl_seconds);
+    o.history_idle_ttl = std::chrono::seconds(history_idle_ttl_seconds);
     derive_defaults(o);
     return {o, 0};
 }
