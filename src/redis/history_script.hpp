@@ -23,7 +23,7 @@ struct HistorySettings {
     std::chrono::seconds ttl_after_final{86400};  // history lifetime after 1000/1001
     // Lifetime after any other code, so that a build that died without a
     // final code does not leave its history in Redis for ever.
-    std::chrono::seconds idle_ttl{7 * 86400};
+    std::chrono::seconds idle_ttl{std::chrono::days(7)};
 };
 
 // The Lua source, loaded once per connection with SCRIPT LOAD.

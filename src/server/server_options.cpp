@@ -43,7 +43,7 @@ ParsedServerOptions parse_server_options(int argc, char** argv) {
     double idle_seconds = 30;
     double shutdown_seconds = 5;
     long long history_ttl_seconds = 86'400;
-    long long history_idle_ttl_seconds = 7 * 86'400;
+    long long history_idle_ttl_seconds = std::chrono::seconds(std::chrono::days(7)).count();
 
     app.add_option("-a,--unix-socket-name", o.socket_path,
                    "Unix domain socket file name [default: <runtime dir>/bscd-<project>.sock, "

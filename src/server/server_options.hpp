@@ -30,7 +30,7 @@ struct ServerOptions {
     bool keep_history = true;  // --no-history: Pieman's traffic exactly, no stream
     std::size_t history_length = 1000;
     std::chrono::seconds history_ttl{86'400};
-    std::chrono::seconds history_idle_ttl{7 * 86'400};
+    std::chrono::seconds history_idle_ttl{std::chrono::days(7)};
 };
 
 // Parses bscd's command line and fills in the derived defaults. Returns the
