@@ -76,11 +76,7 @@ void Publisher::on_link_ready() {
 }
 
 void Publisher::on_lost(const std::string& reason) {
-    ++link_;
-    link_ready_ = false;
-    script_sha_.clear();
-    batches_in_flight_ = 0;
-    outbox_.resend_all();
+    forget_link();
     if (stopped_) {
         return;
     }
@@ -222,16 +218,22 @@ void Publisher::when_drained(std::function<void()> done) {
     drained_waiters_.push_back(std::move(done));
 }
 
-void Publisher::stop() {
-    stopped_ = true;
-    reconnect_timer_.cancel();
-    watchdog_.cancel();
-    connection_.close();
+void Publisher::forget_link() {
+    // Replies still to come belong to the old link and are ignored; nothing
+    // it sent is confirmed, so all that is held goes again on the next one.
     ++link_;
     link_ready_ = false;
     script_sha_.clear();
     batches_in_flight_ = 0;
     outbox_.resend_all();
+}
+
+void Publisher::stop() {
+    stopped_ = true;
+    reconnect_timer_.cancel();
+    watchdog_.cancel();
+    connection_.close();
+    forget_link();
 }
 
 }  // namespace bscd

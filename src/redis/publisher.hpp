@@ -59,6 +59,7 @@ private:
     void on_ready();
     void on_link_ready();
     void on_lost(const std::string& reason);
+    void forget_link();
     void schedule_pump();
     void pump();
     void publish_only(std::uint64_t link, const std::vector<Delivery>& batch);
