@@ -48,7 +48,7 @@ struct BuildSelection {
             throw ClientError("name a project (or --channel)", ClientError::usage);
         }
         if (!project.empty() && !is_valid_project_name(project)) {
-            throw ClientError("invalid project name: letters, digits, '-', '_', '.', at most 128",
+            throw ClientError("invalid project name: " + std::string(project_name_rule),
                               ClientError::usage);
         }
         if (channel.empty()) {

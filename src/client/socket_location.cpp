@@ -32,9 +32,8 @@ std::string resolve_socket(const SocketOptions& options) {
         source = "PROJECT_NAME";
     }
     if (!project.empty() && !is_valid_project_name(project)) {
-        throw ClientError(std::string(source) +
-                              ": not a valid project name: " + printable(project, 60) +
-                              " (letters, digits, '-', '_', '.', at most 128 characters)",
+        throw ClientError(std::string(source) + ": not a valid project name: " +
+                              printable(project, 60) + " (" + std::string(project_name_rule) + ")",
                           ClientError::usage);
     }
     return socket_path(default_runtime_dir(), project);

@@ -10,6 +10,10 @@ namespace bscd {
 // file name, a Redis key and a URL path. Pieman's default is a UUID.
 bool is_valid_project_name(std::string_view name);
 
+// The rule above, for error messages.
+inline constexpr std::string_view project_name_rule =
+    "letters, digits, '-', '_', '.', at most 128 characters, no '..'";
+
 // Pieman's live channel for a project: "bscd-<project>".
 std::string channel_for_project(std::string_view project);
 

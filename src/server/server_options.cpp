@@ -62,9 +62,7 @@ ParsedServerOptions parse_server_options(int argc, char** argv) {
                    "project (build) name: names the channel, socket and pid file")
         ->envname("PROJECT_NAME")
         ->check([](const std::string& name) {
-            return is_valid_project_name(name)
-                       ? std::string()
-                       : "letters, digits, '-', '_', '.', at most 128, no '..'";
+            return is_valid_project_name(name) ? std::string() : std::string(project_name_rule);
         });
     app.add_option("--codes", o.codes_file,
                    "build status codes file (Pieman's NAME=VALUE format) replacing the built-in "
