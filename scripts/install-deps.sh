@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# Installs every Debian package bscd needs to build, test and run its demo.
-# Idempotent: packages already present are left alone. Needs root (or sudo).
+# Installs every Debian package bscd needs to build and run its demo; with
+# --tests also what the tests need beyond that: a headless browser and the
+# npm packages of tests/browser (playwright-core drives Debian's chromium).
+# Idempotent: what is present is left alone. Needs root (or sudo).
 set -euo pipefail
+cd "$(dirname "$0")/.."
+with_tests=false
+[[ "${1:-}" == "--tests" ]] && with_tests=true
 
 PACKAGES=(
   # toolchain
@@ -14,6 +19,22 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server redis-tools procps tmux util-linux
 )
+if $with_tests; then
+  # the page's browser test; openssl computes tokens independently of the gateway
+  PACKAGES+=(chromium fonts-liberation fonts-dejavu-core openssl)
+  command -v node >/dev/null && command -v npm >/dev/null || PACKAGES+=(nodejs npm)
+fi
+
+install_browser_test_packages() {
+  $with_tests || return 0
+  local dir=tests/browser
+  # npm ci only when the lock file changed since the last install.
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] ||
+     [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    echo "install-deps: npm ci in $dir"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -21,6 +42,7 @@ for p in "${PACKAGES[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#PACKAGES[@]} packages present"
+  install_browser_test_packages
   exit 0
 fi
 
@@ -30,3 +52,4 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+install_browser_test_packages

@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 quick=false
 [[ "${1:-}" == "--quick" ]] && quick=true
 
-scripts/install-deps.sh
+scripts/install-deps.sh --tests
 
 run_suite() {  # run_suite BUILD_DIR [ctest arguments...]
   local dir=$1; shift

@@ -96,6 +96,29 @@ void AsyncConnection::handshake() {
 }
 
 bool AsyncConnection::command(const std::vector<std::string>& args, ReplyHandler on_reply) {
+    auto handler = std::make_unique<ReplyHandler>(std::move(on_reply));
+    if (!send(args, reply_trampoline, handler.get())) {
+        return false;
+    }
+    (void)handler.release();  // owned by hiredis until the reply (or nullptr) arrives
+    return true;
+}
+
+bool AsyncConnection::subscription_command(const std::vector<std::string>& args) {
+    // hiredis keeps the callback per channel and calls it for every message:
+    // it gets no per-call data to own, and finds this object through the context.
+    return send(args, push_trampoline, nullptr);
+}
+
+void AsyncConnection::push_trampoline(redisAsyncContext* context, void* reply, void* /*data*/) {
+    auto* self = static_cast<AsyncConnection*>(context->data);  // null once released
+    if (self != nullptr && reply != nullptr && self->on_push_) {
+        self->on_push_(*static_cast<const redisReply*>(reply));
+    }
+}
+
+bool AsyncConnection::send(const std::vector<std::string>& args,
+                           void (*callback)(redisAsyncContext*, void*, void*), void* data) {
     if (context_ == nullptr) {
         return false;
     }
@@ -107,14 +130,8 @@ bool AsyncConnection::command(const std::vector<std::string>& args, ReplyHandler
         argv.push_back(arg.data());
         lengths.push_back(arg.size());
     }
-    auto handler = std::make_unique<ReplyHandler>(std::move(on_reply));
-    if (redisAsyncCommandArgv(context_, reply_trampoline, handler.get(),
-                              static_cast<int>(args.size()), argv.data(),
-                              lengths.data()) != REDIS_OK) {
-        return false;
-    }
-    (void)handler.release();  // owned by hiredis until the reply (or nullptr) arrives
-    return true;
+    return redisAsyncCommandArgv(context_, callback, data, static_cast<int>(args.size()),
+                                 argv.data(), lengths.data()) == REDIS_OK;
 }
 
 void AsyncConnection::on_connect(const redisAsyncContext* context, int status) {

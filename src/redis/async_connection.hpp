@@ -43,6 +43,14 @@ public:
     // Queues a command; false when there is no link to send it on.
     bool command(const std::vector<std::string>& args, ReplyHandler on_reply);
 
+    // Pub/sub. A link that has sent SUBSCRIBE must carry nothing but SUBSCRIBE
+    // and UNSUBSCRIBE (hiredis 0.14 hands pending replies' callbacks whatever
+    // comes next, messages included). Each subscribe, unsubscribe and message
+    // reply goes to the push handler. False when there is no link.
+    using PushHandler = std::function<void(const redisReply& reply)>;
+    void set_push_handler(PushHandler on_push) { on_push_ = std::move(on_push); }
+    bool subscription_command(const std::vector<std::string>& args);
+
     // Drops the link as lost: on_lost(reason) follows from the event loop.
     void fail(const std::string& reason);
 
@@ -57,6 +65,9 @@ private:
     void handshake();
     void lost(const std::string& reason);  // the context is gone or going
     void release();                        // frees the context, silences its callbacks
+    bool send(const std::vector<std::string>& args,
+              void (*callback)(redisAsyncContext*, void*, void*), void* data);
+    static void push_trampoline(redisAsyncContext* context, void* reply, void* data);
 
     boost::asio::io_context& io_;
     RedisOptions options_;
@@ -65,6 +76,7 @@ private:
     boost::asio::steady_timer connect_timer_;
     ReadyHandler on_ready_;
     LostHandler on_lost_;
+    PushHandler on_push_;
     // Posted callbacks check this, so none runs after the object is gone.
     std::shared_ptr<AsyncConnection*> self_ = std::make_shared<AsyncConnection*>(this);
 };

@@ -29,13 +29,6 @@ timeval to_timeval(std::chrono::milliseconds timeout) {
     return tv;
 }
 
-std::string_view reply_text(const redisReply& reply) {
-    if (reply.str == nullptr) {
-        return {};
-    }
-    return {reply.str, static_cast<std::size_t>(reply.len)};
-}
-
 // Runs one command; throws RedisError when no reply came (connection lost,
 // timeout). Error replies are returned for the caller to judge.
 Reply command(redisContext* context, const std::string& address,
@@ -71,30 +64,11 @@ Reply command(redisContext* context, const std::string& address,
 
 // [id, [field, value, ...]] as XRANGE and XREAD return each entry.
 std::vector<StreamEntry> stream_entries(const redisReply& entries, const std::string& address) {
-    std::vector<StreamEntry> result;
-    if (entries.type != REDIS_REPLY_ARRAY) {
-        return result;
+    auto parsed = parse_stream_entries(entries);
+    if (!parsed) {
+        throw RedisError("Redis at " + address + " sent a malformed stream entry");
     }
-    result.reserve(entries.elements);
-    for (std::size_t i = 0; i < entries.elements; ++i) {
-        const redisReply* entry = entries.element[i];
-        if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2 ||
-            entry->element[1]->type != REDIS_REPLY_ARRAY) {
-            throw RedisError("Redis at " + address + " sent a malformed stream entry");
-        }
-        const auto id = EntryId::parse(reply_text(*entry->element[0]));
-        if (!id) {
-            throw RedisError("Redis at " + address + " sent a malformed stream entry id");
-        }
-        StreamEntry parsed{*id, {}};
-        const redisReply& fields = *entry->element[1];
-        for (std::size_t f = 0; f + 1 < fields.elements; f += 2) {
-            parsed.fields.emplace_back(reply_text(*fields.element[f]),
-                                       reply_text(*fields.element[f + 1]));
-        }
-        result.push_back(std::move(parsed));
-    }
-    return result;
+    return std::move(*parsed);
 }
 
 void throw_if_error(const redisReply& reply, const std::string& address, std::string_view what) {

@@ -11,6 +11,7 @@
 
 #include "core/entry_id.hpp"
 #include "redis/redis_options.hpp"
+#include "redis/stream_reply.hpp"
 
 struct redisContext;
 
@@ -19,12 +20,6 @@ namespace bscd {
 class RedisError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
-};
-
-// One stream entry as Redis returns it: id and field/value pairs.
-struct StreamEntry {
-    EntryId id;
-    std::vector<std::pair<std::string, std::string>> fields;
 };
 
 class SyncClient {

@@ -1,0 +1,153 @@
+#include "gateway/gateway.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "core/project.hpp"
+#include "gateway/access_token.hpp"
+
+namespace bscd {
+namespace {
+
+// How long a feed stays subscribed after its last viewer left: a reload or
+// a reconnecting viewer finds it still there.
+constexpr auto feed_linger = std::chrono::seconds(2);
+constexpr auto sweep_interval = std::chrono::seconds(1);
+// Entries read for a state request at most (bscd keeps 1000 by default).
+constexpr std::size_t state_read_limit = 100'000;
+
+}  // namespace
+
+Gateway::RedisSide::RedisSide(boost::asio::io_context& io, Gateway& gateway)
+    : reader(io, gateway.options_.redis, [&gateway] { gateway.on_reader_ready(); }),
+      subscriber(io, gateway.options_.redis,
+                 {[&gateway](const std::string& channel) { gateway.on_subscribed(channel); },
+                  [&gateway](const std::string& channel, std::string_view /*payload*/) {
+                      gateway.on_message(channel);
+                  }}),
+      sweep_timer(io) {}
+
+Gateway::Gateway(boost::asio::io_context& io, GatewayOptions options, Catalog catalog)
+    : options_(std::move(options)),
+      catalog_(std::move(catalog)),
+      redis_(std::make_unique<RedisSide>(io, *this)) {}
+
+void Gateway::start() {
+    redis_->reader.start();
+    redis_->subscriber.start();
+    schedule_sweep();
+}
+
+void Gateway::stop() {
+    if (redis_) {
+        redis_->sweep_timer.cancel();
+        redis_->subscriber.stop();
+        redis_->reader.stop();
+        redis_.reset();
+    }
+}
+
+std::string Gateway::render_metrics() {
+    if (redis_) {
+        metrics_.projects_followed = redis_->subscriber.subscribed_count();
+        metrics_.redis_reconnects_total =
+            redis_->reader.reconnects() + redis_->subscriber.reconnects();
+    }
+    metrics_.redis_up = redis_up();
+    return metrics_.render();
+}
+
+bool Gateway::admits(const std::string& project, std::string_view token) const {
+    return options_.token_secret.empty() || token_grants(options_.token_secret, project, token);
+}
+
+std::shared_ptr<ProjectFeed> Gateway::follow(const std::string& project) {
+    const std::string channel = channel_for_project(project);
+    idle_since_.erase(channel);
+    auto& feed = feeds_[channel];
+    if (!feed) {
+        feed = std::make_shared<ProjectFeed>(project, catalog_, redis_->reader, metrics_);
+        feed->on_idle([this, channel] { idle_since_[channel] = std::chrono::steady_clock::now(); });
+        redis_->subscriber.watch(channel);
+        spdlog::debug("Project {}: following {}", project, channel);
+    }
+    return feed;
+}
+
+void Gateway::read_state(const std::string& project, const std::function<void(State)>& done) {
+    const auto open = feeds_.find(channel_for_project(project));
+    if (open != feeds_.end() && open->second->ready() && !open->second->empty()) {
+        done({open->second->timeline().state_json(), false});
+        return;
+    }
+    const bool sent =
+        redis_ &&
+        redis_->reader.read_after(
+            history_key(channel_for_project(project)), EntryId{}, state_read_limit,
+            [this, project, done](std::optional<std::vector<StreamEntry>> entries) {
+                if (!entries) {
+                    done({std::nullopt, true});
+                    return;
+                }
+                BuildTimeline timeline(project, catalog_);
+                for (const auto& stored : *entries) {
+                    if (const auto entry = parse_history_entry(stored.id, stored.fields)) {
+                        (void)timeline.add(*entry);
+                    }
+                }
+                if (timeline.stages().empty()) {
+                    done({std::nullopt, false});
+                } else {
+                    done({timeline.state_json(), false});
+                }
+            });
+    if (!sent) {
+        done({std::nullopt, true});
+    }
+}
+
+void Gateway::on_subscribed(const std::string& channel) {
+    if (const auto it = feeds_.find(channel); it != feeds_.end()) {
+        it->second->on_subscribed();
+    }
+}
+
+void Gateway::on_message(const std::string& channel) {
+    if (const auto it = feeds_.find(channel); it != feeds_.end()) {
+        it->second->on_message();
+    }
+}
+
+void Gateway::on_reader_ready() {
+    for (auto& [channel, feed] : feeds_) {
+        feed->on_reader_ready();
+    }
+}
+
+void Gateway::schedule_sweep() {
+    redis_->sweep_timer.expires_after(sweep_interval);
+    redis_->sweep_timer.async_wait([this](boost::system::error_code ec) {
+        if (!ec && redis_) {
+            close_idle_feeds();
+            schedule_sweep();
+        }
+    });
+}
+
+void Gateway::close_idle_feeds() {
+    const auto now = std::chrono::steady_clock::now();
+    for (auto it = idle_since_.begin(); it != idle_since_.end();) {
+        const auto feed = feeds_.find(it->first);
+        if (feed == feeds_.end() || feed->second->viewer_count() > 0) {
+            it = idle_since_.erase(it);
+        } else if (now - it->second >= feed_linger) {
+            spdlog::debug("Project {}: no viewers, closing {}", feed->second->project(), it->first);
+            redis_->subscriber.unwatch(it->first);
+            feeds_.erase(feed);
+            it = idle_since_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
+}  // namespace bscd

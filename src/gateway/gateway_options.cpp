@@ -1,0 +1,151 @@
+#include "gateway/gateway_options.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+
+#include <CLI/CLI.hpp>
+
+#include "common/cli_options.hpp"
+#include "core/project.hpp"
+
+namespace bscd {
+namespace {
+
+// "127.0.0.1:8080", "[::1]:8080", "localhost:80": host and port, or an
+// explanation of what is wrong.
+std::string split_listen(const std::string& text, std::string& host, unsigned short& port) {
+    const auto colon = text.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
+        return "expected ADDRESS:PORT, e.g. 127.0.0.1:8080 or [::1]:8080";
+    }
+    host = text.substr(0, colon);
+    if (host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+    }
+    const std::string port_text = text.substr(colon + 1);
+    unsigned value = 0;
+    const auto [end, ec] =
+        std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
+    if (ec != std::errc() || end != port_text.data() + port_text.size() || value > 65535) {
+        return "the port must be a number from 0 to 65535";
+    }
+    port = static_cast<unsigned short>(value);
+    return {};
+}
+
+std::string read_secret_file(const std::string& path) {
+    std::ifstream in(path);
+    std::string line;
+    if (!in || !std::getline(in, line)) {
+        throw CLI::ValidationError("--token-secret-file", "cannot read a line from " + path);
+    }
+    if (!line.empty() && line.back() == '\r') {
+        line.pop_back();
+    }
+    return line;
+}
+
+std::chrono::milliseconds seconds(double value) {
+    return std::chrono::milliseconds(static_cast<long long>(value * 1000));
+}
+
+}  // namespace
+
+std::optional<std::string> GatewayOptions::allowed_origin(std::string_view origin) const {
+    for (const auto& allowed : allow_origins) {
+        if (allowed == "*") {
+            return std::string("*");
+        }
+        if (!origin.empty() && allowed == origin) {
+            return allowed;
+        }
+    }
+    return std::nullopt;
+}
+
+ParsedGatewayOptions parse_gateway_options(int argc, char** argv) {
+    GatewayOptions o;
+    CLI::App app{
+        "bscd-gateway: shows builds' progress in browsers. Relays each project's status "
+        "events from Redis over Server-Sent Events and WebSocket, with a ready-made page, "
+        "one Redis subscription per project however many viewers. See docs/gateway.md.",
+        "bscd-gateway"};
+    app.get_formatter()->column_width(34);
+    app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    std::string listen = "127.0.0.1:8080";
+    std::string secret_file;
+    double idle_seconds = 30;
+    double heartbeat_seconds = 15;
+
+    app.add_option("--listen", listen,
+                   "address and port to accept HTTP on; loopback by default (put the service's "
+                   "front end before it, or listen wider on purpose)")
+        ->capture_default_str();
+    add_redis_options(app, o.redis);
+    app.add_option("--codes", o.codes_file,
+                   "build status codes file (Pieman's NAME=VALUE format) replacing the built-in "
+                   "catalog")
+        ->check(CLI::ExistingFile);
+    app.add_option("--allow-origin", o.allow_origins,
+                   "answer cross-origin (CORS) requests from this origin; repeatable; * for any")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    auto* secret =
+        app.add_option("--token-secret", o.token_secret,
+                       "require each viewer to present hex(HMAC-SHA256(secret, project)) as "
+                       "?token= or Authorization: Bearer (prefer the environment variable or a "
+                       "file: arguments are visible in ps)")
+            ->envname("BSCD_TOKEN_SECRET");
+    app.add_option("--token-secret-file", secret_file, "read the token secret from this file")
+        ->check(CLI::ExistingFile)
+        ->excludes(secret);
+    app.add_option("--print-token", o.print_token_for,
+                   "print the token of this project for the configured secret, and exit")
+        ->check([](const std::string& name) {
+            return is_valid_project_name(name) ? std::string() : std::string(project_name_rule);
+        });
+    app.add_option("--max-connections", o.max_connections,
+                   "HTTP connections open at once; more are answered 503")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    app.add_option("--idle-timeout", idle_seconds,
+                   "seconds a connection may take to send a whole request (and stay idle "
+                   "between requests) before it is closed")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    app.add_option("--heartbeat", heartbeat_seconds,
+                   "seconds between keep-alive comments on idle event streams (pings on "
+                   "WebSockets), so that proxies keep them open")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    app.add_option("--viewer-queue", o.viewer_queue,
+                   "live events a viewer may fall behind before it is disconnected (it resumes "
+                   "where it was)")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    app.add_flag("-v,--verbose", o.verbose, "debug log lines too");
+    app.add_option("--log-file", o.log_file, "log to this file as well as stderr");
+    app.set_version_flag("--version", BSCD_VERSION);
+
+    try {
+        app.parse(argc, argv);
+        const std::string problem = split_listen(listen, o.listen_address, o.listen_port);
+        if (!problem.empty()) {
+            throw CLI::ValidationError("--listen", listen + ": " + problem);
+        }
+        if (!secret_file.empty()) {
+            o.token_secret = read_secret_file(secret_file);
+        }
+        if (!o.print_token_for.empty() && o.token_secret.empty()) {
+            throw CLI::ValidationError("--print-token", "needs a token secret");
+        }
+    } catch (const CLI::ParseError& e) {
+        const int status = app.exit(e);
+        return {std::nullopt, status == 0 ? 0 : 2};
+    }
+    o.idle_timeout = seconds(idle_seconds);
+    o.heartbeat = seconds(heartbeat_seconds);
+    return {o, 0};
+}
+
+}  // namespace bscd

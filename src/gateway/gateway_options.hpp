@@ -1,0 +1,43 @@
+#pragma once
+// Everything bscd-gateway is told on its command line (docs/gateway.md).
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "redis/redis_options.hpp"
+
+namespace bscd {
+
+struct GatewayOptions {
+    std::string listen_address = "127.0.0.1";  // --listen ADDR:PORT
+    unsigned short listen_port = 8080;
+    RedisOptions redis;
+    std::string codes_file;                  // --codes; empty: the built-in catalog
+    std::vector<std::string> allow_origins;  // --allow-origin, "*" for any
+    std::string token_secret;                // --token-secret / file / BSCD_TOKEN_SECRET
+    std::string print_token_for;             // --print-token PROJECT
+    std::size_t max_connections = 10'000;
+    std::chrono::milliseconds idle_timeout{30'000};
+    std::chrono::milliseconds heartbeat{15'000};
+    std::size_t viewer_queue = 1024;  // live events a viewer may fall behind
+    bool verbose = false;
+    std::string log_file;
+
+    // The Access-Control-Allow-Origin value for a request from `origin`, or
+    // nullopt when cross-origin access is not allowed for it.
+    [[nodiscard]] std::optional<std::string> allowed_origin(std::string_view origin) const;
+};
+
+// Parses the command line: the options, or the status to exit with (0 after
+// --help, 2 on a usage error, already explained on stderr).
+struct ParsedGatewayOptions {
+    std::optional<GatewayOptions> options;
+    int exit_status = 0;
+};
+ParsedGatewayOptions parse_gateway_options(int argc, char** argv);
+
+}  // namespace bscd

@@ -1,0 +1,47 @@
+#pragma once
+// One HTTP connection (Beast chat example's `http_session`): reads
+// requests one at a time within the idle timeout, answers the plain ones
+// (page, assets, state, health, metrics, errors) and hands the connection
+// over to an SseSession or a WebSocketSession for the streams.
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "core/web_route.hpp"
+#include "gateway/gateway.hpp"
+#include "gateway/responses.hpp"
+
+namespace bscd {
+
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+public:
+    // Request headers beyond this get 431; bodies beyond body_limit get 413.
+    static constexpr std::size_t header_limit = 8U * 1024;
+    static constexpr std::size_t body_limit = 4U * 1024;
+
+    HttpSession(boost::asio::ip::tcp::socket socket, Gateway& gateway, Gateway::Slot slot);
+    void start();
+
+private:
+    void read_request();
+    void on_read(boost::beast::error_code ec);
+    void handle(const HttpRequest& request);
+    void handle_project(const HttpRequest& request, const Route& route);
+    void serve_state(const HttpRequest& request, const std::string& project);
+    void send(HttpResponse response);
+    void on_write(bool keep_alive, boost::beast::error_code ec);
+
+    boost::beast::tcp_stream stream_;
+    boost::beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+    Gateway& gateway_;
+    Gateway::Slot slot_;
+    std::string peer_;  // for log lines
+};
+
+}  // namespace bscd

@@ -1,0 +1,126 @@
+#include "gateway/listener.hpp"
+
+#include <array>
+#include <stdexcept>
+
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "gateway/gateway.hpp"
+#include "gateway/http_session.hpp"
+
+namespace bscd {
+
+namespace ip = boost::asio::ip;
+
+Listener::Listener(boost::asio::io_context& io, Gateway& gateway)
+    : gateway_(gateway), acceptor_(io), retry_timer_(io) {}
+
+void Listener::start() {
+    const auto& options = gateway_.options();
+    const std::string where = fmt::format("{}:{}", options.listen_address, options.listen_port);
+    boost::system::error_code ec;
+    const auto address = ip::make_address(options.listen_address, ec);
+    if (ec) {
+        throw std::runtime_error(
+            fmt::format("cannot listen on {}: not an IP address ({})", where, ec.message()));
+    }
+    const ip::tcp::endpoint endpoint(address, options.listen_port);
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) {
+        acceptor_.set_option(ip::tcp::acceptor::reuse_address(true), ec);
+    }
+    if (!ec) {
+        acceptor_.bind(endpoint, ec);
+    }
+    if (!ec) {
+        acceptor_.listen(boost::asio::socket_base::max_listen_connections, ec);
+    }
+    if (ec) {
+        throw std::runtime_error(fmt::format("cannot listen on {}: {}", where, ec.message()));
+    }
+    const auto bound = acceptor_.local_endpoint();
+    spdlog::info("Listening on http://{}:{}",
+                 bound.address().is_v6() ? "[" + bound.address().to_string() + "]"
+                                         : bound.address().to_string(),
+                 bound.port());
+    accept();
+}
+
+void Listener::close() {
+    boost::system::error_code ignored;
+    retry_timer_.cancel();
+    acceptor_.close(ignored);
+}
+
+ip::tcp::endpoint Listener::endpoint() const {
+    boost::system::error_code ec;
+    return acceptor_.local_endpoint(ec);
+}
+
+void Listener::accept() {
+    acceptor_.async_accept(
+        [self = shared_from_this()](boost::system::error_code ec, ip::tcp::socket peer) {
+            self->on_accept(ec, std::move(peer));
+        });
+}
+
+void Listener::on_accept(boost::system::error_code ec, ip::tcp::socket peer) {
+    if (ec == boost::asio::error::operation_aborted || !acceptor_.is_open()) {
+        return;
+    }
+    if (ec == boost::asio::error::no_descriptors || ec == boost::asio::error::no_buffer_space) {
+        spdlog::warn("Cannot accept HTTP connections: {}; retrying in 100 ms", ec.message());
+        retry_timer_.expires_after(std::chrono::milliseconds(100));
+        retry_timer_.async_wait([self = shared_from_this()](boost::system::error_code wait_ec) {
+            if (!wait_ec) {
+                self->accept();
+            }
+        });
+        return;
+    }
+    if (ec) {
+        spdlog::warn("Accept failed: {}", ec.message());
+    } else if (gateway_.at_capacity()) {
+        refuse(std::move(peer));
+    } else {
+        peer.set_option(ip::tcp::no_delay(true), ec);  // events are small and should go at once
+        std::make_shared<HttpSession>(std::move(peer), gateway_, Gateway::Slot(gateway_))->start();
+    }
+    accept();
+}
+
+void Listener::refuse(ip::tcp::socket peer) {
+    ++gateway_.metrics().connections_refused_total;
+    spdlog::warn("Refused a connection: {} connections already open",
+                 gateway_.metrics().connections);
+    static const std::string reply =
+        "HTTP/1.1 503 Service Unavailable\r\nServer: bscd-gateway\r\nRetry-After: 1\r\n"
+        "Content-Type: application/json\r\nContent-Length: 37\r\nConnection: close\r\n\r\n"
+        "{\"error\":\"too many connections open\"}";
+    // Closing with the request unread would reset the connection and could
+    // lose the answer: send it, then read until the client closes (1 s at most).
+    auto stream = std::make_shared<boost::beast::tcp_stream>(std::move(peer));
+    stream->expires_after(std::chrono::seconds(1));
+    boost::asio::async_write(*stream, boost::asio::buffer(reply),
+                             [stream](boost::system::error_code ec, std::size_t /*bytes*/) {
+                                 if (!ec) {
+                                     stream->socket().shutdown(ip::tcp::socket::shutdown_send, ec);
+                                     drain(stream);
+                                 }
+                             });
+}
+
+void Listener::drain(const std::shared_ptr<boost::beast::tcp_stream>& stream) {
+    static std::array<char, 1024> discarded;  // never read: any buffer will do
+    stream->async_read_some(boost::asio::buffer(discarded),
+                            [stream](boost::system::error_code ec, std::size_t /*bytes*/) {
+                                if (!ec) {
+                                    drain(stream);
+                                }
+                            });
+}
+
+}  // namespace bscd

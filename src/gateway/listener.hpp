@@ -1,0 +1,40 @@
+#pragma once
+// Accepts HTTP connections and hands each to an HttpSession (Beast chat
+// example's `listener`). Over --max-connections, a connection gets a short
+// 503 and is closed; when the process is out of descriptors, accepting
+// pauses briefly instead of spinning.
+
+#include <memory>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+
+namespace bscd {
+
+class Gateway;
+
+class Listener : public std::enable_shared_from_this<Listener> {
+public:
+    Listener(boost::asio::io_context& io, Gateway& gateway);
+
+    // Binds and listens on the configured address. Throws std::runtime_error
+    // naming the address and the cause (e.g. "Address already in use").
+    void start();
+    void close();
+
+    [[nodiscard]] boost::asio::ip::tcp::endpoint endpoint() const;
+
+private:
+    void accept();
+    void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket peer);
+    void refuse(boost::asio::ip::tcp::socket peer);
+    static void drain(const std::shared_ptr<boost::beast::tcp_stream>& stream);
+
+    Gateway& gateway_;
+    boost::asio::ip::tcp::acceptor acceptor_;
+    boost::asio::steady_timer retry_timer_;
+};
+
+}  // namespace bscd

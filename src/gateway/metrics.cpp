@@ -1,0 +1,49 @@
+#include "gateway/metrics.hpp"
+
+namespace bscd {
+
+namespace {
+
+void describe(std::string& out, std::string_view name, std::string_view type,
+              std::string_view help) {
+    out.append("# HELP bscd_gateway_").append(name).append(" ").append(help).append("\n");
+    out.append("# TYPE bscd_gateway_").append(name).append(" ").append(type).append("\n");
+}
+
+void sample(std::string& out, std::string_view name, std::string_view labels, std::uint64_t value) {
+    out.append("bscd_gateway_").append(name).append(labels).append(" ");
+    out.append(std::to_string(value)).append("\n");
+}
+
+void metric(std::string& out, std::string_view name, std::string_view type, std::string_view help,
+            std::uint64_t value) {
+    describe(out, name, type, help);
+    sample(out, name, "", value);
+}
+
+}  // namespace
+
+std::string GatewayMetrics::render() const {
+    std::string out;
+    out.reserve(2048);
+    metric(out, "connections", "gauge", "Open HTTP connections.", connections);
+    metric(out, "connections_refused_total", "counter",
+           "Connections refused over --max-connections.", connections_refused_total);
+    describe(out, "viewers", "gauge", "Viewers connected, by transport.");
+    sample(out, "viewers", R"({transport="sse"})", sse_viewers);
+    sample(out, "viewers", R"({transport="websocket"})", websocket_viewers);
+    metric(out, "projects_followed", "gauge", "Projects with a live subscription.",
+           projects_followed);
+    metric(out, "events_received_total", "counter", "History entries read from Redis.",
+           events_received_total);
+    metric(out, "events_relayed_total", "counter", "Events written to viewers.",
+           events_relayed_total);
+    metric(out, "viewers_dropped_slow_total", "counter", "Viewers disconnected for being slow.",
+           viewers_dropped_slow_total);
+    metric(out, "redis_reconnects_total", "counter", "Redis links re-established.",
+           redis_reconnects_total);
+    metric(out, "redis_up", "gauge", "1 while Redis answers, 0 otherwise.", redis_up ? 1 : 0);
+    return out;
+}
+
+}  // namespace bscd

@@ -1,0 +1,138 @@
+#include "gateway/project_feed.hpp"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "core/project.hpp"
+#include "core/sse_frame.hpp"
+#include "gateway/metrics.hpp"
+#include "gateway/viewer.hpp"
+
+namespace bscd {
+namespace {
+
+// Entries per XRANGE: a whole build's history in one read, as a rule.
+constexpr std::size_t read_batch = 1000;
+
+}  // namespace
+
+ProjectFeed::ProjectFeed(std::string project, const Catalog& catalog, HistoryReader& reader,
+                         GatewayMetrics& metrics)
+    : project_(std::move(project)),
+      channel_(channel_for_project(project_)),
+      history_key_(history_key(channel_)),
+      reader_(reader),
+      metrics_(metrics),
+      timeline_(project_, catalog) {}
+
+void ProjectFeed::on_subscribed() {
+    subscribed_ = true;
+    read();  // what came before the subscription, or while it was down
+}
+
+void ProjectFeed::on_message() {
+    read();
+}
+
+void ProjectFeed::on_reader_ready() {
+    if (subscribed_) {
+        read();  // a read may have been lost with the old link
+    }
+}
+
+void ProjectFeed::read() {
+    if (!subscribed_) {
+        return;  // reading before the subscription could miss what comes between
+    }
+    if (reading_) {
+        read_again_ = true;
+        return;
+    }
+    read_again_ = false;
+    reading_ = reader_.read_after(
+        history_key_, last_id_, read_batch,
+        [weak = weak_from_this()](std::optional<std::vector<StreamEntry>> entries) {
+            if (auto self = weak.lock()) {  // the feed may have closed meanwhile
+                self->on_entries(std::move(entries));
+            }
+        });
+    // No link: on_reader_ready() reads again.
+}
+
+void ProjectFeed::on_entries(std::optional<std::vector<StreamEntry>> entries) {
+    reading_ = false;
+    if (!entries) {
+        return;  // link lost (on_reader_ready reads again) or logged error
+    }
+    const std::uint64_t before = end();
+    for (const auto& entry : *entries) {
+        append(entry);
+    }
+    const bool became_ready = !ready_;
+    ready_ = true;
+    if (became_ready || end() != before) {
+        notify();
+    }
+    if (entries->size() == read_batch || read_again_) {
+        read();
+    }
+}
+
+void ProjectFeed::append(const StreamEntry& stored) {
+    last_id_ = stored.id;
+    ++metrics_.events_received_total;
+    const auto entry = parse_history_entry(stored.id, stored.fields);
+    if (!entry) {
+        spdlog::warn("Project {}: skipping malformed history entry {}", project_, stored.id.str());
+        return;
+    }
+    const auto event = timeline_.add(*entry);
+    if (!event) {
+        return;  // after the final code, or a code this catalog lacks
+    }
+    auto formatted = std::make_shared<FeedEvent>();
+    formatted->id = event->id;
+    formatted->final = event->final;
+    formatted->json = event->to_json();
+    formatted->sse = sse_event(formatted->id.str(), "status", formatted->json);
+    events_.push_back(std::move(formatted));
+    if (events_.size() > max_events) {
+        events_.pop_front();
+        ++first_;
+    }
+}
+
+void ProjectFeed::notify() {
+    // Viewers never detach from inside on_feed_changed(): they close their
+    // sockets, and go when their pending operations complete.
+    for (Viewer* viewer : viewers_) {
+        viewer->on_feed_changed();
+    }
+}
+
+void ProjectFeed::attach(Viewer& viewer) {
+    viewers_.insert(&viewer);
+}
+
+void ProjectFeed::detach(Viewer& viewer) {
+    viewers_.erase(&viewer);
+    if (viewers_.empty() && on_idle_) {
+        on_idle_();
+    }
+}
+
+std::uint64_t ProjectFeed::position_after(const EntryId& id) const {
+    const auto it =
+        std::upper_bound(events_.begin(), events_.end(), id,
+                         [](const EntryId& wanted, const std::shared_ptr<const FeedEvent>& event) {
+                             return wanted < event->id;
+                         });
+    return first_ + static_cast<std::uint64_t>(it - events_.begin());
+}
+
+const std::shared_ptr<const FeedEvent>& ProjectFeed::at(std::uint64_t position) const {
+    return events_.at(position - first_);
+}
+
+}  // namespace bscd

@@ -1,0 +1,99 @@
+#pragma once
+// One project's events, as the gateway relays them: read from the history
+// stream once, kept in memory once, and shared by every viewer of the
+// project, each of which only holds a position in them (Viewer). The live
+// channel's messages only say "something new": the feed then reads the
+// stream after the last id it has, so events arrive with their ids, in
+// order, exactly once, also across Redis reconnections.
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_set>
+
+#include "core/build_event.hpp"
+#include "core/catalog.hpp"
+#include "core/entry_id.hpp"
+#include "redis/history_reader.hpp"
+
+namespace bscd {
+
+struct GatewayMetrics;
+class Viewer;
+
+// One event, formatted once for every viewer.
+struct FeedEvent {
+    EntryId id;
+    bool final = false;
+    std::string json;  // DESIGN.md section 5: a WebSocket message, SSE's data
+    std::string sse;   // the whole SSE frame
+};
+
+class ProjectFeed : public std::enable_shared_from_this<ProjectFeed> {
+public:
+    // Events kept in memory at most (the oldest go first); Redis caps the
+    // history too (bscd --history-length), so this only bounds a runaway.
+    static constexpr std::size_t max_events = 10'000;
+
+    ProjectFeed(std::string project, const Catalog& catalog, HistoryReader& reader,
+                GatewayMetrics& metrics);
+
+    [[nodiscard]] const std::string& project() const { return project_; }
+    [[nodiscard]] const std::string& channel() const { return channel_; }
+
+    // From the gateway: the live subscription is (again) in place; a message
+    // came on the channel; the history reader is (again) connected.
+    void on_subscribed();
+    void on_message();
+    void on_reader_ready();
+
+    // Viewers: told (Viewer::on_feed_changed) when the feed becomes ready and
+    // when events are added. A viewer detaches itself when it goes.
+    void attach(Viewer& viewer);
+    void detach(Viewer& viewer);
+    [[nodiscard]] std::size_t viewer_count() const { return viewers_.size(); }
+    // Runs when the last viewer has gone (the gateway closes the feed later).
+    void on_idle(std::function<void()> idle) { on_idle_ = std::move(idle); }
+
+    // The history has been read once since the subscription began: viewers
+    // can be placed.
+    [[nodiscard]] bool ready() const { return ready_; }
+    // The build's final code is among the events: nothing more will come.
+    [[nodiscard]] bool finished() const { return timeline_.progress().finished(); }
+    [[nodiscard]] bool empty() const { return events_.empty(); }
+
+    // Positions count every event since the feed opened: [begin(), end()).
+    [[nodiscard]] std::uint64_t begin() const { return first_; }
+    [[nodiscard]] std::uint64_t end() const { return first_ + events_.size(); }
+    // The position of the first event after `id` (end() when none).
+    [[nodiscard]] std::uint64_t position_after(const EntryId& id) const;
+    [[nodiscard]] const std::shared_ptr<const FeedEvent>& at(std::uint64_t position) const;
+
+    [[nodiscard]] const BuildTimeline& timeline() const { return timeline_; }
+
+private:
+    void read();
+    void on_entries(std::optional<std::vector<StreamEntry>> entries);
+    void append(const StreamEntry& entry);
+    void notify();
+
+    std::string project_;
+    std::string channel_;
+    std::string history_key_;
+    HistoryReader& reader_;
+    GatewayMetrics& metrics_;
+    BuildTimeline timeline_;
+    std::deque<std::shared_ptr<const FeedEvent>> events_;
+    std::uint64_t first_ = 0;
+    EntryId last_id_{};  // the last entry read (events after a final code included)
+    bool subscribed_ = false;
+    bool ready_ = false;
+    bool reading_ = false;     // an XRANGE is in flight
+    bool read_again_ = false;  // something new was announced while reading
+    std::unordered_set<Viewer*> viewers_;
+    std::function<void()> on_idle_;
+};
+
+}  // namespace bscd

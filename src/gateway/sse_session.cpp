@@ -1,0 +1,213 @@
+#include "gateway/sse_session.hpp"
+
+#include <boost/asio/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/sse_frame.hpp"
+
+namespace bscd {
+
+namespace beast = boost::beast;
+
+namespace {
+
+constexpr std::size_t events_per_write = 256;
+// How long one write may take before the viewer counts as gone.
+constexpr auto write_timeout = std::chrono::seconds(30);
+
+}  // namespace
+
+SseSession::SseSession(beast::tcp_stream stream, Gateway& gateway, Gateway::Slot slot,
+                       std::shared_ptr<ProjectFeed> feed, std::optional<EntryId> after,
+                       const HttpRequest& request, std::string peer)
+    : Viewer(std::move(feed), after, gateway.options().viewer_queue),
+      stream_(std::move(stream)),
+      gateway_(gateway),
+      slot_(std::move(slot)),
+      peer_(std::move(peer)),
+      head_(http::status::ok, request.version()),
+      preamble_("retry: 2000\n\n"),
+      heartbeat_frame_(sse_comment("keepalive")),
+      heartbeat_timer_(stream_.get_executor()) {
+    set_common_headers(head_.base(), request, gateway.options());
+    head_.set(http::field::content_type, "text/event-stream; charset=utf-8");
+    head_.set(http::field::cache_control, "no-cache, no-transform");
+    head_.set("X-Accel-Buffering", "no");  // nginx: pass events on at once
+    head_.chunked(true);
+    head_.keep_alive(false);
+}
+
+SseSession::~SseSession() {
+    --gateway_.metrics().sse_viewers;
+}
+
+void SseSession::start() {
+    ++gateway_.metrics().sse_viewers;
+    stream_.expires_never();  // streams are long; writes get their own deadline
+    spdlog::debug("Viewer {} follows project {} (SSE)", peer_, feed().project());
+    watch_peer();
+    attach();
+}
+
+void SseSession::on_feed_changed() {
+    if (closed_ || !placed()) {
+        return;
+    }
+    if (!head_sent_) {
+        if (done()) {
+            send_no_content();  // finished, and nothing after the resume point
+        } else {
+            send_head();
+        }
+        return;
+    }
+    if (too_slow()) {
+        drop("cannot keep up");
+        return;
+    }
+    pump();
+}
+
+void SseSession::send_head() {
+    head_sent_ = true;
+    writing_ = true;
+    head_writer_.emplace(head_);
+    stream_.expires_after(write_timeout);
+    http::async_write_header(
+        stream_, *head_writer_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t /*bytes*/) {
+            self->on_written(ec, 0);
+            if (!ec) {
+                self->schedule_heartbeat();
+            }
+        });
+}
+
+void SseSession::send_no_content() {
+    head_sent_ = true;
+    writing_ = true;
+    head_.result(http::status::no_content);
+    head_.chunked(false);
+    head_.erase(http::field::content_type);
+    head_writer_.emplace(head_);
+    stream_.expires_after(write_timeout);
+    http::async_write(stream_, *head_writer_,
+                      [self = shared_from_this()](beast::error_code /*ec*/, std::size_t /*bytes*/) {
+                          self->writing_ = false;
+                          self->finish();
+                      });
+}
+
+void SseSession::pump() {
+    if (writing_ || closed_) {
+        return;
+    }
+    in_flight_ = take(events_per_write);
+    std::vector<boost::asio::const_buffer> buffers;
+    buffers.reserve(in_flight_.size() + 1);
+    if (!preamble_.empty()) {
+        buffers.emplace_back(boost::asio::buffer(preamble_));
+    }
+    for (const auto& event : in_flight_) {
+        buffers.emplace_back(boost::asio::buffer(event->sse));
+    }
+    if (!buffers.empty()) {
+        write_chunk(buffers, in_flight_.size());
+    } else if (done()) {
+        finish();
+    }
+}
+
+void SseSession::write_chunk(const std::vector<boost::asio::const_buffer>& buffers,
+                             std::size_t events) {
+    writing_ = true;
+    stream_.expires_after(write_timeout);
+    boost::asio::async_write(
+        stream_, http::make_chunk(buffers),
+        [self = shared_from_this(), events](beast::error_code ec, std::size_t /*bytes*/) {
+            self->on_written(ec, events);
+        });
+}
+
+void SseSession::on_written(beast::error_code ec, std::size_t events) {
+    writing_ = false;
+    preamble_.clear();
+    in_flight_.clear();
+    if (ec) {
+        if (!closed_) {
+            spdlog::debug("Viewer {} of project {} went away: {}", peer_, feed().project(),
+                          ec.message());
+        }
+        closed_ = true;
+        heartbeat_timer_.cancel();
+        return;
+    }
+    stream_.expires_never();
+    gateway_.metrics().events_relayed_total += events;
+    pump();
+}
+
+void SseSession::finish() {
+    if (closed_) {
+        return;
+    }
+    heartbeat_timer_.cancel();
+    if (!head_sent_ || head_.result() == http::status::no_content) {
+        closed_ = true;
+        beast::error_code ignored;
+        stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+        return;
+    }
+    closed_ = true;
+    spdlog::debug("Viewer {} of project {}: build finished, stream ends", peer_, feed().project());
+    stream_.expires_after(write_timeout);
+    boost::asio::async_write(
+        stream_, http::make_chunk_last(),
+        [self = shared_from_this()](beast::error_code /*ec*/, std::size_t /*bytes*/) {
+            beast::error_code ignored;
+            self->stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+        });
+}
+
+void SseSession::drop(const char* why) {
+    spdlog::warn("Dropping viewer {} of project {}: {} (more than {} live events behind)", peer_,
+                 feed().project(), why, gateway_.options().viewer_queue);
+    ++gateway_.metrics().viewers_dropped_slow_total;
+    closed_ = true;
+    heartbeat_timer_.cancel();
+    beast::error_code ignored;
+    stream_.socket().close(ignored);  // pending operations complete with an error
+}
+
+void SseSession::schedule_heartbeat() {
+    heartbeat_timer_.expires_after(gateway_.options().heartbeat);
+    heartbeat_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+        if (ec || self->closed_) {
+            return;
+        }
+        if (!self->writing_ && !self->has_pending()) {
+            self->write_chunk({boost::asio::buffer(self->heartbeat_frame_)}, 0);
+        }
+        self->schedule_heartbeat();
+    });
+}
+
+void SseSession::watch_peer() {
+    // Viewers send nothing after the request; a read ends when they leave.
+    stream_.socket().async_read_some(
+        boost::asio::buffer(peer_input_),
+        [self = shared_from_this()](beast::error_code ec, std::size_t /*bytes*/) {
+            if (!ec) {
+                self->watch_peer();
+                return;
+            }
+            if (!self->closed_) {
+                self->closed_ = true;
+                self->heartbeat_timer_.cancel();
+                beast::error_code ignored;
+                self->stream_.socket().close(ignored);
+            }
+        });
+}
+
+}  // namespace bscd

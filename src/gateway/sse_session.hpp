@@ -1,0 +1,63 @@
+#pragma once
+// A viewer over Server-Sent Events: one chunked text/event-stream response
+// carrying the history, then live events, then the end of the stream after
+// the final code. Events are written in batches straight from the
+// project's feed; a comment every heartbeat keeps proxies from closing an
+// idle stream.
+
+#include <array>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "gateway/gateway.hpp"
+#include "gateway/responses.hpp"
+#include "gateway/viewer.hpp"
+
+namespace bscd {
+
+class SseSession : public Viewer, public std::enable_shared_from_this<SseSession> {
+public:
+    SseSession(boost::beast::tcp_stream stream, Gateway& gateway, Gateway::Slot slot,
+               std::shared_ptr<ProjectFeed> feed, std::optional<EntryId> after,
+               const HttpRequest& request, std::string peer);
+    ~SseSession() override;
+    SseSession(const SseSession&) = delete;
+    SseSession& operator=(const SseSession&) = delete;
+
+    void start();
+    void on_feed_changed() override;
+
+private:
+    void send_head();
+    void send_no_content();
+    void pump();
+    void write_chunk(const std::vector<boost::asio::const_buffer>& buffers, std::size_t events);
+    void on_written(boost::beast::error_code ec, std::size_t events);
+    void finish();
+    void drop(const char* why);
+    void schedule_heartbeat();
+    void watch_peer();
+
+    boost::beast::tcp_stream stream_;
+    Gateway& gateway_;
+    Gateway::Slot slot_;
+    std::string peer_;
+    http::response<http::empty_body> head_;
+    std::optional<http::response_serializer<http::empty_body>> head_writer_;
+    std::string preamble_;  // "retry: ..." with the first chunk
+    std::string heartbeat_frame_;
+    std::vector<std::shared_ptr<const FeedEvent>> in_flight_;  // kept alive while written
+    boost::asio::steady_timer heartbeat_timer_;
+    std::array<char, 256> peer_input_{};
+    bool head_sent_ = false;
+    bool writing_ = false;
+    bool closed_ = false;
+};
+
+}  // namespace bscd

@@ -1,0 +1,49 @@
+#include "gateway/viewer.hpp"
+
+#include <algorithm>
+
+namespace bscd {
+
+Viewer::Viewer(std::shared_ptr<ProjectFeed> feed, std::optional<EntryId> after,
+               std::size_t queue_limit)
+    : feed_(std::move(feed)), after_(after), queue_limit_(queue_limit) {}
+
+Viewer::~Viewer() {
+    if (attached_) {
+        feed_->detach(*this);
+    }
+}
+
+void Viewer::attach() {
+    attached_ = true;
+    feed_->attach(*this);
+    if (feed_->ready()) {
+        on_feed_changed();
+    }
+}
+
+bool Viewer::placed() {
+    if (!placed_ && feed_->ready()) {
+        placed_ = true;
+        position_ = after_ ? feed_->position_after(*after_) : feed_->begin();
+        live_from_ = feed_->end();
+    }
+    return placed_;
+}
+
+std::vector<std::shared_ptr<const FeedEvent>> Viewer::take(std::size_t max) {
+    std::vector<std::shared_ptr<const FeedEvent>> events;
+    // Events the feed dropped from memory are gone from Redis's history too.
+    position_ = std::max(position_, feed_->begin());
+    while (position_ < feed_->end() && events.size() < max) {
+        events.push_back(feed_->at(position_++));
+    }
+    return events;
+}
+
+bool Viewer::too_slow() const {
+    const std::uint64_t from = std::max(position_, live_from_);
+    return feed_->end() > from && feed_->end() - from > queue_limit_;
+}
+
+}  // namespace bscd

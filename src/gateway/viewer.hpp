@@ -1,0 +1,58 @@
+#pragma once
+// What SSE and WebSocket viewers share: a position in their project's feed.
+// A viewer is placed once the feed has read the history (after the event it
+// resumes from, or at the start), then takes events in order. Its send
+// queue is the distance to the feed's end; a viewer more than the limit of
+// live events behind cannot keep up and is dropped, so it never slows the
+// others (it resumes with Last-Event-ID).
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "core/entry_id.hpp"
+#include "gateway/project_feed.hpp"
+
+namespace bscd {
+
+class Viewer {
+public:
+    Viewer(const Viewer&) = delete;
+    Viewer& operator=(const Viewer&) = delete;
+    virtual ~Viewer();
+
+    // The feed became ready, or has new events. Must not detach or destroy
+    // the viewer synchronously (the feed is iterating its viewers).
+    virtual void on_feed_changed() = 0;
+
+protected:
+    Viewer(std::shared_ptr<ProjectFeed> feed, std::optional<EntryId> after,
+           std::size_t queue_limit);
+
+    // Starts receiving on_feed_changed(); call once the derived object is
+    // complete. Calls it at once when the feed is ready already.
+    void attach();
+
+    // Places the viewer if the feed is ready; false while it is not.
+    bool placed();
+    // Up to `max` events from the viewer's position on, which it then passes.
+    std::vector<std::shared_ptr<const FeedEvent>> take(std::size_t max);
+    // More live events are waiting than the queue may hold.
+    [[nodiscard]] bool too_slow() const;
+    // Everything up to the final code has been taken: the stream may end.
+    [[nodiscard]] bool done() const { return feed_->finished() && position_ == feed_->end(); }
+    [[nodiscard]] bool has_pending() const { return position_ < feed_->end(); }
+    [[nodiscard]] const ProjectFeed& feed() const { return *feed_; }
+
+private:
+    std::shared_ptr<ProjectFeed> feed_;
+    std::optional<EntryId> after_;
+    std::size_t queue_limit_;
+    bool attached_ = false;
+    bool placed_ = false;
+    std::uint64_t position_ = 0;
+    std::uint64_t live_from_ = 0;  // the feed's end when placed: older events are the replay
+};
+
+}  // namespace bscd

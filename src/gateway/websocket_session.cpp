@@ -1,0 +1,125 @@
+#include "gateway/websocket_session.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace bscd {
+
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+
+namespace {
+// Clients have nothing to say; a larger message is an abuse.
+constexpr std::size_t max_client_message = 4096;
+}  // namespace
+
+WebSocketSession::WebSocketSession(beast::tcp_stream stream, Gateway& gateway, Gateway::Slot slot,
+                                   std::shared_ptr<ProjectFeed> feed, std::optional<EntryId> after,
+                                   std::string peer)
+    : Viewer(std::move(feed), after, gateway.options().viewer_queue),
+      ws_(std::move(stream)),
+      gateway_(gateway),
+      slot_(std::move(slot)),
+      peer_(std::move(peer)) {}
+
+WebSocketSession::~WebSocketSession() {
+    --gateway_.metrics().websocket_viewers;
+}
+
+void WebSocketSession::start(const HttpRequest& request) {
+    ++gateway_.metrics().websocket_viewers;
+    beast::get_lowest_layer(ws_).expires_never();  // the websocket timeouts take over
+    websocket::stream_base::timeout timeouts{};
+    timeouts.handshake_timeout = std::chrono::seconds(10);
+    // A ping after half of this idle, closed after all of it unanswered.
+    timeouts.idle_timeout = 2 * gateway_.options().heartbeat;
+    timeouts.keep_alive_pings = true;
+    ws_.set_option(timeouts);
+    ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& response) {
+        response.set(http::field::server, "bscd-gateway");
+    }));
+    ws_.read_message_max(max_client_message);
+    ws_.text(true);
+    ws_.async_accept(request,
+                     [self = shared_from_this()](beast::error_code ec) { self->on_accept(ec); });
+}
+
+void WebSocketSession::on_accept(beast::error_code ec) {
+    if (ec) {
+        spdlog::debug("WebSocket handshake with {} failed: {}", peer_, ec.message());
+        return;
+    }
+    open_ = true;
+    spdlog::debug("Viewer {} follows project {} (WebSocket)", peer_, feed().project());
+    read_loop();
+    attach();
+}
+
+void WebSocketSession::on_feed_changed() {
+    if (!open_ || !placed()) {
+        return;
+    }
+    if (too_slow()) {
+        drop("cannot keep up");
+        return;
+    }
+    pump();
+}
+
+void WebSocketSession::pump() {
+    if (writing_ || !open_) {
+        return;
+    }
+    auto next = take(1);
+    if (next.empty()) {
+        if (done()) {
+            finish();
+        }
+        return;
+    }
+    in_flight_ = std::move(next.front());
+    writing_ = true;
+    ws_.async_write(boost::asio::buffer(in_flight_->json),
+                    [self = shared_from_this()](beast::error_code ec, std::size_t /*bytes*/) {
+                        self->writing_ = false;
+                        self->in_flight_.reset();
+                        if (ec) {
+                            self->open_ = false;
+                            return;
+                        }
+                        ++self->gateway_.metrics().events_relayed_total;
+                        self->pump();
+                    });
+}
+
+void WebSocketSession::read_loop() {
+    ws_.async_read(input_,
+                   [self = shared_from_this()](beast::error_code ec, std::size_t /*bytes*/) {
+                       self->input_.clear();
+                       if (ec) {
+                           if (self->open_ && ec != websocket::error::closed) {
+                               spdlog::debug("Viewer {} of project {} went away: {}", self->peer_,
+                                             self->feed().project(), ec.message());
+                           }
+                           self->open_ = false;
+                           return;
+                       }
+                       self->read_loop();
+                   });
+}
+
+void WebSocketSession::finish() {
+    open_ = false;
+    ws_.async_close(websocket::close_reason(websocket::close_code::normal, "build finished"),
+                    [self = shared_from_this()](beast::error_code /*ec*/) {});
+}
+
+void WebSocketSession::drop(const char* why) {
+    spdlog::warn("Dropping viewer {} of project {}: {} (more than {} live events behind)", peer_,
+                 feed().project(), why, gateway_.options().viewer_queue);
+    ++gateway_.metrics().viewers_dropped_slow_total;
+    open_ = false;
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().close(ignored);
+}
+
+}  // namespace bscd

@@ -1,0 +1,62 @@
+#pragma once
+// One pub/sub link to Redis for many channels, e.g. the gateway's live
+// subscription to every project that has viewers. Channels come and go as
+// viewers do; the link reconnects with backoff and subscribes again, and
+// says so per channel, so that consumers can catch up on what they missed.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <unordered_map>
+
+#include <boost/asio/io_context.hpp>
+
+#include "redis/redis_link.hpp"
+
+namespace bscd {
+
+class ChannelSubscriber {
+public:
+    struct Handlers {
+        // The subscription to `channel` is in place (also again after a
+        // reconnection): messages from now on will be seen.
+        std::function<void(const std::string& channel)> subscribed;
+        std::function<void(const std::string& channel, std::string_view payload)> message;
+    };
+
+    ChannelSubscriber(boost::asio::io_context& io, RedisOptions options, Handlers handlers);
+
+    void start();
+    void stop();
+
+    // Subscribe to / unsubscribe from `channel`; idempotent.
+    void watch(const std::string& channel);
+    void unwatch(const std::string& channel);
+
+    [[nodiscard]] bool connected() const { return link_.ready(); }
+    [[nodiscard]] std::uint64_t reconnects() const { return link_.reconnects(); }
+    // Channels with a confirmed subscription right now.
+    [[nodiscard]] std::size_t subscribed_count() const;
+
+private:
+    // hiredis 0.14 forgets a channel's callback when an UNSUBSCRIBE reply
+    // comes: a SUBSCRIBE sent before that reply would be lost. So each
+    // channel has at most one request in flight, and what is wanted is
+    // reconciled with what Redis has once each reply is in.
+    enum class State { Unsubscribed, Subscribing, Subscribed, Unsubscribing };
+    struct Channel {
+        bool wanted = false;
+        State state = State::Unsubscribed;
+    };
+
+    void reconcile(const std::string& name);
+    void on_ready();
+    void on_lost();
+    void on_push(const redisReply& reply);
+
+    RedisLink link_;
+    Handlers handlers_;
+    std::unordered_map<std::string, Channel> channels_;
+};
+
+}  // namespace bscd
