@@ -2,7 +2,9 @@
 # The main job: installs what is needed, builds, then runs the channel end to
 # end: a private redis-server (unless REDIS_HOST/REDIS_PORT are set), bscd for
 # project "demo", a subscriber on bscd-demo, and the codes of a Pieman build
-# sent one `bsc` process per code, as Pieman does. Then shuts all down.
+# sent one `bsc` process per code, as Pieman does, with bscd-gateway showing
+# the build's page in a browser. Then shuts all down.
+#   DEMO_PACE=SECONDS  time between codes (default 0.1; try 1 with the page open)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -48,6 +50,12 @@ socket=$work/bscd-demo.sock
   --log-file-prefix "$work/bscd.log"
 echo "== bscd serving project demo on $socket (log: $work/bscd.log)"
 
+"$bin/bscd-gateway" --listen 127.0.0.1:0 "${bscd_redis[@]}" >"$work/gateway.log" 2>&1 &
+pids+=($!)
+wait_for 5 grep -q "Listening on http" "$work/gateway.log"
+url="$(grep -o 'http://[^ ]*' "$work/gateway.log" | head -1)/projects/demo"
+echo "== bscd-gateway: the build's page is $url"
+
 echo "== subscriber on channel bscd-demo (any Redis client can be one):"
 # redis-cli prints each message as three lines: "message", the channel, the payload.
 stdbuf -oL redis-cli "${redis_args[@]}" subscribe bscd-demo 2>/dev/null |
@@ -64,10 +72,13 @@ codes=(10 20 21 30 31 32 33 40 50 60 70 80 81 82 1000)
 for code in "${codes[@]}"; do
   echo "   sending  $code    bsc -a $socket $code"
   "$bin/bsc" -a "$socket" "$code"
-  sleep 0.1  # pace the demo so a person can follow it
+  sleep "${DEMO_PACE:-0.1}"  # pace the demo so a person can follow it
 done
 wait_for 10 bash -c "(( \$(wc -l <'$work/received') >= ${#codes[@]} ))"
 
+if [[ -t 0 ]]; then
+  read -r -p "== build finished; the page stays at $url until you press Enter " _
+fi
 "$bin/bsc" -a "$socket" EXIT
 wait_for 10 test ! -e "$work/bscd-demo.pid"
 echo "== history kept in bscd-demo:events:"
