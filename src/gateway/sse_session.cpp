@@ -11,7 +11,6 @@ namespace beast = boost::beast;
 
 namespace {
 
-constexpr std::size_t events_per_write = 256;
 // How long one write may take before the viewer counts as gone.
 constexpr auto write_timeout = std::chrono::seconds(30);
 
@@ -61,7 +60,7 @@ void SseSession::on_feed_changed() {
         }
         return;
     }
-    if (too_slow()) {
+    if (writing_ && too_slow()) {
         drop("cannot keep up");
         return;
     }
@@ -76,10 +75,10 @@ void SseSession::send_head() {
     http::async_write_header(
         stream_, *head_writer_,
         [self = shared_from_this()](beast::error_code ec, std::size_t /*bytes*/) {
-            self->on_written(ec, 0);
             if (!ec) {
                 self->schedule_heartbeat();
             }
+            self->on_written(ec, 0);
         });
 }
 
@@ -102,10 +101,11 @@ void SseSession::pump() {
     if (writing_ || closed_) {
         return;
     }
-    in_flight_ = take(events_per_write);
+    in_flight_ = take();
     std::vector<boost::asio::const_buffer> buffers;
     buffers.reserve(in_flight_.size() + 1);
-    if (!preamble_.empty()) {
+    if (!preamble_sent_) {
+        preamble_sent_ = true;
         buffers.emplace_back(boost::asio::buffer(preamble_));
     }
     for (const auto& event : in_flight_) {
@@ -131,7 +131,6 @@ void SseSession::write_chunk(const std::vector<boost::asio::const_buffer>& buffe
 
 void SseSession::on_written(beast::error_code ec, std::size_t events) {
     writing_ = false;
-    preamble_.clear();
     in_flight_.clear();
     if (ec) {
         if (!closed_) {

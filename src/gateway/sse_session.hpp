@@ -50,12 +50,13 @@ private:
     std::string peer_;
     http::response<http::empty_body> head_;
     std::optional<http::response_serializer<http::empty_body>> head_writer_;
-    std::string preamble_;  // "retry: ..." with the first chunk
+    std::string preamble_;  // "retry: ...", the first chunk's start
     std::string heartbeat_frame_;
     std::vector<std::shared_ptr<const FeedEvent>> in_flight_;  // kept alive while written
     boost::asio::steady_timer heartbeat_timer_;
     std::array<char, 256> peer_input_{};
     bool head_sent_ = false;
+    bool preamble_sent_ = false;
     bool writing_ = false;
     bool closed_ = false;
 };

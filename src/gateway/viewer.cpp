@@ -31,11 +31,12 @@ bool Viewer::placed() {
     return placed_;
 }
 
-std::vector<std::shared_ptr<const FeedEvent>> Viewer::take(std::size_t max) {
+std::vector<std::shared_ptr<const FeedEvent>> Viewer::take() {
     std::vector<std::shared_ptr<const FeedEvent>> events;
     // Events the feed dropped from memory are gone from Redis's history too.
     position_ = std::max(position_, feed_->begin());
-    while (position_ < feed_->end() && events.size() < max) {
+    events.reserve(feed_->end() - position_);
+    while (position_ < feed_->end()) {
         events.push_back(feed_->at(position_++));
     }
     return events;

@@ -1,9 +1,11 @@
 #pragma once
 // What SSE and WebSocket viewers share: a position in their project's feed.
 // A viewer is placed once the feed has read the history (after the event it
-// resumes from, or at the start), then takes events in order. Its send
-// queue is the distance to the feed's end; a viewer more than the limit of
-// live events behind cannot keep up and is dropped, so it never slows the
+// resumes from, or at the start), then takes events in order: whenever its
+// previous write is done, everything that is waiting, so bursts go to the
+// kernel's socket buffer at once. Its send queue is what waits behind a
+// write that has not completed; more than the limit of live events there
+// means the viewer cannot keep up: it is dropped, so it never slows the
 // others (it resumes with Last-Event-ID).
 
 #include <cstdint>
@@ -36,9 +38,10 @@ protected:
 
     // Places the viewer if the feed is ready; false while it is not.
     bool placed();
-    // Up to `max` events from the viewer's position on, which it then passes.
-    std::vector<std::shared_ptr<const FeedEvent>> take(std::size_t max);
-    // More live events are waiting than the queue may hold.
+    // The events from the viewer's position on, which it then passes.
+    std::vector<std::shared_ptr<const FeedEvent>> take();
+    // More live events are waiting than the queue may hold (to be asked
+    // while a write is pending: otherwise they would all be taken).
     [[nodiscard]] bool too_slow() const;
     // Everything up to the final code has been taken: the stream may end.
     [[nodiscard]] bool done() const { return feed_->finished() && position_ == feed_->end(); }

@@ -58,7 +58,7 @@ void WebSocketSession::on_feed_changed() {
     if (!open_ || !placed()) {
         return;
     }
-    if (too_slow()) {
+    if (writing_ && too_slow()) {
         drop("cannot keep up");
         return;
     }
@@ -69,23 +69,28 @@ void WebSocketSession::pump() {
     if (writing_ || !open_) {
         return;
     }
-    auto next = take(1);
-    if (next.empty()) {
+    if (in_flight_.empty()) {
+        in_flight_ = take();
+        next_ = 0;
+    }
+    if (next_ == in_flight_.size()) {
+        in_flight_.clear();
         if (done()) {
             finish();
         }
         return;
     }
-    in_flight_ = std::move(next.front());
+    // One message per event; the batch counts as one write for too_slow().
     writing_ = true;
-    ws_.async_write(boost::asio::buffer(in_flight_->json),
+    ws_.async_write(boost::asio::buffer(in_flight_[next_]->json),
                     [self = shared_from_this()](beast::error_code ec, std::size_t /*bytes*/) {
                         self->writing_ = false;
-                        self->in_flight_.reset();
                         if (ec) {
                             self->open_ = false;
+                            self->in_flight_.clear();
                             return;
                         }
+                        ++self->next_;
                         ++self->gateway_.metrics().events_relayed_total;
                         self->pump();
                     });

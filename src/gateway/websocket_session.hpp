@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
@@ -42,8 +43,9 @@ private:
     Gateway::Slot slot_;
     std::string peer_;
     boost::beast::flat_buffer input_;
-    std::shared_ptr<const FeedEvent> in_flight_;
-    bool open_ = false;  // handshake done, not closing
+    std::vector<std::shared_ptr<const FeedEvent>> in_flight_;  // the batch being written
+    std::size_t next_ = 0;                                     // its next message
+    bool open_ = false;                                        // handshake done, not closing
     bool writing_ = false;
 };
 

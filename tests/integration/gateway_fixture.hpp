@@ -1,0 +1,46 @@
+#pragma once
+// Tests of bscd-gateway: a BscdTest (its own redis-server and runtime
+// directory) that also runs the gateway on a free loopback port.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bscd_fixture.hpp"
+#include "support/process.hpp"
+
+namespace bscd::test {
+
+class GatewayTest : public BscdTest {
+protected:
+    // Starts bscd-gateway on a free loopback port against this test's Redis
+    // (-H/-P of `redis`) with `extra` arguments, and waits until GET /healthz
+    // answers 200. Fails the test, with the gateway's output, otherwise.
+    // Retries on another port when the gateway exits at once (the port was
+    // taken in between). Never null: after a failure to start it is the
+    // exited process.
+    std::unique_ptr<Process> start_gateway(const std::vector<std::string>& extra = {});
+
+    // "http://127.0.0.1:PORT" + path.
+    std::string gateway_url(const std::string& path) const;
+    int gateway_port() const { return gateway_port_; }
+
+    // Sends `codes` to this test's bscd for "demo" (one connection, one line
+    // each) and fails the test unless every reply is OK.
+    void send_codes(const std::vector<std::string>& codes);
+    // The entry ids of the history stream of `channel`, oldest first.
+    std::vector<std::string> history_ids(const std::string& channel = "bscd-demo");
+    // Waits until the history of "demo" has `count` entries; its ids.
+    std::vector<std::string> wait_history(std::size_t count);
+
+    // The value of one series of GET /metrics, e.g.
+    // `bscd_gateway_viewers{transport="sse"}`; nullopt when the series is
+    // missing or /metrics does not answer 200.
+    std::optional<double> gateway_metric(const std::string& series) const;
+
+private:
+    int gateway_port_ = 0;
+};
+
+}  // namespace bscd::test
