@@ -4,7 +4,8 @@
 #
 #   bench/run.sh            builds into build/ (BUILD_DIR=dir to change), then
 #                           measures and prints the report (stdout; progress
-#                           on stderr); under a minute after the build
+#                           on stderr); about a minute after the build
+#   bench/run.sh fanout     the same build and Redis, then only (h)
 #
 # It starts a private redis-server (TCP on 127.0.0.1, a free port, no
 # persistence) and bscd (project "bench", socket in a temp dir), plus a bscd
@@ -15,7 +16,9 @@
 #
 # (f) runs the latency case and pipelined N=8 against bscd --no-history too;
 # (g) times `bsc watch --json` and `bsc history` replaying a finished
-# 1,000-event history, next to a 1-event one.
+# 1,000-event history, next to a 1-event one. (h) starts a bscd and a
+# bscd-gateway for each number of SSE viewers and drives them with
+# build/bin/gateway_fanout.
 #
 # Exits 0 when it could measure, whatever the figures; targets are reported
 # as met / not met.
@@ -23,6 +26,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build_dir=${BUILD_DIR:-build}
+only=${1:-all}
+if [[ "$only" != all && "$only" != fanout ]] || (($# > 1)); then
+  printf 'usage: bench/run.sh [fanout]\n' >&2
+  exit 2
+fi
 seconds_per_case=3    # load per throughput case
 window=10000          # closed loop: accepted codes allowed on their way to Redis at once
 latency_count=2000
@@ -30,6 +38,9 @@ spawn_count=500
 shell_count=200
 replay_events=1000    # (g): events in the history a late watcher replays
 replay_runs=20        # (g): runs of each replaying command
+fanout_viewers="1 100 1000 5000"  # (h): SSE viewers of one project; a fresh gateway for each
+fanout_events=50      # (h): codes sent, one bsc each, one at a time
+fanout_gap_ms=100     # (h): pause after each event, so that the gateway is idle again
 
 work=$(mktemp -d /tmp/bscd-bench.XXXXXX)
 redis_pid=""
@@ -37,6 +48,8 @@ bscd_pid=""
 nohist_pid=""  # (f): bscd --no-history
 replay_pid=""  # (g): the bscd writing a history, one at a time
 daemon_pid=""  # bscd -d, not our child
+fanout_pid=""       # (h): the bscd-gateway of the current viewer count
+fanout_bscd_pid=""  # (h): the bscd its codes go through
 exited() {  # exited PID: true once PID is gone or a zombie (kill -0 succeeds on zombies)
   local state
   state=$(ps -o stat= -p "$1" 2>/dev/null) || return 0
@@ -44,7 +57,8 @@ exited() {  # exited PID: true once PID is gone or a zombie (kill -0 succeeds on
 }
 cleanup() {
   local pid
-  for pid in "$bscd_pid" "$nohist_pid" "$replay_pid" "$daemon_pid" "$redis_pid"; do
+  for pid in "$bscd_pid" "$nohist_pid" "$replay_pid" "$daemon_pid" "$fanout_pid" \
+    "$fanout_bscd_pid" "$redis_pid"; do
     if [[ -n "$pid" ]] && ! exited "$pid"; then
       kill "$pid" 2>/dev/null || true
       for _ in {1..50}; do exited "$pid" && break; sleep 0.1; done
@@ -128,6 +142,99 @@ write_history() {  # write_history PROJECT CODE...: a fresh bscd (history kept u
   history_reached=${stop_reached:-?}
 }
 
+# (h), one viewer count: a fresh bscd (project benchfanN, so that the history is empty)
+# and a fresh gateway (so that its memory starts from idle each time).
+declare -A fan fan_status fan_warnings
+gateway_up() {  # gateway_up LOG: the gateway listens, or is gone
+  grep -qs 'Listening on' "$1" || exited "$fanout_pid"
+}
+fanout_case() {  # fanout_case N: sets fan[N] (gateway_fanout's line), fan_status[N], fan_warnings[N]
+  local n=$1 project=benchfan$1 log=$work/gateway-$1.log gateway_port="" status
+  "$bin/bscd" --project "$project" --runtime-dir "$work" -H 127.0.0.1 -P "$port" \
+    -l "$work/bscd-$project.log" 2>/dev/null &
+  fanout_bscd_pid=$!
+  wait_for 10 test -s "$work/bscd-$project.pid"
+  for _ in 1 2 3; do  # the free port may be taken before the gateway binds it
+    gateway_port=$("$load" free-port)
+    "$bin/bscd-gateway" --listen "127.0.0.1:$gateway_port" -H 127.0.0.1 -P "$port" 2>"$log" &
+    fanout_pid=$!
+    if wait_for 10 gateway_up "$log" && ! exited "$fanout_pid"; then break; fi
+    wait "$fanout_pid" 2>/dev/null || true
+    fanout_pid=""
+  done
+  fan[$n]=""
+  fan_status[$n]="?"
+  if [[ -n "$fanout_pid" ]]; then
+    say "== (h) gateway fan-out: $n viewers, $fanout_events codes"
+    fan[$n]=$(timeout 120 "$bin/gateway_fanout" --gateway "127.0.0.1:$gateway_port" \
+      --gateway-pid "$fanout_pid" --project "$project" --bsc "$bin/bsc" \
+      --socket "$work/bscd-$project.sock" --viewers "$n" --events "$fanout_events" \
+      --gap-ms "$fanout_gap_ms" --watch "redis=$redis_pid" --watch "bscd=$fanout_bscd_pid") || true
+    kill -TERM "$fanout_pid" 2>/dev/null || true
+    if ! wait_for 15 exited "$fanout_pid"; then kill -KILL "$fanout_pid" 2>/dev/null || true; fi
+    status=0
+    wait "$fanout_pid" || status=$?
+    fan_status[$n]=$status
+    fanout_pid=""
+  else
+    say "bench: bscd-gateway did not start: $(tail -n 1 "$log")"
+  fi
+  fan_warnings[$n]=$(grep -c -E ' (WARNI|ERROR|CRITI) ' "$log" || true)
+  stop_bscd "$fanout_bscd_pid" "$work/bscd-$project.sock" "$work/bscd-$project.log"
+  fanout_bscd_pid=""
+}
+fanout_report() {  # the (h) block of the report
+  local n l counts a b checks=() metrics=() runq=() ends=() all_ok=yes
+  cat <<EOF
+(h) Gateway fan-out: N SSE viewers of one fresh project, all N on one thread of gateway_fanout; a fresh
+    bscd-gateway (defaults) for each N; $fanout_events codes (10, 20, 30, ...), each from a new \`bsc -a SOCK CODE\`
+    (started by a small helper process) $fanout_gap_ms ms after every viewer had the previous one. ms from just
+    before bsc's start until it had exited, and until the first / the last viewer had the event: read
+    by gateway_fanout, and in the viewer's socket (the kernel's receive time); p99 of $fanout_events: the largest
+                   bsc     first viewer, read   last viewer, read   last, in its socket  connecting
+    viewers     exited         p50     p99          p50     p99          p50     p99      all, s
+EOF
+  for n in $fanout_viewers; do
+    l=${fan[$n]}
+    printf '    %7s %10s %11s %7s %12s %7s %12s %7s %11s\n' "$n" "$(field "$l" bsc_p50_ms)" \
+      "$(field "$l" first_p50_ms)" "$(field "$l" first_p99_ms)" "$(field "$l" last_p50_ms)" \
+      "$(field "$l" last_p99_ms)" "$(field "$l" last_socket_p50_ms)" \
+      "$(field "$l" last_socket_p99_ms)" "$(field "$l" connect_s)"
+  done
+  cat <<EOF
+    Gateway memory (/proc/PID/status) before the viewers connect, with them connected, after the events;
+    CPU per event over the events (10 ms ticks), the gateway's and gateway_fanout's own
+                  gateway VmRSS, kB               per viewer, kB        CPU ms per event
+    viewers     idle  viewers    after    VmHWM   viewers   after       gateway   client
+EOF
+  for n in $fanout_viewers; do
+    l=${fan[$n]}
+    printf '    %7s %8s %8s %8s %8s %9s %7s %13s %8s\n' "$n" \
+      "$(field "$l" rss0_kb)" "$(field "$l" rss_connected_kb)" "$(field "$l" rss_kb)" \
+      "$(field "$l" hwm_kb)" "$(field "$l" per_viewer_connected_kb)" "$(field "$l" per_viewer_kb)" \
+      "$(calc "$(field "$l" gateway_cpu_us_per_code) / 1000" %.1f)" \
+      "$(calc "$(field "$l" load_cpu_us_per_code) / 1000" %.1f)"
+    checks+=("$(field "$l" complete_viewers)/$n")
+    metrics+=("$(field "$l" metric_viewers)/$(field "$l" metric_dropped)")
+    runq+=("$(field "$l" gateway_runq_s)/$(field "$l" load_runq_s)")
+    ends+=("${fan_status[$n]}/${fan_warnings[$n]}")
+    [[ "$(field "$l" delivered)" == "$fanout_events" && "$(field "$l" complete_viewers)" == "$n" &&
+      "$(field "$l" metric_viewers)" == "$n" && "$(field "$l" metric_dropped)" == 0 ]] || all_ok=NO
+  done
+  read -ra counts <<<"$fanout_viewers"
+  a=${counts[-2]}
+  b=${counts[-1]}
+  printf '    from %s to %s viewers: %s kB more per viewer connected, %s kB after the events\n' "$a" "$b" \
+    "$(calc "($(field "${fan[$b]}" rss_connected_kb) - $(field "${fan[$a]}" rss_connected_kb)) / ($b - $a)")" \
+    "$(calc "($(field "${fan[$b]}" rss_kb) - $(field "${fan[$a]}" rss_kb)) / ($b - $a)")"
+  printf '    for N = %s:\n' "${fanout_viewers// /, }"
+  printf '      %-50s %s\n' "viewers that got every event / N" "${checks[*]}" \
+    "/metrics at the end: viewers / dropped slow" "${metrics[*]}" \
+    "run-queue wait in the events, s: gateway / client" "${runq[*]}" \
+    "gateway exit status (SIGTERM) / warnings logged" "${ends[*]}"
+  printf '    every viewer got every event, none dropped: %s\n' "$all_ok"
+}
+
 # ---- build ---------------------------------------------------------------
 say "== building into $build_dir/"
 build_start=$SECONDS
@@ -156,6 +263,21 @@ for attempt in 1 2 3; do
 done
 redis=(-h 127.0.0.1 -p "$port")
 say "== redis-server on 127.0.0.1:$port (pid $redis_pid)"
+
+if [[ "$only" == fanout ]]; then  # (h) alone, with the report's header
+  loadavg_before=$(cut -d' ' -f1-3 /proc/loadavg)
+  for n in $fanout_viewers; do fanout_case "$n"; done
+  cat <<EOF
+bscd benchmark, (h) only, $(date -u '+%Y-%m-%d %H:%M UTC')
+  machine   $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), Linux $(uname -r)
+  load avg  $loadavg_before before, $(cut -d' ' -f1-3 /proc/loadavg) after (the machine is shared)
+  versions  bscd $("$bin/bscd" --version 2>/dev/null | tr -d '\n'), redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p'); build $build_dir/ ($(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build_dir/CMakeCache.txt" | grep . || echo RelWithDebInfo))
+  timing    build ${build_s} s, measurements $((SECONDS - measure_start)) s
+
+$(fanout_report)
+EOF
+  exit 0
+fi
 
 # ---- bscd ----------------------------------------------------------------
 socket=$work/bscd-bench.sock
@@ -301,6 +423,9 @@ say "== (e) redis-benchmark"
 rb_publish=$(rb PUBLISH bench-ceiling 10)
 rb_xadd=$(rb XADD bench-ceiling:x MAXLEN 1000 '*' code 10 name PREPARED_CHROOT_ENV_CODE ts 1763938454570)
 rb_xadd_approx=$(rb XADD bench-ceiling:y MAXLEN '~' 1000 '*' code 10 name PREPARED_CHROOT_ENV_CODE ts 1763938454570)
+
+# ---- (h) gateway fan-out -------------------------------------------------------
+for n in $fanout_viewers; do fanout_case "$n"; done
 loadavg_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- shutdown: EXIT, and every accepted code must have reached Redis ------------
@@ -455,6 +580,8 @@ $(replay_row "bsc history, 1 event" history1 1)
 $(replay_row "/bin/true" true 0)
     replaying $replay_events events instead of 1 (p50): bsc watch +$watch_extra ms ($(calc "$watch_extra * 1000 / ($replay_events - 1)" %.1f) us per event), bsc history +$history_extra ms
     every run exited 0 and printed one line per event: $replay_ok
+
+$(fanout_report)
 
 Shutdown: EXIT answered "$exit_reply", bscd exit status $bscd_status; bscd says ${reached:-?} codes reached Redis,
   the generators were answered OK for $accepted_total ($( [[ "${reached:-}" == "$accepted_total" ]] && echo "all accounted for" || echo "MISMATCH"))

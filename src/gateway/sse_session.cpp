@@ -1,6 +1,7 @@
 #include "gateway/sse_session.hpp"
 
 #include <boost/asio/write.hpp>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "core/sse_frame.hpp"
@@ -11,7 +12,7 @@ namespace beast = boost::beast;
 
 namespace {
 
-// How long one write may take before the viewer counts as gone.
+// How long the head or the stream's end may take to write.
 constexpr auto write_timeout = std::chrono::seconds(30);
 
 }  // namespace
@@ -42,7 +43,7 @@ SseSession::~SseSession() {
 
 void SseSession::start() {
     ++gateway_.metrics().sse_viewers;
-    stream_.expires_never();  // streams are long; writes get their own deadline
+    stream_.expires_never();  // streams are long; the heartbeat finds stalled ones
     spdlog::debug("Viewer {} follows project {} (SSE)", peer_, feed().project());
     watch_peer();
     attach();
@@ -61,7 +62,8 @@ void SseSession::on_feed_changed() {
         return;
     }
     if (writing_ && too_slow()) {
-        drop("cannot keep up");
+        drop(fmt::format("cannot keep up: more than {} live events behind",
+                         gateway_.options().viewer_queue));
         return;
     }
     pump();
@@ -121,7 +123,6 @@ void SseSession::pump() {
 void SseSession::write_chunk(const std::vector<boost::asio::const_buffer>& buffers,
                              std::size_t events) {
     writing_ = true;
-    stream_.expires_after(write_timeout);
     boost::asio::async_write(
         stream_, http::make_chunk(buffers),
         [self = shared_from_this(), events](beast::error_code ec, std::size_t /*bytes*/) {
@@ -141,7 +142,8 @@ void SseSession::on_written(beast::error_code ec, std::size_t events) {
         heartbeat_timer_.cancel();
         return;
     }
-    stream_.expires_never();
+    stream_.expires_never();  // after the head's deadline
+    ++writes_done_;
     gateway_.metrics().events_relayed_total += events;
     pump();
 }
@@ -168,9 +170,8 @@ void SseSession::finish() {
         });
 }
 
-void SseSession::drop(const char* why) {
-    spdlog::warn("Dropping viewer {} of project {}: {} (more than {} live events behind)", peer_,
-                 feed().project(), why, gateway_.options().viewer_queue);
+void SseSession::drop(std::string_view why) {
+    spdlog::warn("Dropping viewer {} of project {}: {}", peer_, feed().project(), why);
     ++gateway_.metrics().viewers_dropped_slow_total;
     closed_ = true;
     heartbeat_timer_.cancel();
@@ -184,6 +185,14 @@ void SseSession::schedule_heartbeat() {
         if (ec || self->closed_) {
             return;
         }
+        // A write pending since the last beat: the viewer reads nothing.
+        // (Checked here rather than with a deadline per write, which cost
+        // a timer per viewer per event.)
+        if (self->writing_ && self->writes_done_ == self->writes_done_at_beat_) {
+            self->drop("a write has not completed for a heartbeat");
+            return;
+        }
+        self->writes_done_at_beat_ = self->writes_done_;
         if (!self->writing_ && !self->has_pending()) {
             self->write_chunk({boost::asio::buffer(self->heartbeat_frame_)}, 0);
         }

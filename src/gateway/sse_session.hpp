@@ -6,9 +6,11 @@
 // idle stream.
 
 #include <array>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/steady_timer.hpp>
@@ -40,7 +42,7 @@ private:
     void write_chunk(const std::vector<boost::asio::const_buffer>& buffers, std::size_t events);
     void on_written(boost::beast::error_code ec, std::size_t events);
     void finish();
-    void drop(const char* why);
+    void drop(std::string_view why);
     void schedule_heartbeat();
     void watch_peer();
 
@@ -55,6 +57,8 @@ private:
     std::vector<std::shared_ptr<const FeedEvent>> in_flight_;  // kept alive while written
     boost::asio::steady_timer heartbeat_timer_;
     std::array<char, 256> peer_input_{};
+    std::uint64_t writes_done_ = 0;
+    std::uint64_t writes_done_at_beat_ = 0;  // writes_done_ at the last heartbeat
     bool head_sent_ = false;
     bool preamble_sent_ = false;
     bool writing_ = false;

@@ -1,5 +1,6 @@
 #include "gateway/websocket_session.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 namespace bscd {
@@ -59,7 +60,8 @@ void WebSocketSession::on_feed_changed() {
         return;
     }
     if (writing_ && too_slow()) {
-        drop("cannot keep up");
+        drop(fmt::format("cannot keep up: more than {} live events behind",
+                         gateway_.options().viewer_queue));
         return;
     }
     pump();
@@ -118,9 +120,8 @@ void WebSocketSession::finish() {
                     [self = shared_from_this()](beast::error_code /*ec*/) {});
 }
 
-void WebSocketSession::drop(const char* why) {
-    spdlog::warn("Dropping viewer {} of project {}: {} (more than {} live events behind)", peer_,
-                 feed().project(), why, gateway_.options().viewer_queue);
+void WebSocketSession::drop(std::string_view why) {
+    spdlog::warn("Dropping viewer {} of project {}: {}", peer_, feed().project(), why);
     ++gateway_.metrics().viewers_dropped_slow_total;
     open_ = false;
     beast::error_code ignored;

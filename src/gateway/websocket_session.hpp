@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/beast/core.hpp>
@@ -36,7 +37,7 @@ private:
     void pump();
     void read_loop();
     void finish();
-    void drop(const char* why);
+    void drop(std::string_view why);
 
     boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
     Gateway& gateway_;

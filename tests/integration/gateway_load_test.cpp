@@ -230,5 +230,25 @@ TEST_F(GatewayLoadTest, SlowViewerIsDroppedWithoutSlowingOthersAndResumes) {
                                              ids.end()));
 }
 
+TEST_F(GatewayLoadTest, ViewerWhoseWritesStallIsDroppedAtAHeartbeat) {
+    // A queue too large to overflow: only the stalled write can give it away.
+    auto daemon = start_bscd({"--history-length", "100000"});
+    auto gateway = start_gateway({"--viewer-queue", "1000000", "--heartbeat", "1"});
+    SseClient stalled(gateway_port(), events_path, {.headers = {}, .receive_buffer = 2048});
+    ASSERT_EQ(stalled.status(), 200);
+
+    // Enough to fill the socket buffers of a viewer that reads nothing, then
+    // nothing more: no new event will ever find it behind.
+    ProducerClient producer(socket_path());
+    for (int round = 0; round < 40 && dropped_slow() < 1; ++round) {
+        ASSERT_NO_FATAL_FAILURE(pump(producer, 500));
+    }
+    EXPECT_TRUE(wait_until([&] { return dropped_slow() >= 1; }, 10s))
+        << "a viewer that reads nothing still holds its connection; gateway log:\n"
+        << gateway->output().substr(0, 2000);
+    EXPECT_TRUE(stalled.wait_ended(10s));
+    EXPECT_TRUE(wait_until([&] { return gateway_metric(sse_viewers) == 0.0; }));
+}
+
 }  // namespace
 }  // namespace bscd::test
