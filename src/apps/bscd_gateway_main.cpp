@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <sys/resource.h>
 
 #include <boost/asio/io_context.hpp>
@@ -55,28 +56,39 @@ int main(int argc, char** argv) {
         bscd::Catalog catalog = options.codes_file.empty()
                                     ? bscd::Catalog::builtin()
                                     : bscd::Catalog::load_file(options.codes_file);
-        // Destroyed after the gateway has stopped: sessions still pending in
-        // the loop are destroyed with it, and find the gateway alive.
         auto io = std::make_unique<boost::asio::io_context>();
         bscd::Gateway gateway(*io, options, std::move(catalog));
         auto listener = std::make_shared<bscd::Listener>(*io, gateway);
-        listener->start();
-        gateway.start();
-        if (options.token_secret.empty()) {
-            spdlog::info("No --token-secret: anyone who reaches this port can view any project");
-        }
-        boost::asio::signal_set signals(*io, SIGINT, SIGTERM);
-        signals.async_wait([&](const boost::system::error_code& ec, int signal) {
-            if (!ec) {
-                spdlog::info("Signal {}: stopping", signal);
-                listener->close();
-                io->stop();
+        std::optional<boost::asio::signal_set> signals(std::in_place, *io, SIGINT, SIGTERM);
+        // What lives on the loop goes first, while the loop exists (signals,
+        // Redis links, timers); then the loop, and with it the sessions
+        // still pending in it, which find the gateway alive. On every way out.
+        const auto shut_down = [&] {
+            signals.reset();
+            gateway.stop();
+            listener.reset();
+            io.reset();
+        };
+        try {
+            listener->start();
+            gateway.start();
+            if (options.token_secret.empty()) {
+                spdlog::info(
+                    "No --token-secret: anyone who reaches this port can view any project");
             }
-        });
-        io->run();
-        gateway.stop();
-        listener.reset();
-        io.reset();
+            signals->async_wait([&](const boost::system::error_code& ec, int signal) {
+                if (!ec) {
+                    spdlog::info("Signal {}: stopping", signal);
+                    listener->close();
+                    io->stop();
+                }
+            });
+            io->run();
+        } catch (...) {
+            shut_down();
+            throw;
+        }
+        shut_down();
         bscd::flush_logs();
         return 0;
     } catch (const std::exception& e) {  // CatalogError, the address in use

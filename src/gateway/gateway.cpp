@@ -43,6 +43,8 @@ void Gateway::stop() {
         redis_->subscriber.stop();
         redis_->reader.stop();
         redis_.reset();
+        // Viewers still hold theirs; the last ones go with the loop.
+        feeds_.clear();
     }
 }
 
@@ -127,6 +129,9 @@ void Gateway::schedule_sweep() {
     redis_->sweep_timer.expires_after(sweep_interval);
     redis_->sweep_timer.async_wait([this](boost::system::error_code ec) {
         if (!ec && redis_) {
+            for (auto& [channel, feed] : feeds_) {
+                feed->on_tick();
+            }
             close_idle_feeds();
             schedule_sweep();
         }

@@ -41,7 +41,10 @@ public:
     [[nodiscard]] GatewayMetrics& metrics() { return metrics_; }
     // The metrics in Prometheus text format, gauges brought up to date.
     [[nodiscard]] std::string render_metrics();
-    [[nodiscard]] bool redis_up() const { return redis_ && redis_->reader.redis_up(); }
+    // Redis answers the reader's PINGs and the live subscription link is up.
+    [[nodiscard]] bool redis_up() const {
+        return redis_ && redis_->reader.redis_up() && redis_->subscriber.connected();
+    }
 
     // Whether `token` lets its bearer view `project` (always, without a secret).
     [[nodiscard]] bool admits(const std::string& project, std::string_view token) const;
@@ -49,9 +52,8 @@ public:
     // The project's feed, opened (subscribed) if it was not.
     std::shared_ptr<ProjectFeed> follow(const std::string& project);
 
-    // The project's state as `bsc status --json` prints it; nullopt with
-    // `found` false when it has no history, with `found` true when Redis
-    // could not be asked.
+    // The project's state as `bsc status --json` prints it; no json when it
+    // has no history, or (redis_failed) when Redis could not be asked.
     struct State {
         std::optional<std::string> json;
         bool redis_failed = false;
@@ -93,7 +95,7 @@ private:
         RedisSide(boost::asio::io_context& io, Gateway& gateway);
         HistoryReader reader;
         ChannelSubscriber subscriber;
-        boost::asio::steady_timer sweep_timer;  // closes idle feeds
+        boost::asio::steady_timer sweep_timer;  // closes idle feeds, retries failed reads
     };
     std::unique_ptr<RedisSide> redis_;
     // By channel name, as the subscriber reports them.

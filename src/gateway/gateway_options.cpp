@@ -111,12 +111,13 @@ ParsedGatewayOptions parse_gateway_options(int argc, char** argv) {
     app.add_option("--idle-timeout", idle_seconds,
                    "seconds a connection may take to send a whole request (and stay idle "
                    "between requests) before it is closed")
-        ->check(CLI::PositiveNumber)
+        ->check(CLI::Range(0.01, 86'400.0))
         ->capture_default_str();
     app.add_option("--heartbeat", heartbeat_seconds,
                    "seconds between keep-alive comments on idle event streams (pings on "
-                   "WebSockets), so that proxies keep them open")
-        ->check(CLI::PositiveNumber)
+                   "WebSockets), so that proxies keep them open; a viewer whose write has not "
+                   "completed for a whole heartbeat is dropped")
+        ->check(CLI::Range(0.01, 3600.0))
         ->capture_default_str();
     app.add_option("--viewer-queue", o.viewer_queue,
                    "live events a viewer may fall behind before it is disconnected (it resumes "

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "gateway/lingering_close.hpp"
+#include "gateway/metrics.hpp"
 #include "gateway/sse_session.hpp"
 #include "gateway/web_assets.hpp"
 #include "gateway/websocket_session.hpp"
@@ -28,15 +30,30 @@ std::string peer_name(const boost::asio::ip::tcp::socket& socket) {
 
 // The token from ?token= or "Authorization: Bearer <token>".
 std::string presented_token(const HttpRequest& request, const Route& route) {
-    if (route.token) {
+    if (route.token && !route.token->empty()) {
         return *route.token;
     }
     const std::string_view authorization = request[http::field::authorization];
-    constexpr std::string_view bearer = "Bearer ";
-    if (authorization.substr(0, bearer.size()) == bearer) {
+    constexpr std::string_view bearer = "bearer ";  // the scheme is case-insensitive
+    if (authorization.size() > bearer.size() &&
+        boost::beast::iequals(authorization.substr(0, bearer.size()), bearer)) {
         return std::string(authorization.substr(bearer.size()));
     }
     return {};
+}
+
+// A WebSocket is not covered by CORS: a page from anywhere could open one
+// and read the events. Browsers always send Origin; it must be this host or
+// one --allow-origin lets in. (Programs without Origin are not browsers.)
+bool origin_may_open_websocket(const HttpRequest& request, const GatewayOptions& options) {
+    const std::string_view origin = request[http::field::origin];
+    if (origin.empty() || options.allowed_origin(origin)) {
+        return true;
+    }
+    const std::string_view host = request[http::field::host];
+    const auto scheme_end = origin.find("://");
+    return !host.empty() && scheme_end != std::string_view::npos &&
+           boost::beast::iequals(origin.substr(scheme_end + 3), host);
 }
 
 }  // namespace
@@ -121,8 +138,7 @@ void HttpSession::handle(const HttpRequest& request) {
             return;
         }
         case RouteKind::Metrics:
-            send(make_response(request, options, http::status::ok,
-                               "text/plain; version=0.0.4; charset=utf-8",
+            send(make_response(request, options, http::status::ok, metrics_content_type,
                                gateway_.render_metrics()));
             return;
         case RouteKind::Asset: {
@@ -198,6 +214,13 @@ void HttpSession::handle_project(const HttpRequest& request, const Route& route)
                                     "a WebSocket upgrade request is expected here"));
                 return;
             }
+            if (!origin_may_open_websocket(request, options)) {
+                spdlog::info("Refused a WebSocket for project {} to {}: origin {} not allowed",
+                             route.project, peer_, request[http::field::origin]);
+                send(error_response(request, options, http::status::forbidden,
+                                    "this origin may not open a WebSocket here (--allow-origin)"));
+                return;
+            }
             std::make_shared<WebSocketSession>(std::move(stream_), gateway_, std::move(slot_),
                                                gateway_.follow(route.project), route.after, peer_)
                 ->start(request);
@@ -239,8 +262,7 @@ void HttpSession::on_write(bool keep_alive, beast::error_code ec) {
         return;
     }
     if (!keep_alive) {
-        beast::error_code ignored;
-        stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+        lingering_close(std::move(stream_));
         return;
     }
     read_request();

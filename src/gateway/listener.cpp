@@ -1,6 +1,8 @@
 #include "gateway/listener.hpp"
 
-#include <array>
+#include <algorithm>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdexcept>
 
 #include <boost/asio/write.hpp>
@@ -10,6 +12,7 @@
 
 #include "gateway/gateway.hpp"
 #include "gateway/http_session.hpp"
+#include "gateway/lingering_close.hpp"
 
 namespace bscd {
 
@@ -87,6 +90,14 @@ void Listener::on_accept(boost::system::error_code ec, ip::tcp::socket peer) {
         refuse(std::move(peer));
     } else {
         peer.set_option(ip::tcp::no_delay(true), ec);  // events are small and should go at once
+        // A viewer gone without a reset would otherwise hold its connection
+        // until TCP gives up retransmitting (about 15 minutes): data left
+        // unacknowledged this long ends the connection.
+        const auto unacknowledged = std::max<std::chrono::milliseconds>(
+            std::chrono::seconds(30), 2 * gateway_.options().heartbeat);
+        const int timeout_ms = static_cast<int>(unacknowledged.count());
+        (void)::setsockopt(peer.native_handle(), IPPROTO_TCP, TCP_USER_TIMEOUT, &timeout_ms,
+                           sizeof timeout_ms);
         std::make_shared<HttpSession>(std::move(peer), gateway_, Gateway::Slot(gateway_))->start();
     }
     accept();
@@ -100,27 +111,14 @@ void Listener::refuse(ip::tcp::socket peer) {
         "HTTP/1.1 503 Service Unavailable\r\nServer: bscd-gateway\r\nRetry-After: 1\r\n"
         "Content-Type: application/json\r\nContent-Length: 37\r\nConnection: close\r\n\r\n"
         "{\"error\":\"too many connections open\"}";
-    // Closing with the request unread would reset the connection and could
-    // lose the answer: send it, then read until the client closes (1 s at most).
     auto stream = std::make_shared<boost::beast::tcp_stream>(std::move(peer));
     stream->expires_after(std::chrono::seconds(1));
     boost::asio::async_write(*stream, boost::asio::buffer(reply),
                              [stream](boost::system::error_code ec, std::size_t /*bytes*/) {
                                  if (!ec) {
-                                     stream->socket().shutdown(ip::tcp::socket::shutdown_send, ec);
-                                     drain(stream);
+                                     lingering_close(stream);
                                  }
                              });
-}
-
-void Listener::drain(const std::shared_ptr<boost::beast::tcp_stream>& stream) {
-    static std::array<char, 1024> discarded;  // never read: any buffer will do
-    stream->async_read_some(boost::asio::buffer(discarded),
-                            [stream](boost::system::error_code ec, std::size_t /*bytes*/) {
-                                if (!ec) {
-                                    drain(stream);
-                                }
-                            });
 }
 
 }  // namespace bscd

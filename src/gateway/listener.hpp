@@ -9,7 +9,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 
 namespace bscd {
 
@@ -30,7 +29,6 @@ private:
     void accept();
     void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket peer);
     void refuse(boost::asio::ip::tcp::socket peer);
-    static void drain(const std::shared_ptr<boost::beast::tcp_stream>& stream);
 
     Gateway& gateway_;
     boost::asio::ip::tcp::acceptor acceptor_;

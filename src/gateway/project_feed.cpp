@@ -36,8 +36,12 @@ void ProjectFeed::on_message() {
 }
 
 void ProjectFeed::on_reader_ready() {
-    if (subscribed_) {
-        read();  // a read may have been lost with the old link
+    read();  // a read may have been lost with the old link
+}
+
+void ProjectFeed::on_tick() {
+    if (read_failed_) {
+        read();  // Redis answered with an error or a malformed entry last time
     }
 }
 
@@ -63,18 +67,23 @@ void ProjectFeed::read() {
 void ProjectFeed::on_entries(std::optional<std::vector<StreamEntry>> entries) {
     reading_ = false;
     if (!entries) {
-        return;  // link lost (on_reader_ready reads again) or logged error
+        read_failed_ = true;  // the gateway's next tick (or the reader's return) reads again
+        return;
     }
+    read_failed_ = false;
     const std::uint64_t before = end();
     for (const auto& entry : *entries) {
         append(entry);
     }
-    const bool became_ready = !ready_;
-    ready_ = true;
-    if (became_ready || end() != before) {
+    // Ready once the whole history is in: viewers are placed against it.
+    const bool complete = entries->size() < read_batch;
+    if (!ready_ && complete) {
+        ready_ = true;
+        notify();
+    } else if (ready_ && end() != before) {
         notify();
     }
-    if (entries->size() == read_batch || read_again_) {
+    if (!complete || read_again_) {
         read();
     }
 }

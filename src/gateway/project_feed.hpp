@@ -48,6 +48,8 @@ public:
     void on_subscribed();
     void on_message();
     void on_reader_ready();
+    // Every second: tries again a read that failed.
+    void on_tick();
 
     // Viewers: told (Viewer::on_feed_changed) when the feed becomes ready and
     // when events are added. A viewer detaches itself when it goes.
@@ -92,6 +94,7 @@ private:
     bool ready_ = false;
     bool reading_ = false;     // an XRANGE is in flight
     bool read_again_ = false;  // something new was announced while reading
+    bool read_failed_ = false;
     std::unordered_set<Viewer*> viewers_;
     std::function<void()> on_idle_;
 };

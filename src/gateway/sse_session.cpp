@@ -33,7 +33,9 @@ SseSession::SseSession(beast::tcp_stream stream, Gateway& gateway, Gateway::Slot
     head_.set(http::field::content_type, "text/event-stream; charset=utf-8");
     head_.set(http::field::cache_control, "no-cache, no-transform");
     head_.set("X-Accel-Buffering", "no");  // nginx: pass events on at once
-    head_.chunked(true);
+    // HTTP/1.0 (nginx's default towards upstreams) knows no chunks: the
+    // stream then ends when the connection closes.
+    head_.chunked(request.version() >= 11);
     head_.keep_alive(false);
 }
 
@@ -46,7 +48,7 @@ void SseSession::start() {
     stream_.expires_never();  // streams are long; the heartbeat finds stalled ones
     spdlog::debug("Viewer {} follows project {} (SSE)", peer_, feed().project());
     watch_peer();
-    attach();
+    begin();
 }
 
 void SseSession::on_feed_changed() {
@@ -123,11 +125,15 @@ void SseSession::pump() {
 void SseSession::write_chunk(const std::vector<boost::asio::const_buffer>& buffers,
                              std::size_t events) {
     writing_ = true;
-    boost::asio::async_write(
-        stream_, http::make_chunk(buffers),
-        [self = shared_from_this(), events](beast::error_code ec, std::size_t /*bytes*/) {
-            self->on_written(ec, events);
-        });
+    auto written = [self = shared_from_this(), events](beast::error_code ec,
+                                                       std::size_t /*bytes*/) {
+        self->on_written(ec, events);
+    };
+    if (head_.chunked()) {
+        boost::asio::async_write(stream_, http::make_chunk(buffers), std::move(written));
+    } else {
+        boost::asio::async_write(stream_, buffers, std::move(written));
+    }
 }
 
 void SseSession::on_written(beast::error_code ec, std::size_t events) {
@@ -153,13 +159,12 @@ void SseSession::finish() {
         return;
     }
     heartbeat_timer_.cancel();
-    if (!head_sent_ || head_.result() == http::status::no_content) {
-        closed_ = true;
+    closed_ = true;
+    if (!head_.chunked()) {  // 204, or HTTP/1.0: the end of the connection ends it
         beast::error_code ignored;
         stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
         return;
     }
-    closed_ = true;
     spdlog::debug("Viewer {} of project {}: build finished, stream ends", peer_, feed().project());
     stream_.expires_after(write_timeout);
     boost::asio::async_write(

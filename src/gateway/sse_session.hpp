@@ -1,5 +1,6 @@
 #pragma once
 // A viewer over Server-Sent Events: one chunked text/event-stream response
+// (close-delimited for HTTP/1.0)
 // carrying the history, then live events, then the end of the stream after
 // the final code. Events are written in batches straight from the
 // project's feed; a comment every heartbeat keeps proxies from closing an

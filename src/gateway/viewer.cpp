@@ -6,17 +6,17 @@ namespace bscd {
 
 Viewer::Viewer(std::shared_ptr<ProjectFeed> feed, std::optional<EntryId> after,
                std::size_t queue_limit)
-    : feed_(std::move(feed)), after_(after), queue_limit_(queue_limit) {}
-
-Viewer::~Viewer() {
-    if (attached_) {
-        feed_->detach(*this);
-    }
+    : feed_(std::move(feed)), after_(after), queue_limit_(queue_limit) {
+    // From the start, so that a viewer that never gets going (a failed
+    // WebSocket handshake) still leaves the feed idle when it goes.
+    feed_->attach(*this);
 }
 
-void Viewer::attach() {
-    attached_ = true;
-    feed_->attach(*this);
+Viewer::~Viewer() {
+    feed_->detach(*this);
+}
+
+void Viewer::begin() {
     if (feed_->ready()) {
         on_feed_changed();
     }
@@ -33,7 +33,8 @@ bool Viewer::placed() {
 
 std::vector<std::shared_ptr<const FeedEvent>> Viewer::take() {
     std::vector<std::shared_ptr<const FeedEvent>> events;
-    // Events the feed dropped from memory are gone from Redis's history too.
+    // Events the feed dropped from memory (it keeps ProjectFeed::max_events)
+    // are skipped: a viewer that far behind has missed them.
     position_ = std::max(position_, feed_->begin());
     events.reserve(feed_->end() - position_);
     while (position_ < feed_->end()) {

@@ -32,9 +32,10 @@ protected:
     Viewer(std::shared_ptr<ProjectFeed> feed, std::optional<EntryId> after,
            std::size_t queue_limit);
 
-    // Starts receiving on_feed_changed(); call once the derived object is
-    // complete. Calls it at once when the feed is ready already.
-    void attach();
+    // The viewer is attached to the feed from construction on, and told of
+    // changes (which it may ignore until it is set up); begin() calls
+    // on_feed_changed() at once if the feed is ready already.
+    void begin();
 
     // Places the viewer if the feed is ready; false while it is not.
     bool placed();
@@ -52,7 +53,6 @@ private:
     std::shared_ptr<ProjectFeed> feed_;
     std::optional<EntryId> after_;
     std::size_t queue_limit_;
-    bool attached_ = false;
     bool placed_ = false;
     std::uint64_t position_ = 0;
     std::uint64_t live_from_ = 0;  // the feed's end when placed: older events are the replay

@@ -52,7 +52,7 @@ void WebSocketSession::on_accept(beast::error_code ec) {
     open_ = true;
     spdlog::debug("Viewer {} follows project {} (WebSocket)", peer_, feed().project());
     read_loop();
-    attach();
+    begin();
 }
 
 void WebSocketSession::on_feed_changed() {
@@ -71,16 +71,15 @@ void WebSocketSession::pump() {
     if (writing_ || !open_) {
         return;
     }
-    if (in_flight_.empty()) {
+    if (next_ == in_flight_.size()) {  // the batch is written: take what came meanwhile
         in_flight_ = take();
         next_ = 0;
-    }
-    if (next_ == in_flight_.size()) {
-        in_flight_.clear();
-        if (done()) {
-            finish();
+        if (in_flight_.empty()) {
+            if (done()) {
+                finish();
+            }
+            return;
         }
-        return;
     }
     // One message per event; the batch counts as one write for too_slow().
     writing_ = true;

@@ -51,6 +51,12 @@ void AsyncConnection::connect(std::chrono::milliseconds timeout, ReadyHandler on
     }
     context_ = context;
     context_->data = this;
+    if (options_.unix_socket.empty()) {
+        // A peer gone without a reset (host lost, NAT forgot the flow) would
+        // leave an idle link, such as a subscription, waiting for ever:
+        // TCP keepalive finds it within about half a minute.
+        (void)redisEnableKeepAlive(&context_->c);
+    }
     attach_to_asio(context_, io_);
     redisAsyncSetConnectCallback(context_, &AsyncConnection::on_connect);
     redisAsyncSetDisconnectCallback(context_, &AsyncConnection::on_disconnect);
