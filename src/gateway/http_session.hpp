@@ -21,8 +21,8 @@ namespace bscd {
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
 public:
     // Request headers beyond this get 431; bodies beyond body_limit get 413.
-    static constexpr std::size_t header_limit = 8U * 1024;
-    static constexpr std::size_t body_limit = 4U * 1024;
+    static constexpr std::size_t header_limit = 8192;  // 8 KiB
+    static constexpr std::size_t body_limit = 4096;    // 4 KiB
 
     HttpSession(boost::asio::ip::tcp::socket socket, Gateway& gateway, Gateway::Slot slot);
     void start();

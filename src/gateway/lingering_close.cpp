@@ -20,7 +20,7 @@ void discard_until_closed(const std::shared_ptr<boost::beast::tcp_stream>& strea
 
 }  // namespace
 
-void lingering_close(std::shared_ptr<boost::beast::tcp_stream> stream) {
+void lingering_close(const std::shared_ptr<boost::beast::tcp_stream>& stream) {
     boost::system::error_code ignored;
     stream->socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
     stream->expires_after(linger);  // closes the socket when it runs out

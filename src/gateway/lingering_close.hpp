@@ -11,7 +11,7 @@
 
 namespace bscd {
 
-void lingering_close(std::shared_ptr<boost::beast::tcp_stream> stream);
+void lingering_close(const std::shared_ptr<boost::beast::tcp_stream>& stream);
 void lingering_close(boost::beast::tcp_stream stream);
 
 }  // namespace bscd
