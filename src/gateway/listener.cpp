@@ -58,11 +58,6 @@ void Listener::close() {
     acceptor_.close(ignored);
 }
 
-ip::tcp::endpoint Listener::endpoint() const {
-    boost::system::error_code ec;
-    return acceptor_.local_endpoint(ec);
-}
-
 void Listener::accept() {
     acceptor_.async_accept(
         [self = shared_from_this()](boost::system::error_code ec, ip::tcp::socket peer) {

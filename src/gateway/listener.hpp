@@ -23,8 +23,6 @@ public:
     void start();
     void close();
 
-    [[nodiscard]] boost::asio::ip::tcp::endpoint endpoint() const;
-
 private:
     void accept();
     void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket peer);

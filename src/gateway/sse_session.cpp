@@ -1,7 +1,6 @@
 #include "gateway/sse_session.hpp"
 
 #include <boost/asio/write.hpp>
-#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "core/sse_frame.hpp"
@@ -29,6 +28,7 @@ SseSession::SseSession(beast::tcp_stream stream, Gateway& gateway, Gateway::Slot
       preamble_("retry: 2000\n\n"),
       heartbeat_frame_(sse_comment("keepalive")),
       heartbeat_timer_(stream_.get_executor()) {
+    ++gateway_.metrics().sse_viewers;
     set_common_headers(head_.base(), request, gateway.options());
     head_.set(http::field::content_type, "text/event-stream; charset=utf-8");
     head_.set(http::field::cache_control, "no-cache, no-transform");
@@ -44,7 +44,6 @@ SseSession::~SseSession() {
 }
 
 void SseSession::start() {
-    ++gateway_.metrics().sse_viewers;
     stream_.expires_never();  // streams are long; the heartbeat finds stalled ones
     spdlog::debug("Viewer {} follows project {} (SSE)", peer_, feed().project());
     watch_peer();
@@ -64,8 +63,7 @@ void SseSession::on_feed_changed() {
         return;
     }
     if (writing_ && too_slow()) {
-        drop(fmt::format("cannot keep up: more than {} live events behind",
-                         gateway_.options().viewer_queue));
+        drop(slowness());
         return;
     }
     pump();

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 namespace bscd {
 
 Viewer::Viewer(std::shared_ptr<ProjectFeed> feed, std::optional<EntryId> after,
@@ -41,6 +43,10 @@ std::vector<std::shared_ptr<const FeedEvent>> Viewer::take() {
         events.push_back(feed_->at(position_++));
     }
     return events;
+}
+
+std::string Viewer::slowness() const {
+    return fmt::format("cannot keep up: more than {} live events behind", queue_limit_);
 }
 
 bool Viewer::too_slow() const {

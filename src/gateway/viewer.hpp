@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "core/entry_id.hpp"
@@ -44,6 +45,8 @@ protected:
     // More live events are waiting than the queue may hold (to be asked
     // while a write is pending: otherwise they would all be taken).
     [[nodiscard]] bool too_slow() const;
+    // Why a viewer that is too_slow() is dropped, for the log line.
+    [[nodiscard]] std::string slowness() const;
     // Everything up to the final code has been taken: the stream may end.
     [[nodiscard]] bool done() const { return feed_->finished() && position_ == feed_->end(); }
     [[nodiscard]] bool has_pending() const { return position_ < feed_->end(); }

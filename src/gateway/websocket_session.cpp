@@ -1,6 +1,5 @@
 #include "gateway/websocket_session.hpp"
 
-#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 namespace bscd {
@@ -20,14 +19,15 @@ WebSocketSession::WebSocketSession(beast::tcp_stream stream, Gateway& gateway, G
       ws_(std::move(stream)),
       gateway_(gateway),
       slot_(std::move(slot)),
-      peer_(std::move(peer)) {}
+      peer_(std::move(peer)) {
+    ++gateway_.metrics().websocket_viewers;
+}
 
 WebSocketSession::~WebSocketSession() {
     --gateway_.metrics().websocket_viewers;
 }
 
 void WebSocketSession::start(const HttpRequest& request) {
-    ++gateway_.metrics().websocket_viewers;
     beast::get_lowest_layer(ws_).expires_never();  // the websocket timeouts take over
     websocket::stream_base::timeout timeouts{};
     timeouts.handshake_timeout = std::chrono::seconds(10);
@@ -60,8 +60,7 @@ void WebSocketSession::on_feed_changed() {
         return;
     }
     if (writing_ && too_slow()) {
-        drop(fmt::format("cannot keep up: more than {} live events behind",
-                         gateway_.options().viewer_queue));
+        drop(slowness());
         return;
     }
     pump();
