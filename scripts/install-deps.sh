@@ -17,7 +17,9 @@ PACKAGES=(
   nlohmann-json3-dev libssl-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
-  redis-server redis-tools procps tmux util-linux
+  redis-server redis-tools procps tmux util-linux shellcheck
+  # the example image build (examples/debian-image) and Pieman's program names
+  debootstrap dosfstools mtools fdisk e2fsprogs python3
 )
 if $with_tests; then
   # the page's browser test; openssl computes tokens independently of the gateway

@@ -1,0 +1,215 @@
+// share/bscd/bsc.sh, Pieman's four functions, sourced by real bash scripts
+// under `set -euo pipefail` with an ERR trap, against a real Redis and the
+// real bscd it starts. Pieman's rule is checked everywhere: trouble with
+// Redis or bscd never fails the build.
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "bscd_fixture.hpp"
+#include "support/subscriber.hpp"
+#include "support/wait.hpp"
+
+namespace bscd::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ShellLibraryTest : public BscdTest {
+protected:
+    // A daemonized bscd is not the test's child: kill any left behind.
+    ~ShellLibraryTest() override {
+        if (const auto pid = daemon_pid()) {
+            ::kill(*pid, SIGKILL);
+        }
+    }
+
+    // Runs `body` after the prologue of a builder: strict mode, an ERR trap
+    // that would make any failure visible, the library, the settings.
+    RunResult build(const std::string& body, EnvVars env = {}) {
+        const std::string script =
+            "set -euo pipefail\n"
+            "trap 'echo ERR trap: $BASH_COMMAND; exit 99' ERR\n"
+            ". " BSCD_SOURCE_DIR "/share/bscd/bsc.sh\n" +
+            body + "\necho BUILD-FINISHED\n";
+        env.insert(env.begin(), {{"BSCD_BIN_DIR", BSCD_BIN_DIR},
+                                 {"BSCD_RUNTIME_DIR", dir.path()},
+                                 {"PROJECT_NAME", "demo"},
+                                 {"REDIS_HOST", redis.host()},
+                                 {"REDIS_PORT", std::to_string(redis.port())}});
+        return run({"bash", "-c", script}, env, std::chrono::seconds(30));
+    }
+
+    std::optional<pid_t> daemon_pid() const {
+        std::ifstream in(pid_file());
+        long pid = 0;
+        if (in >> pid && pid > 0) {
+            return static_cast<pid_t>(pid);
+        }
+        return std::nullopt;
+    }
+
+    static bool alive(pid_t pid) {
+        std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+        std::string pid_field;
+        std::string comm;
+        std::string state;
+        return static_cast<bool>(stat >> pid_field >> comm >> state) && state != "Z";
+    }
+
+    static void expect_finished(const RunResult& result) {
+        EXPECT_EQ(result.status, 0) << result.output;
+        EXPECT_NE(result.output.find("BUILD-FINISHED"), std::string::npos) << result.output;
+        EXPECT_EQ(result.output.find("ERR trap"), std::string::npos) << result.output;
+    }
+
+    const EnvVars enabled{{"ENABLE_BSC_CHANNEL", "true"}};
+};
+
+TEST_F(ShellLibraryTest, ReportsEveryRequestFormAndStopsTheDaemonItStarted) {
+    Subscriber channel(redis, "bscd-demo");
+    const auto result = build(R"(
+check_redis
+start_bscd
+test -f "$BSCD_RUNTIME_DIR/bscd-demo.pid" && echo "PID-FILE-AFTER-START"
+SYNCED_CODE=82                                   # Pieman defines its codes as variables
+send_request_to_bsc_server PREPARED_CHROOT_ENV_CODE   # a catalog name, resolved by bscd
+send_request_to_bsc_server 20                    # a value
+send_request_to_bsc_server SYNCED_CODE           # a variable's name: its value is sent
+send_request_to_bsc_server SUCCESSFUL_CODE
+pid=$(cat "$BSCD_RUNTIME_DIR/bscd-demo.pid")
+stop_bscd
+test ! -e "$BSCD_RUNTIME_DIR/bscd-demo.pid" && echo "PID-FILE-GONE"
+test ! -e "$BSCD_RUNTIME_DIR/bscd-demo.sock" && echo "SOCKET-GONE"
+read -r _ _ state _ < "/proc/$pid/stat" 2>/dev/null || state=gone
+[[ $state == gone || $state == Z ]] && echo "DAEMON-GONE"
+)",
+                              enabled);
+    expect_finished(result);
+    for (const char* mark :
+         {"PID-FILE-AFTER-START", "PID-FILE-GONE", "SOCKET-GONE", "DAEMON-GONE"}) {
+        EXPECT_NE(result.output.find(mark), std::string::npos) << mark << "\n" << result.output;
+    }
+    EXPECT_EQ(channel.collect(4), (std::vector<std::string>{"10", "20", "82", "1000"}));
+    EXPECT_EQ(history(), (std::vector<std::string>{"10", "20", "82", "1000"}));
+    EXPECT_NE(result.output.find("bscd serves channel bscd-demo"), std::string::npos);
+}
+
+TEST_F(ShellLibraryTest, PiemansExitRequestStopsTheDaemon) {
+    const auto result = build(R"(
+start_bscd
+send_request_to_bsc_server EXIT_REQUEST
+test ! -e "$BSCD_RUNTIME_DIR/bscd-demo.pid" && echo "PID-FILE-GONE"
+stop_bscd   # nothing left to stop: returns at once
+)",
+                              enabled);
+    expect_finished(result);
+    EXPECT_NE(result.output.find("PID-FILE-GONE"), std::string::npos) << result.output;
+}
+
+TEST_F(ShellLibraryTest, DoesNothingWhenTheChannelIsNotEnabled) {
+    Subscriber channel(redis, "bscd-demo");
+    for (const EnvVars& env : {EnvVars{}, EnvVars{{"ENABLE_BSC_CHANNEL", "false"}}}) {
+        const auto result = build(R"(
+check_redis; start_bscd
+test -e "$BSCD_RUNTIME_DIR/bscd-demo.pid" && echo "UNEXPECTED-DAEMON"
+send_request_to_bsc_server PREPARED_CHROOT_ENV_CODE
+stop_bscd
+)",
+                                  env);
+        expect_finished(result);
+        EXPECT_EQ(result.output.find("UNEXPECTED-DAEMON"), std::string::npos) << result.output;
+        EXPECT_EQ(result.output.find("bsc.sh"), std::string::npos) << "silent when off\n"
+                                                                   << result.output;
+    }
+    EXPECT_EQ(channel.next(std::chrono::milliseconds(200)), std::nullopt);
+}
+
+TEST_F(ShellLibraryTest, RedisDownAtTheStartTheBuildGoesOnWithoutTheChannel) {
+    redis.stop();
+    const auto result = build(R"(
+check_redis
+echo "REDIS_IS_AVAILABLE=$REDIS_IS_AVAILABLE"
+start_bscd
+test -e "$BSCD_RUNTIME_DIR/bscd-demo.pid" && echo "UNEXPECTED-DAEMON"
+send_request_to_bsc_server PREPARED_CHROOT_ENV_CODE
+send_request_to_bsc_server SUCCESSFUL_CODE
+stop_bscd
+)",
+                              enabled);
+    expect_finished(result);
+    EXPECT_NE(result.output.find("REDIS_IS_AVAILABLE=false"), std::string::npos) << result.output;
+    EXPECT_NE(result.output.find("warning: could not connect to Redis " + redis.host() + ":" +
+                                 std::to_string(redis.port())),
+              std::string::npos)
+        << result.output;
+    EXPECT_EQ(result.output.find("UNEXPECTED-DAEMON"), std::string::npos) << result.output;
+}
+
+TEST_F(ShellLibraryTest, BscdKilledMidBuildTheBuildGoesOn) {
+    Subscriber channel(redis, "bscd-demo");
+    const auto result = build(R"(
+check_redis; start_bscd
+send_request_to_bsc_server PREPARED_CHROOT_ENV_CODE
+pid=$(cat "$BSCD_RUNTIME_DIR/bscd-demo.pid")
+kill -KILL "$pid"
+for _ in $(seq 500); do      # the test waits for the kill to land, with a deadline
+  read -r _ _ state _ < "/proc/$pid/stat" 2>/dev/null || break
+  [[ $state == Z ]] && break
+  sleep 0.01
+done
+send_request_to_bsc_server SET_UP_LOCALE_CODE
+send_request_to_bsc_server SUCCESSFUL_CODE
+stop_bscd
+test ! -e "$BSCD_RUNTIME_DIR/bscd-demo.pid" && echo "STALE-PID-FILE-REMOVED"
+)",
+                              enabled);
+    expect_finished(result);
+    EXPECT_NE(result.output.find("warning: bscd did not take SET_UP_LOCALE_CODE"),
+              std::string::npos)
+        << result.output;
+    EXPECT_NE(result.output.find("STALE-PID-FILE-REMOVED"), std::string::npos) << result.output;
+    EXPECT_EQ(channel.collect(1), std::vector<std::string>{"10"});
+    EXPECT_EQ(channel.next(std::chrono::milliseconds(200)), std::nullopt);
+}
+
+TEST_F(ShellLibraryTest, BscdThatCannotStartDoesNotFailTheBuild) {
+    std::ofstream(dir.file("a-file")) << "not a directory\n";
+    const auto result =
+        build(R"(
+start_bscd
+send_request_to_bsc_server PREPARED_CHROOT_ENV_CODE
+stop_bscd
+)",
+              {{"ENABLE_BSC_CHANNEL", "true"}, {"BSCD_RUNTIME_DIR", dir.file("a-file/run")}});
+    expect_finished(result);
+    EXPECT_NE(result.output.find("warning: could not start bscd: "), std::string::npos)
+        << result.output;
+    EXPECT_NE(result.output.find("the build goes on"), std::string::npos) << result.output;
+}
+
+TEST_F(ShellLibraryTest, AnUnknownRequestIsAWarningNotAFailure) {
+    Subscriber channel(redis, "bscd-demo");
+    const auto result = build(R"(
+start_bscd
+send_request_to_bsc_server NO_SUCH_CODE
+send_request_to_bsc_server 77
+send_request_to_bsc_server
+send_request_to_bsc_server SUCCESSFUL_CODE
+stop_bscd
+)",
+                              enabled);
+    expect_finished(result);
+    EXPECT_NE(result.output.find("unknown code name NO_SUCH_CODE"), std::string::npos)
+        << result.output;
+    EXPECT_NE(result.output.find("unknown code 77"), std::string::npos) << result.output;
+    EXPECT_EQ(channel.collect(1), std::vector<std::string>{"1000"});
+    EXPECT_EQ(channel.next(std::chrono::milliseconds(200)), std::nullopt);
+}
+
+}  // namespace
+}  // namespace bscd::test
