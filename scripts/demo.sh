@@ -13,47 +13,26 @@ scripts/build.sh build >/dev/null
 bin=$PWD/build/bin
 
 work=$(mktemp -d /tmp/bscd-demo.XXXXXX)
-pids=()
+# shellcheck source=scripts/lib/services.sh
+. scripts/lib/services.sh
 cleanup() {
   # bscd detached itself: stop it through its pid file if the demo ended early.
   if [[ -f "$work/bscd-demo.pid" ]]; then kill "$(cat "$work/bscd-demo.pid")" 2>/dev/null || true; fi
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[i]}" 2>/dev/null || true; done
+  stop_services
   wait 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-wait_for() {  # wait_for SECONDS COMMAND...: poll until COMMAND succeeds
-  local deadline=$((SECONDS + $1)); shift
-  until "$@"; do
-    if ((SECONDS >= deadline)); then echo "demo: timed out waiting for: $*" >&2; return 1; fi
-    sleep 0.05
-  done
-}
-
-if [[ -n "${REDIS_HOST:-}" || -n "${REDIS_PORT:-}" ]]; then
-  redis_args=(-h "${REDIS_HOST:-127.0.0.1}" -p "${REDIS_PORT:-6379}")
-  bscd_redis=(-H "${REDIS_HOST:-127.0.0.1}" -P "${REDIS_PORT:-6379}")
-  echo "== using Redis at ${REDIS_HOST:-127.0.0.1}:${REDIS_PORT:-6379}"
-else
-  redis-server --port 0 --unixsocket "$work/redis.sock" --save '' --appendonly no \
-    --logfile "$work/redis.log" &
-  pids+=($!)
-  redis_args=(-s "$work/redis.sock")
-  bscd_redis=(--redis-socket "$work/redis.sock")
-  wait_for 5 redis-cli "${redis_args[@]}" ping >/dev/null 2>&1
-  echo "== private redis-server on $work/redis.sock"
-fi
+start_redis
+redis_args=(-h "$REDIS_HOST" -p "$REDIS_PORT")
 
 socket=$work/bscd-demo.sock
-"$bin/bscd" --project demo --runtime-dir "$work" "${bscd_redis[@]}" --daemonize \
-  --log-file-prefix "$work/bscd.log"
+"$bin/bscd" --project demo --runtime-dir "$work" --daemonize --log-file-prefix "$work/bscd.log"
 echo "== bscd serving project demo on $socket (log: $work/bscd.log)"
 
-"$bin/bscd-gateway" --listen 127.0.0.1:0 "${bscd_redis[@]}" >"$work/gateway.log" 2>&1 &
-pids+=($!)
-wait_for 5 grep -q "Listening on http" "$work/gateway.log"
-url="$(grep -o 'http://[^ ]*' "$work/gateway.log" | head -1)/projects/demo"
+start_gateway
+url=$gateway_url/projects/demo
 echo "== bscd-gateway: the build's page is $url"
 
 echo "== subscriber on channel bscd-demo (any Redis client can be one):"
@@ -65,7 +44,7 @@ stdbuf -oL redis-cli "${redis_args[@]}" subscribe bscd-demo 2>/dev/null |
       echo "$payload" >>"$work/received"
     fi
   done &
-pids+=($!)
+service_pids+=($!)
 wait_for 5 bash -c "[[ \$(redis-cli ${redis_args[*]} pubsub numsub bscd-demo | tail -1) == 1 ]]"
 
 codes=(10 20 21 30 31 32 33 40 50 60 70 80 81 82 1000)
