@@ -22,8 +22,9 @@ PACKAGES=(
   debootstrap dosfstools mtools fdisk e2fsprogs python3
 )
 if $with_tests; then
-  # the page's browser test; openssl computes tokens independently of the gateway
-  PACKAGES+=(chromium fonts-liberation fonts-dejavu-core openssl)
+  # the page's browser test; openssl computes tokens independently of the
+  # gateway; systemd-analyze checks the installed units
+  PACKAGES+=(chromium fonts-liberation fonts-dejavu-core openssl systemd)
   command -v node >/dev/null && command -v npm >/dev/null || PACKAGES+=(nodejs npm)
 fi
 
