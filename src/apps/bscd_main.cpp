@@ -40,6 +40,9 @@ int main(int argc, char** argv) {
         return parsed.exit_status;
     }
     const bscd::ServerOptions& options = *parsed.options;
+    if (options.daemonize) {
+        bscd::Daemonizer::close_inherited_descriptors();
+    }
     try {
         bscd::init_logging({options.verbose, options.log_file});
     } catch (const std::exception& e) {

@@ -4,9 +4,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -47,6 +49,28 @@ Daemonizer Daemonizer::detach() {
         ::close(null_fd);
     }
     return Daemonizer(fds[1]);
+}
+
+void Daemonizer::close_inherited_descriptors() {
+    if (::close_range(3, ~0U, 0) == 0) {
+        return;
+    }
+    // Kernels before 5.9: the descriptors the process has, from /proc.
+    DIR* dir = ::opendir("/proc/self/fd");
+    if (dir == nullptr) {
+        return;
+    }
+    std::vector<int> open;
+    while (const dirent* entry = ::readdir(dir)) {
+        const int fd = std::atoi(entry->d_name);  // "." and ".." give 0
+        if (fd > STDERR_FILENO && fd != ::dirfd(dir)) {
+            open.push_back(fd);
+        }
+    }
+    ::closedir(dir);
+    for (const int fd : open) {
+        ::close(fd);
+    }
 }
 
 void Daemonizer::ready() {

@@ -15,6 +15,12 @@ public:
     // reach the terminal.
     static Daemonizer detach();
 
+    // Closes every descriptor above stderr that the starting command passed
+    // on (a pipe such as `build.sh | tee log` would otherwise stay open as
+    // long as the daemon runs), as Pieman's python-daemon does. Called first
+    // in main(), before anything of bscd's own is open.
+    static void close_inherited_descriptors();
+
     // Not daemonizing: ready() does nothing.
     Daemonizer() = default;
 

@@ -311,6 +311,21 @@ TEST_F(BscdTest, DaemonizeReturnsOnceServingAndPidFileFollowsTheDaemon) {
         << text;
 }
 
+TEST_F(BscdTest, DaemonKeepsNoDescriptorOfTheCommandThatStartedIt) {
+    // fd 9 of the daemonizing command is the pipe to `cat`: were the daemon to
+    // keep it, cat would never see the end of its input and the pipeline
+    // would not end while bscd runs.
+    std::string command;
+    for (const std::string& arg : bscd_args({"--daemonize"})) {
+        command += arg + " ";
+    }
+    const auto started = run({"bash", "-c", "{ " + command + "; } 9>&1 | cat"}, {}, 5s);
+    ASSERT_TRUE(fs::exists(pid_file())) << started.output;
+    EXPECT_EQ(exchange(socket_path(), "EXIT\n"), "OK\n");
+    EXPECT_EQ(started.status, 0) << "the pipeline did not end: the daemon kept its pipe\n"
+                                 << started.output;
+}
+
 TEST_F(BscdTest, IdleConnectionIsClosed) {
     auto daemon = start_bscd({"--idle-timeout", "0.2"});
     ProducerClient silent(socket_path());
