@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Installs what is needed, builds, and runs every test:
 #   0. lint: clang-format and clang-tidy (scripts/lint.sh);
-#   1. the plain build: unit tests and integration tests (real redis-server,
-#      real bscd/bsc processes);
-#   2. the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer;
+#   1. the plain build: unit tests, integration tests (real redis-server,
+#      real bscd/bsc processes), packaging tests, and the real example image
+#      build (label `image`: root and a Debian archive);
+#   2. the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer,
+#      but the image builds: minutes of debootstrap and apt that run the same
+#      bscd and bsc paths as the integration tests;
 #   3. the integration tests (event loop, sockets, the test proxy's thread)
 #      under ThreadSanitizer.
 # `scripts/test.sh --quick` runs step 1 without the tests labelled `slow`:
@@ -32,7 +35,7 @@ run_suite build
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 scripts/build.sh build-asan -DBSCD_SANITIZE=address,undefined -DBSCD_BUILD_BENCH=OFF
-run_suite build-asan
+run_suite build-asan -LE image
 
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 scripts/build.sh build-tsan -DBSCD_SANITIZE=thread -DBSCD_BUILD_BENCH=OFF
