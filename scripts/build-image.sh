@@ -29,6 +29,7 @@ export ENABLE_BSC_CHANNEL=true BSCD_BIN_DIR=$bin
 mkdir -p "$PACKAGE_CACHE"
 # build.sh's own lines; the tools' output goes to $BUILD_DIR/build.log.
 log=$PWD/build/debian-image/$PROJECT_NAME.out
+export BSCD_LOG_FILE=${BSCD_LOG_FILE:-$PWD/build/debian-image/$PROJECT_NAME.bscd.log}
 
 work=$(mktemp -d /tmp/bscd-image.XXXXXX)
 # shellcheck source=scripts/lib/services.sh
