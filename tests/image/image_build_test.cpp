@@ -23,6 +23,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "support/history_codes.hpp"
 #include "support/process.hpp"
 #include "support/redis_server.hpp"
 #include "support/subscriber.hpp"
@@ -167,19 +168,7 @@ protected:
     }
 
     // The codes in the history stream, oldest first.
-    Codes history() {
-        Codes codes;
-        const Reply entries = redis_->command({"XRANGE", channel() + ":events", "-", "+"});
-        for (const Reply& entry : entries.elements) {
-            const auto& fields = entry.elements.at(1).elements;
-            for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
-                if (fields[i].str == "code") {
-                    codes.push_back(fields[i + 1].str);
-                }
-            }
-        }
-        return codes;
-    }
+    Codes history() { return history_codes(*redis_, channel()); }
 
     // The build is over: bscd stopped, nothing of the build mounted.
     void expect_left_nothing_behind() {

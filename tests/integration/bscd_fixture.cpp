@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "support/history_codes.hpp"
 #include "support/wait.hpp"
 
 namespace bscd::test {
@@ -33,17 +34,7 @@ std::string BscdTest::pid_file(const std::string& project) const {
 }
 
 std::vector<std::string> BscdTest::history(const std::string& channel) {
-    std::vector<std::string> codes;
-    const Reply entries = redis.command({"XRANGE", channel + ":events", "-", "+"});
-    for (const Reply& entry : entries.elements) {
-        const auto& fields = entry.elements.at(1).elements;
-        for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
-            if (fields[i].str == "code") {
-                codes.push_back(fields[i + 1].str);
-            }
-        }
-    }
-    return codes;
+    return history_codes(redis, channel);
 }
 
 }  // namespace bscd::test
