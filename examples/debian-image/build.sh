@@ -630,8 +630,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 check_redis
-# The daemon outlives this call: it does not get this script's stderr copy.
-start_bscd {STDERR_COPY}>&-
+start_bscd  # bscd --daemonize keeps none of this script's descriptors
 BUILD_STARTED=true
 
 if [[ ! -d ${BUILD_DIR} ]]; then
