@@ -87,9 +87,17 @@ ParsedServerOptions parse_server_options(int argc, char** argv) {
                    "accepted codes held while Redis is away; beyond it requests get ERR")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
-    app.add_flag("!--no-history", o.keep_history,
-                 "publish only, as Pieman's bscd.py: no history stream, so late viewers see "
-                 "nothing earlier and a code resent after a lost reply may be seen twice");
+    auto* spool = app.add_option(
+        "--spool", o.spool_dir,
+        "directory for the spool <DIR>/<channel>.spool: each accepted code is on disk before "
+        "it is answered OK, and what Redis has not confirmed is sent again after a crash");
+    spool->check(CLI::ExistingDirectory);
+    auto* no_history = app.add_flag(
+        "!--no-history", o.keep_history,
+        "publish only, as Pieman's bscd.py: no history stream, so late viewers see nothing "
+        "earlier and a code resent after a lost reply may be seen twice");
+    // A replay is idempotent only because the history script skips ids it has.
+    spool->excludes(no_history);
     app.add_option("--history-length", o.history_length,
                    "entries kept in the history stream <channel>:events (at least; Redis trims "
                    "in whole nodes)")
