@@ -9,8 +9,8 @@
 #      bscd and bsc paths as the integration tests;
 #   3. the integration tests (event loop, sockets, the test proxy's thread)
 #      under ThreadSanitizer.
-# `scripts/test.sh --quick` runs step 1 without the tests labelled `slow`:
-# the edit loop.
+# `scripts/test.sh --quick` runs step 1 without the long tests (labels `image`
+# and `load`): the edit loop.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quick=false
@@ -26,7 +26,7 @@ run_suite() {  # run_suite BUILD_DIR [ctest arguments...]
 
 scripts/build.sh build
 if $quick; then
-  run_suite build -LE slow
+  run_suite build -LE "image|load"
   exit 0
 fi
 scripts/lint.sh build

@@ -4,6 +4,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 
@@ -18,6 +19,7 @@
 #include "server/pid_file.hpp"
 #include "server/server.hpp"
 #include "server/server_options.hpp"
+#include "server/spool.hpp"
 #include "server/startup.hpp"
 
 namespace {
@@ -29,6 +31,25 @@ bscd::PublisherOptions publisher_options(const bscd::ServerOptions& options) {
     publisher.keep_history = options.keep_history;
     publisher.outbox_capacity = options.outbox_capacity;
     return publisher;
+}
+
+// Codes a previous bscd accepted and Redis may not have: they go first.
+void replay_spool(bscd::Spool& spool, const bscd::Catalog& catalog, bscd::Publisher& publisher) {
+    const auto held = spool.recovered(catalog);
+    if (spool.damaged_lines() > 0) {
+        spdlog::error("Spool {}: {} damaged records skipped", spool.path(), spool.damaged_lines());
+    }
+    for (const auto& delivery : held) {
+        if (catalog.find(delivery.code->value) == nullptr) {
+            spdlog::warn("Spool {}: code {} ({}) is not in the catalog; sending it as recorded",
+                         spool.path(), delivery.code->value, delivery.code->name);
+        }
+    }
+    if (!held.empty()) {
+        spdlog::info("Spool {}: sending again {} codes accepted before a restart", spool.path(),
+                     held.size());
+    }
+    publisher.replay(held);
 }
 
 }  // namespace
@@ -67,10 +88,18 @@ int main(int argc, char** argv) {
             return 1;
         }
 
+        std::optional<bscd::Spool> spool;
+        if (!options.spool_dir.empty()) {
+            spool.emplace(options.spool_dir, options.channel);
+        }
+
         auto daemon = options.daemonize ? bscd::Daemonizer::detach() : bscd::Daemonizer();
         boost::asio::io_context io;
         bscd::Publisher publisher(io, options.redis, publisher_options(options), history_last);
-        bscd::Server server(io, options, catalog, publisher);
+        if (spool) {
+            replay_spool(*spool, catalog, publisher);
+        }
+        bscd::Server server(io, options, catalog, publisher, spool ? &*spool : nullptr);
         server.serve();
         publisher.start();
         if (options.daemonize) {

@@ -32,6 +32,10 @@ public:
     // already holds `capacity` unconfirmed entries.
     bool push(const Delivery& delivery);
 
+    // Appends a code accepted before a restart (from the spool), whatever
+    // the capacity: it was answered OK, so it is never refused now.
+    void restore(const Delivery& delivery) { entries_.push_back(delivery); }
+
     // Up to `max` of the oldest unsent entries, now counted as sent.
     std::vector<Delivery> next_batch(std::size_t max);
 

@@ -101,14 +101,27 @@ void Publisher::on_lost(const std::string& reason) {
     });
 }
 
-bool Publisher::accept(const StatusCode& code) {
+Delivery Publisher::stamp(const StatusCode& code) {
     const auto now = unix_ms_now();
-    if (outbox_.full()) {
+    return Delivery{ids_.next(now), &code, static_cast<std::int64_t>(now)};
+}
+
+bool Publisher::send(const Delivery& delivery) {
+    if (!outbox_.push(delivery)) {
         return false;
     }
-    outbox_.push(Delivery{ids_.next(now), &code, static_cast<std::int64_t>(now)});
     schedule_pump();
     return true;
+}
+
+void Publisher::replay(const std::vector<Delivery>& held) {
+    for (const Delivery& delivery : held) {
+        outbox_.restore(delivery);
+        ids_.continue_after(delivery.id);
+    }
+    if (!held.empty()) {
+        schedule_pump();
+    }
 }
 
 void Publisher::schedule_pump() {
@@ -186,6 +199,9 @@ void Publisher::on_batch_reply(std::uint64_t link, std::size_t count, const redi
     }
     outbox_.confirm(count);
     confirmed_ += count;
+    if (on_confirmed_) {
+        on_confirmed_();
+    }
     if (outbox_.empty()) {
         auto waiters = std::exchange(drained_waiters_, {});
         for (auto& done : waiters) {

@@ -41,8 +41,21 @@ public:
 
     void start();
 
-    // Takes an accepted code; false when the outbox is full (nothing taken).
-    bool accept(const StatusCode& code);
+    // An accepted code's history entry: the next id, and the time now.
+    Delivery stamp(const StatusCode& code);
+
+    // Takes a stamped code, to be sent in stamp order; false when the outbox
+    // is full (nothing taken).
+    bool send(const Delivery& delivery);
+
+    // Takes codes accepted before a restart (the spool's), oldest first,
+    // ahead of anything new; ids handed out from now on are above theirs.
+    // Any that Redis already has are skipped by the history script.
+    void replay(const std::vector<Delivery>& held);
+
+    // Runs `confirmed` each time Redis has confirmed codes (the spool then
+    // forgets them).
+    void on_confirmed(std::function<void()> confirmed) { on_confirmed_ = std::move(confirmed); }
 
     // Runs `done` once every accepted code is confirmed (at once if so now).
     void when_drained(std::function<void()> done);
@@ -85,6 +98,7 @@ private:
     std::uint64_t failed_attempts_ = 0;
     std::uint64_t confirmed_ = 0;
     std::vector<std::function<void()>> drained_waiters_;
+    std::function<void()> on_confirmed_;
 };
 
 }  // namespace bscd

@@ -36,19 +36,7 @@ void ProducerSession::read() {
 }
 
 void ProducerSession::on_read(boost::system::error_code ec, std::size_t size) {
-    if (ec == boost::asio::error::eof) {
-        // Pieman's client writes "10" with no newline and closes: that is a request.
-        at_eof_ = true;
-        if (auto frame = framer_.finish(); frame && !exit_requested_) {
-            handle(*frame);
-        }
-        if (exit_requested_) {
-            return;  // answered by the server once it has shut down
-        }
-        replies_.empty() ? close() : write();
-        return;
-    }
-    if (ec) {
+    if (ec && ec != boost::asio::error::eof) {
         if (ec != boost::asio::error::operation_aborted) {
             spdlog::debug("Client pid {}: read failed: {}", peer_.pid, ec.message());
         }
@@ -56,27 +44,32 @@ void ProducerSession::on_read(boost::system::error_code ec, std::size_t size) {
         return;
     }
     last_activity_ = std::chrono::steady_clock::now();
-    framer_.feed({buffer_.data(), size}, [this](const Frame& frame) {
-        if (!exit_requested_) {
-            handle(frame);
+    std::vector<Request> requests;
+    const auto take = [&](const Frame& frame) {
+        requests.push_back(frame.too_long ? too_long_request()
+                                          : parse_request(frame.text, server_.catalog()));
+    };
+    framer_.feed({buffer_.data(), size}, take);
+    at_eof_ = ec == boost::asio::error::eof;
+    if (at_eof_) {
+        // Pieman's client writes "10" with no newline and closes: that is a request.
+        if (auto frame = framer_.finish()) {
+            take(*frame);
         }
-    });
-    if (exit_requested_) {
-        return;
     }
-    replies_.empty() ? read() : write();
-}
-
-void ProducerSession::handle(const Frame& frame) {
-    const Request request =
-        frame.too_long ? too_long_request() : parse_request(frame.text, server_.catalog());
-    auto reply = server_.handle(request, *this);
-    if (!reply) {
+    const Server::Answer answer = server_.handle(requests, *this);
+    replies_ += answer.replies;
+    if (answer.exit_requested) {
         exit_requested_ = true;
-        return;
+        return;  // answered by the server once it has shut down
     }
-    replies_ += *reply;
-    replies_ += '\n';
+    if (!replies_.empty()) {
+        write();
+    } else if (at_eof_) {
+        close();
+    } else {
+        read();
+    }
 }
 
 void ProducerSession::write() {

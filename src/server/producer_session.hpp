@@ -8,6 +8,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -41,7 +42,6 @@ public:
 private:
     void read();
     void on_read(boost::system::error_code ec, std::size_t size);
-    void handle(const Frame& frame);
     void write();
     void watch_idle();
 

@@ -12,15 +12,20 @@
 namespace bscd {
 
 Server::Server(boost::asio::io_context& io, const ServerOptions& options, const Catalog& catalog,
-               Publisher& publisher)
+               Publisher& publisher, Spool* spool)
     : io_(io),
       options_(options),
       catalog_(catalog),
       publisher_(publisher),
+      spool_(spool),
       signals_(io, SIGTERM, SIGINT),
       shutdown_timer_(io),
       log_flush_timer_(io),
-      linger_timer_(io) {}
+      linger_timer_(io) {
+    if (spool_ != nullptr) {
+        publisher_.on_confirmed([this] { spool_->confirmed(publisher_.outbox().entries()); });
+    }
+}
 
 Server::~Server() = default;
 
@@ -42,35 +47,97 @@ void Server::serve() {
     spdlog::info("Serving project channel {} (pid file {})", options_.channel, options_.pid_file);
 }
 
-std::optional<std::string> Server::handle(const Request& request, ProducerSession& from) {
+Server::Answer Server::handle(const std::vector<Request>& requests, ProducerSession& from) {
     const auto& peer = from.peer();
-    switch (request.kind) {
-        case Request::Kind::Code:
-            if (!publisher_.accept(*request.code)) {
-                spdlog::error("Rejected {} ({}) for {} from pid {}: outbox full ({} codes held)",
-                              request.code->value, request.code->name, options_.channel, peer.pid,
-                              publisher_.outbox().size());
-                return "ERR outbox full: Redis has not taken the last " +
-                       std::to_string(publisher_.outbox().size()) + " codes";
+    Answer answer;
+    std::vector<std::string> lines;
+    std::vector<std::size_t> spooled_lines;  // OKs that stand only if the spool syncs
+    for (const Request& request : requests) {
+        if (request.kind == Request::Kind::Exit) {
+            if (auto refusal = refuse_exit(peer)) {
+                lines.push_back(std::move(*refusal));
+                continue;
             }
-            spdlog::info("Handling {} ({}) for {} from pid {}", request.code->value,
-                         request.code->name, options_.channel, peer.pid);
-            return "OK";
-        case Request::Kind::Exit:
-            if (peer.uid != geteuid() && peer.uid != 0) {
-                spdlog::warn("Refused EXIT from pid {}: uid {} is neither the daemon's nor root",
-                             peer.pid, peer.uid);
-                return "ERR EXIT is allowed only to uid " + std::to_string(geteuid()) + " and root";
-            }
-            exit_requesters_.push_back(from.weak_from_this());
-            shutdown("the EXIT request was sent by pid " + std::to_string(peer.pid));
-            return std::nullopt;
-        case Request::Kind::Invalid:
+            answer.exit_requested = true;
             break;
+        }
+        if (request.kind == Request::Kind::Invalid) {
+            spdlog::warn("Rejected request for {} from pid {}: {}", options_.channel, peer.pid,
+                         request.error);
+            lines.push_back("ERR " + request.error);
+            continue;
+        }
+        const std::size_t spooled_before = spooled_.size();
+        lines.push_back(accept(*request.code, peer));
+        if (spooled_.size() > spooled_before) {
+            spooled_lines.push_back(lines.size() - 1);
+        }
     }
-    spdlog::warn("Rejected request for {} from pid {}: {}", options_.channel, peer.pid,
-                 request.error);
-    return "ERR " + request.error;
+    if (auto failure = commit_spooled()) {
+        for (const std::size_t line : spooled_lines) {
+            lines[line] = "ERR " + *failure;
+        }
+    }
+    for (const std::string& line : lines) {
+        answer.replies += line;
+        answer.replies += '\n';
+    }
+    if (answer.exit_requested) {
+        exit_requesters_.push_back(from.weak_from_this());
+        shutdown("the EXIT request was sent by pid " + std::to_string(peer.pid));
+    }
+    return answer;
+}
+
+std::string Server::accept(const StatusCode& code, const PeerCredentials& peer) {
+    const std::size_t held = publisher_.outbox().size() + spooled_.size();
+    if (held >= publisher_.outbox().capacity()) {
+        spdlog::error("Rejected {} ({}) for {} from pid {}: outbox full ({} codes held)",
+                      code.value, code.name, options_.channel, peer.pid, held);
+        return "ERR outbox full: Redis has not taken the last " + std::to_string(held) + " codes";
+    }
+    const Delivery delivery = publisher_.stamp(code);
+    if (spool_ == nullptr) {
+        publisher_.send(delivery);
+    } else {
+        try {
+            spool_->append(delivery);
+        } catch (const SpoolError& e) {
+            spdlog::error("Rejected {} ({}) for {} from pid {}: {}", code.value, code.name,
+                          options_.channel, peer.pid, e.what());
+            return "ERR " + std::string(e.what());
+        }
+        spooled_.push_back(delivery);
+    }
+    spdlog::info("Handling {} ({}) for {} from pid {}", code.value, code.name, options_.channel,
+                 peer.pid);
+    return "OK";
+}
+
+std::optional<std::string> Server::commit_spooled() {
+    if (spooled_.empty()) {
+        return std::nullopt;
+    }
+    const std::vector<Delivery> codes = std::exchange(spooled_, {});
+    try {
+        spool_->sync();
+    } catch (const SpoolError& e) {
+        spdlog::error("Rejected {} codes for {}: {}", codes.size(), options_.channel, e.what());
+        return e.what();
+    }
+    for (const Delivery& delivery : codes) {
+        publisher_.send(delivery);  // room was checked in accept()
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> Server::refuse_exit(const PeerCredentials& peer) const {
+    if (peer.uid == geteuid() || peer.uid == 0) {
+        return std::nullopt;
+    }
+    spdlog::warn("Refused EXIT from pid {}: uid {} is neither the daemon's nor root", peer.pid,
+                 peer.uid);
+    return "ERR EXIT is allowed only to uid " + std::to_string(geteuid()) + " and root";
 }
 
 void Server::leave(ProducerSession* session) {
@@ -132,6 +199,10 @@ void Server::finish() {
             }
             spdlog::error("{} accepted codes for {} did not reach Redis: {}", held.size(),
                           options_.channel, codes);
+            if (spool_ != nullptr) {
+                spdlog::info("They stay in {}: bscd sends them when it starts again with it",
+                             spool_->path());
+            }
         }
         pid_file_.reset();  // Pieman's stop script waits for the pid file to go
     }

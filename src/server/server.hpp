@@ -17,8 +17,10 @@
 #include "core/catalog.hpp"
 #include "core/request.hpp"
 #include "redis/publisher.hpp"
+#include "server/peer_credentials.hpp"
 #include "server/pid_file.hpp"
 #include "server/server_options.hpp"
+#include "server/spool.hpp"
 
 namespace bscd {
 
@@ -27,8 +29,9 @@ class ProducerSession;
 
 class Server {
 public:
+    // `spool` is null without --spool.
     Server(boost::asio::io_context& io, const ServerOptions& options, const Catalog& catalog,
-           Publisher& publisher);
+           Publisher& publisher, Spool* spool);
     ~Server();
 
     // Listens, then writes the pid file (so it appears only once the socket
@@ -53,11 +56,23 @@ public:
     [[nodiscard]] const Catalog& catalog() const { return catalog_; }
     [[nodiscard]] std::chrono::milliseconds idle_timeout() const { return options_.idle_timeout; }
 
-    // The reply line for a request, or nullopt for an accepted EXIT: that one
-    // is answered (answer_exit) once the shutdown it starts is complete.
-    std::optional<std::string> handle(const Request& request, ProducerSession& from);
+    // What one read's requests get: their reply lines, in order, and whether
+    // one was an accepted EXIT. An EXIT is answered (answer_exit) once the
+    // shutdown it starts is complete; requests after it are ignored. With a
+    // spool, the codes are durable before this returns their OKs.
+    struct Answer {
+        std::string replies;
+        bool exit_requested = false;
+    };
+    Answer handle(const std::vector<Request>& requests, ProducerSession& from);
 
 private:
+    // The reply to one code; appends it to the spool (if any) or sends it.
+    std::string accept(const StatusCode& code, const PeerCredentials& peer);
+    // Syncs the spool and sends the codes appended to it; the reason when
+    // that failed (and the codes were not accepted after all).
+    std::optional<std::string> commit_spooled();
+    std::optional<std::string> refuse_exit(const PeerCredentials& peer) const;
     void finish();
     void flush_logs_periodically();
 
@@ -65,6 +80,8 @@ private:
     const ServerOptions& options_;
     const Catalog& catalog_;
     Publisher& publisher_;
+    Spool* spool_;
+    std::vector<Delivery> spooled_;  // appended to the spool, not yet synced and sent
     std::shared_ptr<Listener> listener_;
     std::optional<PidFile> pid_file_;
     std::unordered_set<ProducerSession*> sessions_;

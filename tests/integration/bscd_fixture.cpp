@@ -37,4 +37,26 @@ std::vector<std::string> BscdTest::history(const std::string& channel) {
     return history_codes(redis, channel);
 }
 
+std::unique_ptr<Process> ProxiedBscdTest::start_bscd_via_proxy(std::vector<std::string> extra,
+                                                               const std::string& project) {
+    extra.insert(extra.end(), {"-P", std::to_string(proxy.port()), "-v"});
+    auto daemon = start_bscd(extra, project);  // the later -P wins
+    EXPECT_TRUE(wait_until([&] { return connections_made(*daemon) == 1; })) << daemon->output();
+    return daemon;
+}
+
+std::size_t ProxiedBscdTest::connections_made(const Process& daemon) {
+    const std::string output = daemon.output();
+    std::size_t count = 0;
+    for (auto at = output.find("onnected to Redis"); at != std::string::npos;
+         at = output.find("onnected to Redis", at + 1)) {
+        ++count;
+    }
+    return count;
+}
+
+long long ProxiedBscdTest::history_length(const std::string& channel) {
+    return redis.command({"XLEN", channel + ":events"}).integer;
+}
+
 }  // namespace bscd::test

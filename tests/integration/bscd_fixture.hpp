@@ -10,6 +10,7 @@
 
 #include "support/process.hpp"
 #include "support/redis_server.hpp"
+#include "support/tcp_proxy.hpp"
 #include "support/temp_dir.hpp"
 
 namespace bscd::test {
@@ -32,6 +33,21 @@ protected:
 
     RedisServer redis;
     TempDir dir;
+};
+
+// bscd reaching Redis through a TCP proxy the test controls (cut, restore,
+// hold replies); subscribers and the test itself reach Redis directly.
+class ProxiedBscdTest : public BscdTest {
+protected:
+    // Starts bscd with -P at the proxy and waits until its publisher's link
+    // is up: faults are meant for that link, not for its handshake.
+    std::unique_ptr<Process> start_bscd_via_proxy(std::vector<std::string> extra = {},
+                                                  const std::string& project = "demo");
+    // "Connected"/"Reconnected" lines bscd logged (it runs with -v).
+    static std::size_t connections_made(const Process& daemon);
+    long long history_length(const std::string& channel = "bscd-demo");
+
+    TcpProxy proxy{redis.host(), redis.port()};
 };
 
 }  // namespace bscd::test

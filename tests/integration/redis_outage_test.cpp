@@ -9,7 +9,6 @@
 #include "bscd_fixture.hpp"
 #include "producer_client.hpp"
 #include "support/subscriber.hpp"
-#include "support/tcp_proxy.hpp"
 #include "support/wait.hpp"
 
 namespace bscd::test {
@@ -17,32 +16,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class RedisOutageTest : public BscdTest {
-protected:
-    TcpProxy proxy{redis.host(), redis.port()};
-
-    std::unique_ptr<Process> start_bscd_via_proxy(std::vector<std::string> extra = {}) {
-        extra.insert(extra.end(), {"-P", std::to_string(proxy.port()), "-v"});
-        auto daemon = start_bscd(extra);  // the later -P wins
-        // Serving starts before the publisher's own link is up; faults are
-        // meant for that link, not for its handshake.
-        EXPECT_TRUE(wait_until([&] { return connections_made(*daemon) == 1; })) << daemon->output();
-        return daemon;
-    }
-
-    // "Connected"/"Reconnected" lines bscd logged.
-    static std::size_t connections_made(const Process& daemon) {
-        const std::string output = daemon.output();
-        std::size_t count = 0;
-        for (auto at = output.find("onnected to Redis"); at != std::string::npos;
-             at = output.find("onnected to Redis", at + 1)) {
-            ++count;
-        }
-        return count;
-    }
-
-    long long history_length() { return redis.command({"XLEN", "bscd-demo:events"}).integer; }
-};
+using RedisOutageTest = ProxiedBscdTest;
 
 const std::vector<std::string> stage_codes{"10", "20", "21", "30", "31", "32", "33",
                                            "40", "50", "60", "70", "80", "81", "82"};

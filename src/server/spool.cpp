@@ -1,0 +1,203 @@
+#include "server/spool.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "server/startup.hpp"
+
+namespace bscd {
+namespace {
+
+SpoolRecord record_of(const Delivery& delivery) {
+    return SpoolRecord{delivery.id, delivery.code->value, delivery.code->name,
+                       delivery.accepted_ms};
+}
+
+// Writes all of `bytes`; false (errno set) when the kernel would not.
+bool write_all(int fd, std::string_view bytes) {
+    while (!bytes.empty()) {
+        const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            if (n == 0) {
+                errno = EIO;
+            }
+            return false;
+        }
+        bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+}
+
+std::string read_all(int fd) {
+    std::string text;
+    char buffer[65536];
+    for (;;) {
+        const ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            if (n < 0) {
+                throw StartupError(fmt::format("cannot read spool: {}", std::strerror(errno)));
+            }
+            return text;
+        }
+        text.append(buffer, static_cast<std::size_t>(n));
+    }
+}
+
+// A new or renamed file survives a crash only once its directory is synced.
+void sync_directory(const std::string& dir) {
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)::fsync(fd);
+        ::close(fd);
+    }
+}
+
+int open_locked(const std::string& path, int flags) {
+    const int fd = ::open(path.c_str(), flags | O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        throw StartupError(fmt::format("cannot open spool {}: {}", path, std::strerror(errno)));
+    }
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        ::close(fd);
+        throw StartupError(fmt::format("spool {} is in use by another bscd", path));
+    }
+    return fd;
+}
+
+}  // namespace
+
+Spool::Spool(const std::string& dir, const std::string& channel)
+    : dir_(dir), path_(fmt::format("{}/{}.spool", dir, channel)) {
+    fd_ = open_locked(path_, 0);
+    try {
+        const std::string text = read_all(fd_);
+        SpoolScan scan = scan_spool(text);
+        found_ = std::move(scan.records);
+        damaged_lines_ = scan.damaged_lines;
+        size_ = text.size();
+        if (scan.torn_tail) {
+            // A write cut short by a crash: never synced, never answered OK.
+            spdlog::warn("Spool {}: dropping {} bytes of a record that was never completed", path_,
+                         size_ - scan.intact_bytes);
+            if (::ftruncate(fd_, static_cast<off_t>(scan.intact_bytes)) != 0) {
+                throw StartupError(
+                    fmt::format("cannot repair spool {}: {}", path_, std::strerror(errno)));
+            }
+            size_ = scan.intact_bytes;
+        }
+        synced_size_ = size_;
+        sync_directory(dir_);
+    } catch (...) {
+        ::close(fd_);
+        throw;
+    }
+}
+
+Spool::~Spool() {
+    if (fd_ >= 0) {
+        ::close(fd_);
+    }
+}
+
+std::vector<Delivery> Spool::recovered(const Catalog& catalog) {
+    std::vector<Delivery> held;
+    held.reserve(found_.size());
+    for (const SpoolRecord& record : found_) {
+        const StatusCode* code = catalog.find(record.code);
+        if (code == nullptr) {
+            unknown_codes_.push_back(StatusCode{record.code, record.name, {}});
+            code = &unknown_codes_.back();
+        }
+        held.push_back(Delivery{record.id, code, record.accepted_ms});
+    }
+    found_.clear();
+    return held;
+}
+
+void Spool::append(const Delivery& delivery) {
+    const std::string line = encode_spool_record(record_of(delivery));
+    if (!write_all(fd_, line)) {
+        const int error = errno;
+        cut_to(size_);  // a short write leaves part of a line
+        throw SpoolError(fmt::format("cannot write spool {}: {}", path_, std::strerror(error)));
+    }
+    size_ += line.size();
+}
+
+void Spool::sync() {
+    if (synced_size_ == size_) {
+        return;
+    }
+    if (::fdatasync(fd_) != 0) {
+        const int error = errno;
+        cut_to(synced_size_);
+        throw SpoolError(fmt::format("cannot sync spool {}: {}", path_, std::strerror(error)));
+    }
+    synced_size_ = size_;
+}
+
+void Spool::confirmed(const std::deque<Delivery>& held) {
+    if (held.empty()) {
+        // Not synced: if the cut is lost in a crash, replaying what Redis
+        // already has changes nothing.
+        cut_to(0);
+        synced_size_ = 0;
+    } else if (size_ > compact_above) {
+        rewrite(held);
+    }
+}
+
+void Spool::cut_to(std::size_t size) {
+    if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) {
+        spdlog::error("Cannot cut spool {} to {} bytes: {}", path_, size, std::strerror(errno));
+        return;  // what stays is replayed, harmlessly, after a restart
+    }
+    size_ = size;
+    synced_size_ = std::min(synced_size_, size);
+}
+
+void Spool::rewrite(const std::deque<Delivery>& held) {
+    std::string text;
+    for (const Delivery& delivery : held) {
+        text += encode_spool_record(record_of(delivery));
+    }
+    if (text.size() * 2 > size_) {
+        return;  // mostly unconfirmed: rewriting would gain little
+    }
+    const std::string fresh_path = path_ + ".new";
+    int fresh = -1;
+    try {
+        fresh = open_locked(fresh_path, O_TRUNC);
+    } catch (const StartupError& e) {
+        spdlog::warn("Cannot compact spool {}: {}", path_, e.what());
+        return;
+    }
+    if (!write_all(fresh, text) || ::fdatasync(fresh) != 0 ||
+        ::rename(fresh_path.c_str(), path_.c_str()) != 0) {
+        spdlog::warn("Cannot compact spool {}: {}", path_, std::strerror(errno));
+        ::close(fresh);
+        ::unlink(fresh_path.c_str());
+        return;
+    }
+    sync_directory(dir_);
+    ::close(fd_);
+    fd_ = fresh;
+    size_ = synced_size_ = text.size();
+}
+
+}  // namespace bscd

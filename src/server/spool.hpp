@@ -1,0 +1,75 @@
+#pragma once
+// bscd --spool DIR: the accepted codes Redis has not confirmed yet, on disk.
+// Codes are appended (write) as they are accepted and made durable (one
+// fdatasync for all the codes of one read) before any of them is answered
+// OK; the file is cut to nothing whenever Redis has confirmed everything,
+// and rewritten with only the unconfirmed ones when it grows large while
+// codes keep coming. On start the records are replayed: the history script
+// skips every id Redis already has, so a replay never duplicates.
+
+#include <cstddef>
+#include <deque>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/catalog.hpp"
+#include "core/outbox.hpp"
+#include "core/spool_record.hpp"
+
+namespace bscd {
+
+// Writing or syncing the spool failed (full disk, I/O error). The codes
+// concerned were not accepted.
+class SpoolError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+class Spool {
+public:
+    // Opens (creating, mode 0600) DIR/<channel>.spool and locks it, reads
+    // what it holds and cuts off a torn last line. Throws StartupError when
+    // it cannot, or when another bscd holds the lock.
+    Spool(const std::string& dir, const std::string& channel);
+    ~Spool();
+    Spool(const Spool&) = delete;
+    Spool& operator=(const Spool&) = delete;
+
+    // What the file held at start, as deliveries to replay, oldest first.
+    // A code the catalog no longer has is replayed as recorded (value and
+    // name): it was accepted.
+    std::vector<Delivery> recovered(const Catalog& catalog);
+    [[nodiscard]] std::size_t damaged_lines() const { return damaged_lines_; }
+
+    // Appends a record: all of it or, on failure, nothing (SpoolError).
+    void append(const Delivery& delivery);
+    // Makes every appended record durable; on failure the records appended
+    // since the last sync are cut off again and SpoolError is thrown.
+    void sync();
+
+    // Redis confirmed codes; `held` is what is still unconfirmed, oldest first.
+    void confirmed(const std::deque<Delivery>& held);
+
+    [[nodiscard]] const std::string& path() const { return path_; }
+    // Bytes in the file now.
+    [[nodiscard]] std::size_t size() const { return size_; }
+
+    // A file this large is rewritten with only its unconfirmed records.
+    static constexpr std::size_t compact_above = std::size_t{1} << 20;
+
+private:
+    void cut_to(std::size_t size);
+    void rewrite(const std::deque<Delivery>& held);
+
+    std::string dir_;
+    std::string path_;
+    int fd_ = -1;
+    std::size_t size_ = 0;         // bytes written
+    std::size_t synced_size_ = 0;  // bytes known durable
+    std::vector<SpoolRecord> found_;
+    std::size_t damaged_lines_ = 0;
+    std::deque<StatusCode> unknown_codes_;  // recovered codes the catalog lacks (stable addresses)
+};
+
+}  // namespace bscd
