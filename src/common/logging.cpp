@@ -1,7 +1,10 @@
 #include "common/logging.hpp"
 
 #include <array>
+#include <chrono>
+#include <cstdio>
 #include <memory>
+#include <mutex>
 #include <string_view>
 
 #include <spdlog/pattern_formatter.h>
@@ -27,6 +30,32 @@ public:
     }
 };
 
+// A log file that cannot be written (a full disk) must not stop the
+// program, nor bury stderr in one complaint per line: one line now, then at
+// most one every 10 s, counting the failures in between.
+void report_log_failure(const std::string& message) {
+    using clock = std::chrono::steady_clock;
+    static std::mutex mutex;  // the gateway logs from several threads
+    const std::lock_guard lock(mutex);
+    static clock::time_point last_report{};
+    static std::size_t unreported = 0;
+    const auto now = clock::now();
+    if (last_report != clock::time_point{} && now - last_report < std::chrono::seconds(10)) {
+        ++unreported;
+        return;
+    }
+    if (unreported > 0) {
+        (void)std::fprintf(stderr, "%s: cannot write the log: %s (and %zu failures since)\n",
+                           spdlog::default_logger_raw()->name().c_str(), message.c_str(),
+                           unreported);
+    } else {
+        (void)std::fprintf(stderr, "%s: cannot write the log: %s\n",
+                           spdlog::default_logger_raw()->name().c_str(), message.c_str());
+    }
+    last_report = now;
+    unreported = 0;
+}
+
 std::unique_ptr<spdlog::formatter> pieman_formatter() {
     auto formatter = std::make_unique<spdlog::pattern_formatter>();
     formatter->add_flag<PiemanLevelFlag>('*').set_pattern("%Y-%m-%d %H:%M:%S,%e %* %v");
@@ -48,6 +77,7 @@ void init_logging(const LogOptions& options) {
     logger->set_formatter(pieman_formatter());
     logger->set_level(options.verbose ? spdlog::level::debug : spdlog::level::info);
     logger->flush_on(spdlog::level::warn);
+    logger->set_error_handler(report_log_failure);
     spdlog::set_default_logger(logger);
 }
 

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -17,6 +18,9 @@ namespace bscd::test {
 
 class BscdTest : public ::testing::Test {
 protected:
+    BscdTest() = default;
+    explicit BscdTest(RedisServer::Options redis_options) : redis(std::move(redis_options)) {}
+
     // bscd's arguments for `project` in this test's directory and Redis.
     std::vector<std::string> bscd_args(const std::vector<std::string>& extra = {},
                                        const std::string& project = "demo") const;
@@ -39,6 +43,10 @@ protected:
 // hold replies); subscribers and the test itself reach Redis directly.
 class ProxiedBscdTest : public BscdTest {
 protected:
+    ProxiedBscdTest() = default;
+    explicit ProxiedBscdTest(RedisServer::Options redis_options)
+        : BscdTest(std::move(redis_options)) {}
+
     // Starts bscd with -P at the proxy and waits until its publisher's link
     // is up: faults are meant for that link, not for its handshake.
     std::unique_ptr<Process> start_bscd_via_proxy(std::vector<std::string> extra = {},

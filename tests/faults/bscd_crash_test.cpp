@@ -1,0 +1,102 @@
+// bscd killed (SIGKILL) in the middle of a stream. With --spool, nothing it
+// answered OK is missing after a restart, and nothing is there twice; without
+// it, what Redis had not confirmed is lost (docs/reliability.md says so).
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bscd_fixture.hpp"
+#include "producer_client.hpp"
+#include "stream.hpp"
+#include "support/subscriber.hpp"
+#include "support/wait.hpp"
+
+namespace bscd::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+class BscdCrashTest : public ProxiedBscdTest {
+protected:
+    static constexpr std::size_t stream_length = 10'000;
+    static constexpr std::size_t chunk = 100;
+
+    TempDir spool_dir;
+    CodeStream stream{dir.path(), stream_length};
+
+    std::vector<std::string> stream_args(bool spool) const {
+        std::vector<std::string> args{"--codes", stream.catalog_file(), "--history-length",
+                                      std::to_string(2 * stream_length)};
+        if (spool) {
+            args.insert(args.end(), {"--spool", spool_dir.path()});
+        }
+        return args;
+    }
+
+    // Streams codes from another thread, as a build would, and kills bscd
+    // once the history has reached `history_at`: in the middle of reading,
+    // spooling and publishing. What the producer saw answered OK is kept.
+    void kill_mid_stream(Process& daemon, long long history_at) {
+        ProducerClient client(socket_path());
+        std::thread producer([&] {
+            while (stream.sent() < stream_length && stream.send(client, chunk).empty()) {
+            }
+        });
+        const bool reached = wait_until([&] { return history_length() >= history_at; }, 30s);
+        daemon.kill();
+        producer.join();
+        ASSERT_TRUE(reached) << daemon.output();
+        ASSERT_LT(stream.sent(), stream_length) << "the stream ended before the kill";
+    }
+};
+
+TEST_F(BscdCrashTest, KilledThreeTimesWithASpoolLosesNothingAccepted) {
+    Subscriber subscriber(redis, "bscd-demo");
+    for (long long kill = 1; kill <= 3; ++kill) {
+        auto daemon = start_bscd_via_proxy(stream_args(true));
+        if (kill == 2) {
+            proxy.cut();  // this time with codes held for a Redis out of reach
+        }
+        kill_mid_stream(*daemon, kill == 2 ? 0 : 2500 * kill);
+        proxy.restore();
+    }
+    auto daemon = start_bscd(stream_args(true));
+    ProducerClient client(socket_path());
+    while (stream.sent() < stream_length) {
+        const auto refused = stream.send(client, chunk);
+        ASSERT_TRUE(refused.empty()) << refused.front();
+    }
+    ASSERT_TRUE(wait_until(
+        [&] { return !history().empty() && history().back() == stream.codes().back(); }, 30s))
+        << daemon->output();
+
+    const auto stored = history();
+    // Every OK is there, once, in order; a code written but not answered
+    // before a kill may be there too (at most once).
+    EXPECT_TRUE(is_ordered_subset(stored, stream.codes())) << "duplicated or reordered";
+    EXPECT_TRUE(is_ordered_subset(stream.accepted(), stored)) << "an accepted code is missing";
+    // The channel carried exactly what the history holds.
+    EXPECT_EQ(subscriber.collect(stored.size(), 30s), stored);
+    EXPECT_FALSE(subscriber.next(100ms).has_value());
+    RecordProperty("accepted", static_cast<int>(stream.accepted().size()));
+    RecordProperty("stored", static_cast<int>(stored.size()));
+}
+
+TEST_F(BscdCrashTest, WithoutASpoolAKillLosesWhatRedisHadNotConfirmed) {
+    auto daemon = start_bscd_via_proxy(stream_args(false));
+    ProducerClient client(socket_path());
+    ASSERT_TRUE(stream.send(client, chunk).empty());
+    ASSERT_TRUE(wait_until([&] { return history_length() == chunk; }));
+    proxy.cut();
+    ASSERT_TRUE(stream.send(client, chunk).empty());  // answered OK, held in memory only
+    daemon->kill();
+    proxy.restore();
+    auto again = start_bscd(stream_args(false));
+    EXPECT_EQ(exchange(socket_path(), stream.codes()[2 * chunk] + "\n"), "OK\n");
+    ASSERT_TRUE(wait_until([&] { return history_length() == chunk + 1; }));
+    EXPECT_EQ(history().back(), stream.codes()[2 * chunk]);  // the held 100 are gone
+}
+
+}  // namespace
+}  // namespace bscd::test
