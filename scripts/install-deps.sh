@@ -9,7 +9,8 @@ with_tests=false
 [[ "${1:-}" == "--tests" ]] && with_tests=true
 
 PACKAGES=(
-  # toolchain
+  # toolchain; clang with libclang-rt-14-dev (libFuzzer, the sanitizers'
+  # runtimes) also builds the fuzz targets of scripts/fuzz.sh
   build-essential cmake ninja-build pkg-config git
   clang clang-format clang-tidy libclang-rt-14-dev
   # libraries (DESIGN.md section 7)

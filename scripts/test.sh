@@ -4,10 +4,13 @@
 #   1. the plain build: unit tests, integration tests (real redis-server,
 #      real bscd/bsc processes), packaging tests, and the real example image
 #      build (label `image`: root and a Debian archive);
-#   2. the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer,
+#   2. the libFuzzer targets of tests/fuzz (request parser, catalog parser,
+#      the gateway's HTTP request handling), built with clang, 60 s each from
+#      their committed corpora (scripts/fuzz.sh);
+#   3. the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer,
 #      but the image builds: minutes of debootstrap and apt that run the same
 #      bscd and bsc paths as the integration tests;
-#   3. the integration tests (event loop, sockets, the test proxy's thread)
+#   4. the integration tests (event loop, sockets, the test proxy's thread)
 #      under ThreadSanitizer.
 # `scripts/test.sh --quick` runs step 1 without the long tests (labels `image`
 # and `load`): the edit loop.
@@ -31,6 +34,8 @@ if $quick; then
 fi
 scripts/lint.sh build
 run_suite build
+
+scripts/fuzz.sh 60
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

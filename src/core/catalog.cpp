@@ -111,6 +111,11 @@ Catalog Catalog::parse(std::string_view text, const std::string& source) {
         if (!is_valid_code_name(name)) {
             fail("bad name " + quoted(name));
         }
+        // A producer sends a code by its name: the name must fit in a request.
+        if (name.size() > max_request_length) {
+            fail("bad name " + quoted(name) + ": longer than " +
+                 std::to_string(max_request_length) + " characters, the longest request");
+        }
 
         std::string_view rest = line.substr(eq + 1);
         const auto value_end = std::min(rest.find_first_of(blanks), rest.size());

@@ -36,7 +36,8 @@ public:
 
     // Parses catalog text. `source` names it in errors (a path, "<builtin>").
     // Throws CatalogError for: a line without '=', a bad name (not a shell
-    // variable name [A-Za-z_][A-Za-z0-9_]*, or the reserved word EXIT), a value
+    // variable name [A-Za-z_][A-Za-z0-9_]*, the reserved word EXIT, or longer
+    // than max_request_length: no request could name it), a value
     // that is not a decimal number in [0, max_value], a duplicate name, a
     // duplicate value, and a text with no codes at all.
     static Catalog parse(std::string_view text, const std::string& source);

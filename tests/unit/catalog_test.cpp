@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/request.hpp"
+
 namespace bscd {
 namespace {
 
@@ -277,6 +279,19 @@ TEST(CatalogParse, ErrorQuotesBinaryEscapedAndShort) {
     EXPECT_NE(what.find("A\\x01BBB"), std::string::npos);
     EXPECT_NE(what.find("...\""), std::string::npos);
     EXPECT_LT(what.size(), 100u);
+}
+
+// Found by tests/fuzz/fuzz_catalog: a catalog took a name longer than any
+// request, so producers could not send that code by its name.
+TEST(CatalogParse, NameNoLongerThanARequest) {
+    const std::string longest(max_request_length, 'A');
+    const Catalog catalog = Catalog::parse(longest + "=1\n", "codes.txt");
+    EXPECT_EQ(parse_request(longest, catalog).code, catalog.find(1));
+
+    const CatalogError e = parse_error("A=1\n" + longest + "B=2\n");
+    EXPECT_EQ(e.line(), 2u);
+    EXPECT_EQ(std::string(e.what()), "codes.txt:2: bad name \"" + std::string(60, 'A') +
+                                         "...\": longer than 256 characters, the longest request");
 }
 
 TEST(CatalogError, WhatWithAndWithoutLine) {

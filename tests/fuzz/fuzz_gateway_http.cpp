@@ -1,0 +1,243 @@
+// libFuzzer target: bscd-gateway's HTTP request handling without sockets.
+// The bytes of one connection reach a Beast request parser in chunks,
+// configured as HttpSession::read_request configures it and read as
+// http::async_read reads (here through http::read on a stream of the
+// chunks); for each request of the connection (keep-alive: several), the
+// pure part of what the session does with it: parse_route(target) and
+// parse_event_id on Last-Event-ID. Aborts when a documented property of the
+// Route (core/web_route.hpp) does not hold.
+//
+// Not covered: HttpSession's own helpers (presented_token,
+// origin_may_open_websocket) are private to http_session.cpp.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <boost/system/system_error.hpp>
+
+#include "core/entry_id.hpp"
+#include "core/project.hpp"
+#include "core/web_route.hpp"
+#include "fuzz_support.hpp"
+#include "gateway/http_session.hpp"
+
+namespace {
+
+namespace http = boost::beast::http;
+using bscd::EntryId;
+using bscd::Route;
+using bscd::RouteKind;
+using bscd::fuzz::is_printable_ascii;
+
+// A SyncReadStream that delivers the chunks one read at a time (a read takes
+// at most one chunk, as a socket read takes what has arrived), then EOF.
+class ChunkStream {
+public:
+    explicit ChunkStream(std::vector<std::string_view> chunks) : chunks_(std::move(chunks)) {}
+
+    template <class MutableBufferSequence>
+    std::size_t read_some(const MutableBufferSequence& buffers, boost::system::error_code& ec) {
+        ec = {};
+        if (next_ == chunks_.size()) {
+            ec = boost::asio::error::eof;
+            return 0;
+        }
+        std::string_view& chunk = chunks_[next_];
+        const std::size_t n =
+            boost::asio::buffer_copy(buffers, boost::asio::buffer(chunk.data(), chunk.size()));
+        chunk.remove_prefix(n);
+        if (chunk.empty()) {
+            ++next_;
+        }
+        return n;
+    }
+
+    template <class MutableBufferSequence>
+    std::size_t read_some(const MutableBufferSequence& buffers) {
+        boost::system::error_code ec;
+        const std::size_t n = read_some(buffers, ec);
+        if (ec) {
+            throw boost::system::system_error(ec);
+        }
+        return n;
+    }
+
+private:
+    std::vector<std::string_view> chunks_;
+    std::size_t next_ = 0;
+};
+
+bool is_asset_name(std::string_view name) {
+    return !name.empty() && name.find("..") == std::string_view::npos &&
+           std::all_of(name.begin(), name.end(), [](char c) {
+               return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '_' || c == '.';
+           });
+}
+
+// Every byte as %XX, or only those outside RFC 3986's unreserved set.
+std::string percent_encode(std::string_view text, bool every_byte) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out;
+    for (const char c : text) {
+        const bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+                                c == '~';
+        if (unreserved && !every_byte) {
+            out += c;
+        } else {
+            const auto byte = static_cast<unsigned char>(c);
+            out += '%';
+            out += hex[byte >> 4];
+            out += hex[byte & 0x0f];
+        }
+    }
+    return out;
+}
+
+bool same_route(const Route& a, const Route& b) {
+    return a.kind == b.kind && a.project == b.project && a.asset == b.asset && a.after == b.after &&
+           a.token == b.token && a.error == b.error;
+}
+
+// The target that names `route` (a project route or an asset), with its
+// project or asset name percent-encoded byte by byte when `encode_name`.
+std::string target_of(const Route& route, bool encode_name) {
+    const std::string project = percent_encode(route.project, encode_name);
+    std::string target;
+    switch (route.kind) {
+        case RouteKind::Page:
+            target = "/projects/" + project;
+            break;
+        case RouteKind::Events:
+            target = "/api/v1/projects/" + project + "/events";
+            break;
+        case RouteKind::WebSocket:
+            target = "/api/v1/projects/" + project + "/ws";
+            break;
+        case RouteKind::State:
+            target = "/api/v1/projects/" + project;
+            break;
+        case RouteKind::Asset:
+            return "/assets/" + percent_encode(route.asset, encode_name);
+        default:
+            return target;
+    }
+    std::string query;
+    if (route.after) {
+        query += "&after=" + route.after->str();
+    }
+    if (route.token) {
+        query += "&token=" + percent_encode(*route.token, false);
+    }
+    if (!query.empty()) {
+        target += "?" + query.substr(1);
+    }
+    return target;
+}
+
+void check_route(std::string_view target, const Route& route) {
+    if (target.empty() || target.front() != '/' || target.find('#') != std::string_view::npos) {
+        FUZZ_CHECK(route.kind == RouteKind::BadRequest);
+    }
+    switch (route.kind) {
+        case RouteKind::Page:
+        case RouteKind::Events:
+        case RouteKind::WebSocket:
+        case RouteKind::State:
+            FUZZ_CHECK(bscd::is_valid_project_name(route.project));
+            FUZZ_CHECK(route.asset.empty() && route.error.empty());
+            if (route.after) {
+                FUZZ_CHECK(bscd::parse_event_id(route.after->str()) == route.after);
+            }
+            break;
+        case RouteKind::Asset:
+            FUZZ_CHECK(is_asset_name(route.asset));
+            FUZZ_CHECK(route.project.empty() && route.error.empty());
+            FUZZ_CHECK(!route.after && !route.token);
+            break;
+        case RouteKind::BadRequest:
+            // The {"error": ...} body: short and printable.
+            FUZZ_CHECK(!route.error.empty());
+            FUZZ_CHECK(route.error.size() <= 200);
+            FUZZ_CHECK(is_printable_ascii(route.error));
+            FUZZ_CHECK(route.project.empty() && route.asset.empty());
+            break;
+        case RouteKind::Health:
+        case RouteKind::Metrics:
+        case RouteKind::NotFound:
+            FUZZ_CHECK(route.project.empty() && route.asset.empty() && route.error.empty());
+            FUZZ_CHECK(!route.after && !route.token);
+            break;
+    }
+    // A route read back from the target that names it is the same route,
+    // whether its name is written plainly or byte by byte as %XX.
+    if (const std::string canonical = target_of(route, false); !canonical.empty()) {
+        FUZZ_CHECK(same_route(bscd::parse_route(canonical), route));
+        FUZZ_CHECK(same_route(bscd::parse_route(target_of(route, true)), route));
+    }
+}
+
+void check_event_id(std::string_view text) {
+    const std::optional<EntryId> id = bscd::parse_event_id(text);
+    if (text == "0") {
+        FUZZ_CHECK(id == (EntryId{0, 0}));
+    }
+    if (id) {
+        FUZZ_CHECK(bscd::parse_event_id(id->str()) == id);
+        FUZZ_CHECK(text.find_first_not_of("0123456789-") == std::string_view::npos);
+    }
+}
+
+// What HttpSession::handle does with a request, as far as it is pure.
+void handle(const bscd::HttpRequest& request) {
+    FUZZ_CHECK(request.body().size() <= bscd::HttpSession::body_limit);
+    const std::string_view target = request.target();
+    const Route route = bscd::parse_route(target);
+    check_route(target, route);
+    if (const auto header = request.find("Last-Event-ID"); header != request.end()) {
+        check_event_id(header->value());
+    }
+    if (route.kind == RouteKind::WebSocket) {
+        static_cast<void>(boost::beast::websocket::is_upgrade(request));
+    }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    ChunkStream stream(bscd::fuzz::chunks_of(bscd::fuzz::as_text(data, size)));
+    boost::beast::flat_buffer buffer;  // as the session's: kept across requests
+    for (;;) {
+        // HttpSession::read_request
+        http::request_parser<http::string_body> parser;
+        parser.header_limit(bscd::HttpSession::header_limit);
+        parser.body_limit(bscd::HttpSession::body_limit);
+        boost::system::error_code ec;
+        http::read(stream, buffer, parser, ec);
+        if (ec) {
+            // End of stream, or an error the session answers and then closes.
+            return 0;
+        }
+        FUZZ_CHECK(parser.is_done());
+        const bscd::HttpRequest request = parser.release();
+        handle(request);
+        // The session reads the next request only on a keep-alive connection
+        // (it hands an event stream's connection over instead; the requests
+        // after it are read here anyway: more to fuzz).
+        if (!request.keep_alive()) {
+            return 0;
+        }
+    }
+}
