@@ -50,6 +50,11 @@ void ProducerSession::on_read(boost::system::error_code ec, std::size_t size) {
                                           : parse_request(frame.text, server_.catalog()));
     };
     framer_.feed({buffer_.data(), size}, take);
+    if (framer_.buffered() == 0) {
+        request_started_.reset();
+    } else if (!request_started_) {
+        request_started_ = last_activity_;
+    }
     at_eof_ = ec == boost::asio::error::eof;
     if (at_eof_) {
         // Pieman's client writes "10" with no newline and closes: that is a request.
@@ -102,15 +107,20 @@ void ProducerSession::stop() {
 }
 
 void ProducerSession::watch_idle() {
-    idle_timer_.expires_at(last_activity_ + server_.idle_timeout());
+    // Closed when silent for the idle timeout, or when a request begun that
+    // long ago is still unfinished (a slowloris sending a byte now and then).
+    const auto deadline = request_started_.value_or(last_activity_) + server_.idle_timeout();
+    idle_timer_.expires_at(deadline);
     idle_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
         if (ec || !self->socket_.is_open() || self->exit_requested_) {
             return;
         }
-        if (std::chrono::steady_clock::now() - self->last_activity_ >=
-            self->server_.idle_timeout()) {
-            spdlog::info("Closing connection from pid {}: silent for {} ms", self->peer_.pid,
-                         self->server_.idle_timeout().count());
+        const auto timeout = self->server_.idle_timeout();
+        const auto since = self->request_started_.value_or(self->last_activity_);
+        if (std::chrono::steady_clock::now() - since >= timeout) {
+            spdlog::info("Closing connection from pid {}: {} for {} ms", self->peer_.pid,
+                         self->request_started_ ? "a request unfinished" : "silent",
+                         timeout.count());
             self->close();
             return;
         }
@@ -121,6 +131,10 @@ void ProducerSession::watch_idle() {
 void ProducerSession::close() {
     if (!socket_.is_open()) {
         return;
+    }
+    if (rejected_ > rejections_logged) {
+        spdlog::warn("Rejected {} more requests from pid {} (not logged one by one)",
+                     rejected_ - rejections_logged, peer_.pid);
     }
     boost::system::error_code ignored;
     idle_timer_.cancel();

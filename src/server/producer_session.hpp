@@ -7,6 +7,7 @@
 #include <array>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,12 @@ public:
 
     [[nodiscard]] const PeerCredentials& peer() const { return peer_; }
 
+    // Counts a rejected request; true for the first few, which are worth a
+    // log line each (a client sending garbage must not flood the log; the
+    // rest are counted in one line when the connection ends).
+    bool note_rejection() { return ++rejected_ <= rejections_logged; }
+    static constexpr std::size_t rejections_logged = 10;
+
 private:
     void read();
     void on_read(boost::system::error_code ec, std::size_t size);
@@ -53,6 +60,10 @@ private:
     std::string replies_;
     boost::asio::steady_timer idle_timer_;
     std::chrono::steady_clock::time_point last_activity_;
+    // When the request being read began (nullopt between requests): a request
+    // trickled in a byte at a time must not hold a connection for ever.
+    std::optional<std::chrono::steady_clock::time_point> request_started_;
+    std::size_t rejected_ = 0;
     bool writing_ = false;
     bool stopping_ = false;
     bool exit_requested_ = false;  // EXIT sent: everything after it is ignored

@@ -62,8 +62,10 @@ Server::Answer Server::handle(const std::vector<Request>& requests, ProducerSess
             break;
         }
         if (request.kind == Request::Kind::Invalid) {
-            spdlog::warn("Rejected request for {} from pid {}: {}", options_.channel, peer.pid,
-                         request.error);
+            if (from.note_rejection()) {
+                spdlog::warn("Rejected request for {} from pid {}: {}", options_.channel, peer.pid,
+                             request.error);
+            }
             lines.push_back("ERR " + request.error);
             continue;
         }

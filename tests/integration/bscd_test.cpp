@@ -333,6 +333,48 @@ TEST_F(BscdTest, IdleConnectionIsClosed) {
     EXPECT_EQ(exchange(socket_path(), "10\n"), "OK\n");
 }
 
+TEST_F(BscdTest, ARequestTrickledInIsCutAfterTheIdleTimeout) {
+    auto daemon = start_bscd({"--idle-timeout", "0.3"});
+    ProducerClient slow(socket_path());
+    // A byte every 50 ms keeps the connection busy, never finishing a line:
+    // it is cut 0.3 s after the request began, not kept for ever.
+    const auto give_up = std::chrono::steady_clock::now() + 5s;
+    bool cut = false;
+    while (!cut && std::chrono::steady_clock::now() < give_up) {
+        try {
+            slow.write("1");
+            cut = slow.closed_by_peer(50ms);  // paces the trickle too
+        } catch (const std::runtime_error&) {
+            cut = true;  // closed while writing
+        }
+    }
+    EXPECT_TRUE(cut) << "still open after 5 s of trickling";
+    EXPECT_NE(daemon->output().find("a request unfinished for 300 ms"), std::string::npos)
+        << daemon->output();
+    EXPECT_EQ(exchange(socket_path(), "10\n"), "OK\n");
+}
+
+TEST_F(BscdTest, RejectedRequestsDoNotFloodTheLog) {
+    auto daemon = start_bscd();
+    std::string garbage;
+    std::string errors;
+    for (int i = 0; i < 1000; ++i) {
+        garbage += "nonsense\n";
+        errors += "ERR unknown code name nonsense\n";
+    }
+    EXPECT_EQ(exchange(socket_path(), garbage), errors);
+    ASSERT_TRUE(wait_until([&] {
+        return daemon->output().find("Rejected 990 more requests") != std::string::npos;
+    })) << daemon->output();
+    const std::string output = daemon->output();
+    std::size_t lines = 0;
+    for (auto at = output.find("Rejected request"); at != std::string::npos;
+         at = output.find("Rejected request", at + 1)) {
+        ++lines;
+    }
+    EXPECT_EQ(lines, 10U);  // ProducerSession::rejections_logged
+}
+
 TEST_F(BscdTest, ConnectionLimitAnswersErr) {
     auto daemon = start_bscd({"--max-connections", "2"});
     ProducerClient first(socket_path());
