@@ -155,6 +155,10 @@ TEST_F(ShellLibraryTest, BscdKilledMidBuildTheBuildGoesOn) {
     const auto result = build(R"(
 check_redis; start_bscd
 send_request_to_bsc_server PREPARED_CHROOT_ENV_CODE
+for _ in $(seq 500); do      # 10 reaches Redis first: what bscd held unconfirmed would die with it
+  [[ $(redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" xlen bscd-demo:events) == 1 ]] && break
+  sleep 0.01
+done
 pid=$(cat "$BSCD_RUNTIME_DIR/bscd-demo.pid")
 kill -KILL "$pid"
 for _ in $(seq 500); do      # the test waits for the kill to land, with a deadline
