@@ -88,6 +88,7 @@ Spool::Spool(const std::string& dir, const std::string& channel)
         const std::string text = read_all(fd_);
         SpoolScan scan = scan_spool(text);
         found_ = std::move(scan.records);
+        records_ = found_.size();
         damaged_lines_ = scan.damaged_lines;
         size_ = text.size();
         if (scan.torn_tail) {
@@ -137,6 +138,8 @@ void Spool::append(const Delivery& delivery) {
         throw SpoolError(fmt::format("cannot write spool {}: {}", path_, std::strerror(error)));
     }
     size_ += line.size();
+    ++records_;
+    ++unsynced_records_;
 }
 
 void Spool::sync() {
@@ -146,9 +149,12 @@ void Spool::sync() {
     if (::fdatasync(fd_) != 0) {
         const int error = errno;
         cut_to(synced_size_);
+        records_ -= unsynced_records_;
+        unsynced_records_ = 0;
         throw SpoolError(fmt::format("cannot sync spool {}: {}", path_, std::strerror(error)));
     }
     synced_size_ = size_;
+    unsynced_records_ = 0;
 }
 
 void Spool::confirmed(const std::deque<Delivery>& held) {
@@ -156,9 +162,9 @@ void Spool::confirmed(const std::deque<Delivery>& held) {
         // Not synced: if the cut is lost in a crash, replaying what Redis
         // already has changes nothing.
         cut_to(0);
-        synced_size_ = 0;
-    } else if (size_ > compact_above) {
-        rewrite(held);
+        records_ = 0;
+    } else if (size_ > compact_above && held.size() * 2 <= records_) {
+        rewrite(held);  // only when most of it is confirmed: else it would gain little
     }
 }
 
@@ -175,9 +181,6 @@ void Spool::rewrite(const std::deque<Delivery>& held) {
     std::string text;
     for (const Delivery& delivery : held) {
         text += encode_spool_record(record_of(delivery));
-    }
-    if (text.size() * 2 > size_) {
-        return;  // mostly unconfirmed: rewriting would gain little
     }
     const std::string fresh_path = path_ + ".new";
     int fresh = -1;
@@ -198,6 +201,7 @@ void Spool::rewrite(const std::deque<Delivery>& held) {
     ::close(fd_);
     fd_ = fresh;
     size_ = synced_size_ = text.size();
+    records_ = held.size();
 }
 
 }  // namespace bscd

@@ -67,6 +67,8 @@ private:
     int fd_ = -1;
     std::size_t size_ = 0;         // bytes written
     std::size_t synced_size_ = 0;  // bytes known durable
+    std::size_t records_ = 0;      // records in the file (for deciding a rewrite cheaply)
+    std::size_t unsynced_records_ = 0;
     std::vector<SpoolRecord> found_;
     std::size_t damaged_lines_ = 0;
     std::deque<StatusCode> unknown_codes_;  // recovered codes the catalog lacks (stable addresses)

@@ -78,6 +78,21 @@ TEST(SpoolFileTest, ALargeSpoolKeepsOnlyWhatIsUnconfirmed) {
     }
 }
 
+TEST(SpoolFileTest, AMostlyUnconfirmedSpoolIsNotRewritten) {
+    TempDir dir;
+    Spool spool(dir.path(), "bscd-demo");
+    std::deque<Delivery> held;
+    for (std::uint64_t n = 0; spool.size() <= Spool::compact_above; ++n) {
+        spool.append(delivery(n));
+        held.push_back(delivery(n));
+    }
+    spool.sync();
+    const auto size = spool.size();
+    held.pop_front();  // one confirmed: a rewrite would copy everything to gain one line
+    spool.confirmed(held);
+    EXPECT_EQ(spool.size(), size);
+}
+
 TEST(SpoolFileTest, OneDaemonAtATime) {
     TempDir dir;
     Spool first(dir.path(), "bscd-demo");
