@@ -4,8 +4,9 @@
 #
 #   bench/run.sh            builds into build/ (BUILD_DIR=dir to change), then
 #                           measures and prints the report (stdout; progress
-#                           on stderr); about a minute after the build
+#                           on stderr); about a minute and a half after the build
 #   bench/run.sh fanout     the same build and Redis, then only (h)
+#   bench/run.sh spool      the same build and Redis, then only (i)
 #
 # It starts a private redis-server (TCP on 127.0.0.1, a free port, no
 # persistence) and bscd (project "bench", socket in a temp dir), plus a bscd
@@ -18,7 +19,9 @@
 # (g) times `bsc watch --json` and `bsc history` replaying a finished
 # 1,000-event history, next to a 1-event one. (h) starts a bscd and a
 # bscd-gateway for each number of SSE viewers and drives them with
-# build/bin/gateway_fanout.
+# build/bin/gateway_fanout. (i) runs the same cases against two bscds on the
+# same Redis, one without and one with --spool (in the temp dir), taking turns,
+# and times a raw fdatasync there with dd.
 #
 # Exits 0 when it could measure, whatever the figures; targets are reported
 # as met / not met.
@@ -27,8 +30,8 @@ cd "$(dirname "$0")/.."
 
 build_dir=${BUILD_DIR:-build}
 only=${1:-all}
-if [[ "$only" != all && "$only" != fanout ]] || (($# > 1)); then
-  printf 'usage: bench/run.sh [fanout]\n' >&2
+if [[ "$only" != all && "$only" != fanout && "$only" != spool ]] || (($# > 1)); then
+  printf 'usage: bench/run.sh [fanout|spool]\n' >&2
   exit 2
 fi
 seconds_per_case=3    # load per throughput case
@@ -41,6 +44,11 @@ replay_runs=20        # (g): runs of each replaying command
 fanout_viewers="1 100 1000 5000"  # (h): SSE viewers of one project; a fresh gateway for each
 fanout_events=50      # (h): codes sent, one bsc each, one at a time
 fanout_gap_ms=100     # (h): pause after each event, so that the gateway is idle again
+spool_count=1000      # (i): latency codes against each bscd, after spool_warmup
+spool_warmup=100
+spool_producers=8     # (i): producers of the two throughput cases
+spool_spawn_count=200 # (i): bsc processes against each bscd, taking turns
+spool_dsync_writes=500  # (i): 64-byte O_DSYNC writes (dd) that time a raw fdatasync
 
 work=$(mktemp -d /tmp/bscd-bench.XXXXXX)
 redis_pid=""
@@ -50,6 +58,8 @@ replay_pid=""  # (g): the bscd writing a history, one at a time
 daemon_pid=""  # bscd -d, not our child
 fanout_pid=""       # (h): the bscd-gateway of the current viewer count
 fanout_bscd_pid=""  # (h): the bscd its codes go through
+plain_pid=""  # (i): bscd without --spool
+spool_pid=""  # (i): bscd --spool
 exited() {  # exited PID: true once PID is gone or a zombie (kill -0 succeeds on zombies)
   local state
   state=$(ps -o stat= -p "$1" 2>/dev/null) || return 0
@@ -58,7 +68,7 @@ exited() {  # exited PID: true once PID is gone or a zombie (kill -0 succeeds on
 cleanup() {
   local pid
   for pid in "$bscd_pid" "$nohist_pid" "$replay_pid" "$daemon_pid" "$fanout_pid" \
-    "$fanout_bscd_pid" "$redis_pid"; do
+    "$fanout_bscd_pid" "$plain_pid" "$spool_pid" "$redis_pid"; do
     if [[ -n "$pid" ]] && ! exited "$pid"; then
       kill "$pid" 2>/dev/null || true
       for _ in {1..50}; do exited "$pid" && break; sleep 0.1; done
@@ -235,6 +245,166 @@ EOF
   printf '    every viewer got every event, none dropped: %s\n' "$all_ok"
 }
 
+# (i), the cost of --spool: bscd benchplain without and bscd benchspool with --spool
+# $work/spool, both on the private Redis; each case against one, then at once the other,
+# so that the machine's noise falls on both.
+declare -A sp sp_accepted sp_status sp_reached
+spool_start() {  # spool_start SIDE [OPTION...]: starts bscd benchSIDE, sets plain_pid or spool_pid
+  local side=$1 pid
+  shift
+  "$bin/bscd" --project "bench$side" "$@" --runtime-dir "$work" -H 127.0.0.1 -P "$port" \
+    -l "$work/bscd-bench$side.log" 2>/dev/null &
+  pid=$!
+  if [[ "$side" == plain ]]; then plain_pid=$pid; else spool_pid=$pid; fi
+  wait_for 10 test -s "$work/bscd-bench$side.pid"
+}
+spool_side_pid() {  # spool_side_pid SIDE: the pid of bscd benchSIDE
+  if [[ "$1" == plain ]]; then printf '%s' "$plain_pid"; else printf '%s' "$spool_pid"; fi
+}
+spool_side_name() {  # spool_side_name SIDE: "without" or "with"
+  if [[ "$1" == plain ]]; then printf without; else printf with; fi
+}
+spool_case() {  # spool_case KEY SCENARIO ARG...: bscd_load SCENARIO ARG... against benchplain, then benchspool
+  local key=$1 side line
+  shift
+  for side in plain spool; do
+    say "== (i) $key, bscd $(spool_side_name "$side") --spool"
+    line=$(timeout 300 "$load" "$@" --socket "$work/bscd-bench$side.sock" --redis-host 127.0.0.1 \
+      --redis-port "$port" --channel "bscd-bench$side" --watch "bscd=$(spool_side_pid "$side")" \
+      --watch "redis=$redis_pid") || true
+    sp[$key,$side]=$line
+    if [[ "$1" == latency ]]; then
+      sp_accepted[$side]=$((${sp_accepted[$side]:-0} + $(count "$line" n) + $(count "$line" warmup) +
+        $(count "$line" lost)))
+    else
+      sp_accepted[$side]=$((${sp_accepted[$side]:-0} + $(count "$line" accepted)))
+    fi
+  done
+}
+dsync_ms() {  # dsync_ms FILE: ms per 64-byte write with O_DSYNC (a write and an fdatasync each), by dd's clock
+  local line
+  line=$(LC_ALL=C timeout 120 dd if=/dev/zero of="$1" bs=64 count="$spool_dsync_writes" oflag=dsync 2>&1 |
+    tail -n 1) || true
+  rm -f "$1"
+  calc "$(sed -n 's/.* copied, \([0-9.]*\) s,.*/\1/p' <<<"$line") * 1000 / $spool_dsync_writes" %.2f
+}
+spool_fs() {  # spool_fs DIR: "TYPE[, journal] on DEVICE (mounted on TARGET OPTIONS; disk write cache: ...)"
+  local fstype source target options dev cache="" journal=""
+  if read -r fstype source target options < <(findmnt -n -o FSTYPE,SOURCE,TARGET,OPTIONS -T "$1" 2>/dev/null); then
+    dev=$(readlink -f "/sys/class/block/${source##*/}" 2>/dev/null) || dev=""
+    for dev in "$dev" "${dev%/*}"; do  # a partition's queue is its disk's
+      if [[ -n "$dev" && -r "$dev/queue/write_cache" ]]; then cache=$(<"$dev/queue/write_cache"); break; fi
+    done
+    if [[ -r "/sys/fs/$fstype/${source##*/}/journal_task" ]]; then  # ext4: <none> without a journal
+      if [[ "$(<"/sys/fs/$fstype/${source##*/}/journal_task")" == "<none>" ]]; then
+        journal=", no journal"
+      else
+        journal=", journal"
+      fi
+    fi
+    printf '%s%s on %s (mounted on %s %s; disk write cache: %s)' "$fstype" "$journal" "$source" \
+      "$target" "$options" "${cache:-?}"
+  else
+    printf '%s (stat -f)' "$(stat -f -c %T "$1")"
+  fi
+}
+spool_cases() {  # all of (i): sets sp, sp_status, sp_reached, spool_fs_line, dsync_before, dsync_after, spool_left
+  local side
+  mkdir -p "$work/spool"
+  spool_fs_line=$(spool_fs "$work/spool")
+  say "== (i) raw fdatasync: $spool_dsync_writes x dd bs=64 oflag=dsync in $work/spool"
+  dsync_before=$(dsync_ms "$work/spool/dsync.test")
+  spool_start plain
+  spool_start spool --spool "$work/spool"
+  spool_case latency latency --count "$spool_count" --warmup "$spool_warmup"
+  say "== (i) $spool_spawn_count x bsc against each bscd, taking turns"
+  sp[bsc]=$(timeout 300 "$load" spawn --count "$spool_spawn_count" --labels plain,spool -- \
+    "$bin/bsc" -a "$work/bscd-benchplain.sock" 10 ++ "$bin/bsc" -a "$work/bscd-benchspool.sock" 10) || true
+  for side in plain spool; do
+    sp_accepted[$side]=$((${sp_accepted[$side]:-0} + $(count "${sp[bsc]}" n) - $(count "${sp[bsc]}" "${side}_failed")))
+  done
+  spool_case connect throughput --mode connect --producers "$spool_producers" --window "$window" \
+    --seconds "$seconds_per_case" --drain-timeout 30
+  spool_case pipeline throughput --mode pipeline --producers "$spool_producers" --batch 64 \
+    --window "$window" --seconds "$seconds_per_case" --drain-timeout 30
+  for side in plain spool; do
+    stop_bscd "$(spool_side_pid "$side")" "$work/bscd-bench$side.sock" "$work/bscd-bench$side.log"
+    if [[ "$side" == plain ]]; then plain_pid=""; else spool_pid=""; fi
+    sp_status[$side]=$stop_status
+    sp_reached[$side]=${stop_reached:-?}
+  done
+  if [[ -e "$work/spool/bscd-benchspool.spool" ]]; then
+    spool_left=$(stat -c %s "$work/spool/bscd-benchspool.spool")
+  else
+    spool_left=missing
+  fi
+  dsync_after=$(dsync_ms "$work/spool/dsync.test")
+}
+spool_row() {  # spool_row LABEL KEY FIELD: a row of (i), FIELD of both sides and with / without
+  spool_values "$1" "$(field "${sp[$2,plain]}" "$3")" "$(field "${sp[$2,spool]}" "$3")"
+}
+spool_values() {  # spool_values LABEL WITHOUT WITH: a row of (i), the two values and with / without
+  local without=$2 with=$3
+  printf '    %-46s %9s %12s %9s\n' "$1" "$without" "$with" \
+    "$(awk "BEGIN { x = $with / $without; printf(x >= 10 ? \"%.0f\" : x >= 0.1 ? \"%.2f\" : \"%.4f\", x) }" \
+      2>/dev/null || printf '?')"
+}
+spool_report() {  # the (i) block of the report
+  local key side all_ok=yes
+  cat <<EOF
+(i) Cost of --spool: bscd benchplain, and bscd benchspool --spool DIR (otherwise the same options and
+    Redis); each case against benchplain, then at once against benchspool. DIR is on
+    $spool_fs_line.
+    A raw fdatasync there, 64-byte writes with O_DSYNC (dd bs=64 count=$spool_dsync_writes oflag=dsync: each
+    write waits for its data and the file's new size, as an append to the spool does):
+    $dsync_before ms each before the cases, $dsync_after ms after
+                                                     without  with --spool  with / without
+$(spool_row "latency, write -> \"OK\" p50 (us)" latency ack_p50_us)
+$(spool_row "latency, write -> \"OK\" p90 (us)" latency ack_p90_us)
+$(spool_row "latency, write -> \"OK\" p99 (us)" latency ack_p99_us)
+$(spool_row "latency, write -> subscriber p50 (us)" latency p50_us)
+$(spool_row "latency, write -> subscriber p99 (us)" latency p99_us)
+$(spool_values "bsc -a SOCK 10, a process per code, mean (ms)" "$(field "${sp[bsc]}" plain_mean_ms)" "$(field "${sp[bsc]}" spool_mean_ms)")
+$(spool_values "  p50 (ms)" "$(field "${sp[bsc]}" plain_p50_ms)" "$(field "${sp[bsc]}" spool_p50_ms)")
+$(spool_values "  p99 (ms)" "$(field "${sp[bsc]}" plain_p99_ms)" "$(field "${sp[bsc]}" spool_p99_ms)")
+$(spool_row "connection per code, N=$spool_producers, delivered codes/s" connect delivered_per_s)
+$(spool_row "  CPU us/code, bscd" connect bscd_cpu_us_per_code)
+$(spool_row "pipelined 64 per write, N=$spool_producers, delivered codes/s" pipeline delivered_per_s)
+$(spool_row "  CPU us/code, bscd" pipeline bscd_cpu_us_per_code)
+    (latency: one code at a time over one connection, $(field "${sp[latency,spool]}" n) codes after $(field "${sp[latency,spool]}" warmup) warm-up; bsc: $(field "${sp[bsc]}" n) runs
+    against each, taking turns, as in (c); throughput: ${seconds_per_case} s of load, then until every accepted
+    code is delivered, as in (b))
+    with --spool, ms per fdatasync as bscd's rate implies (one per code, one per batch of 64; bscd
+    syncs on its one thread): connection per code 1 / rate = $(calc "1000 / $(field "${sp[connect,spool]}" delivered_per_s)"), pipelined 64 / rate = $(calc "64000 / $(field "${sp[pipeline,spool]}" delivered_per_s)")
+EOF
+  for key in latency connect pipeline; do
+    for side in plain spool; do
+      [[ "$(field "${sp[$key,$side]}" lost)" == 0 && "$(field "${sp[$key,$side]}" errors)" =~ ^(0|\?)$ ]] ||
+        all_ok=NO
+    done
+  done
+  printf '    lost, without / with: latency %s / %s; connection per code %s / %s; pipelined %s / %s\n' \
+    "$(field "${sp[latency,plain]}" lost)" "$(field "${sp[latency,spool]}" lost)" \
+    "$(field "${sp[connect,plain]}" lost)" "$(field "${sp[connect,spool]}" lost)" \
+    "$(field "${sp[pipeline,plain]}" lost)" "$(field "${sp[pipeline,spool]}" lost)"
+  [[ "$(field "${sp[bsc]}" plain_failed)" == 0 && "$(field "${sp[bsc]}" spool_failed)" == 0 ]] || all_ok=NO
+  printf '    errors, without / with: bsc %s / %s; connection per code %s / %s; pipelined %s / %s\n' \
+    "$(field "${sp[bsc]}" plain_failed)" "$(field "${sp[bsc]}" spool_failed)" \
+    "$(field "${sp[connect,plain]}" errors)" "$(field "${sp[connect,spool]}" errors)" \
+    "$(field "${sp[pipeline,plain]}" errors)" "$(field "${sp[pipeline,spool]}" errors)"
+  for side in plain spool; do
+    [[ "${sp_status[$side]}" == 0 && "${sp_reached[$side]}" == "${sp_accepted[$side]:-0}" ]] || all_ok=NO
+    printf '    EXIT, bscd %-16s exit status %s; %s codes reached Redis, answered OK %s (%s)\n' \
+      "$(spool_side_name "$side") --spool:" "${sp_status[$side]}" "${sp_reached[$side]}" \
+      "${sp_accepted[$side]:-0}" \
+      "$([[ "${sp_reached[$side]}" == "${sp_accepted[$side]:-0}" ]] && echo "all accounted for" || echo MISMATCH)"
+  done
+  [[ "$spool_left" == 0 ]] || all_ok=NO
+  printf '    the spool file after EXIT: %s\n' \
+    "$([[ "$spool_left" == 0 ]] && echo "0 bytes (every code confirmed)" || echo "$spool_left bytes: NOT empty")"
+  printf '    nothing lost, every code accounted for, the spool empty: %s\n' "$all_ok"
+}
+
 # ---- build ---------------------------------------------------------------
 say "== building into $build_dir/"
 build_start=$SECONDS
@@ -264,18 +434,25 @@ done
 redis=(-h 127.0.0.1 -p "$port")
 say "== redis-server on 127.0.0.1:$port (pid $redis_pid)"
 
-if [[ "$only" == fanout ]]; then  # (h) alone, with the report's header
-  loadavg_before=$(cut -d' ' -f1-3 /proc/loadavg)
-  for n in $fanout_viewers; do fanout_case "$n"; done
+short_header() {  # short_header SECTION: the report's header when only SECTION ran
   cat <<EOF
-bscd benchmark, (h) only, $(date -u '+%Y-%m-%d %H:%M UTC')
+bscd benchmark, $1 only, $(date -u '+%Y-%m-%d %H:%M UTC')
   machine   $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), Linux $(uname -r)
   load avg  $loadavg_before before, $(cut -d' ' -f1-3 /proc/loadavg) after (the machine is shared)
   versions  bscd $("$bin/bscd" --version 2>/dev/null | tr -d '\n'), redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p'); build $build_dir/ ($(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build_dir/CMakeCache.txt" | grep . || echo RelWithDebInfo))
   timing    build ${build_s} s, measurements $((SECONDS - measure_start)) s
-
-$(fanout_report)
 EOF
+}
+if [[ "$only" == fanout ]]; then  # (h) alone, with the report's header
+  loadavg_before=$(cut -d' ' -f1-3 /proc/loadavg)
+  for n in $fanout_viewers; do fanout_case "$n"; done
+  printf '%s\n\n%s\n' "$(short_header "(h)")" "$(fanout_report)"
+  exit 0
+fi
+if [[ "$only" == spool ]]; then  # (i) alone, with the report's header
+  loadavg_before=$(cut -d' ' -f1-3 /proc/loadavg)
+  spool_cases
+  printf '%s\n\n%s\n' "$(short_header "(i)")" "$(spool_report)"
   exit 0
 fi
 
@@ -426,6 +603,9 @@ rb_xadd_approx=$(rb XADD bench-ceiling:y MAXLEN '~' 1000 '*' code 10 name PREPAR
 
 # ---- (h) gateway fan-out -------------------------------------------------------
 for n in $fanout_viewers; do fanout_case "$n"; done
+
+# ---- (i) the cost of --spool ----------------------------------------------------
+spool_cases
 loadavg_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- shutdown: EXIT, and every accepted code must have reached Redis ------------
@@ -582,6 +762,8 @@ $(replay_row "/bin/true" true 0)
     every run exited 0 and printed one line per event: $replay_ok
 
 $(fanout_report)
+
+$(spool_report)
 
 Shutdown: EXIT answered "$exit_reply", bscd exit status $bscd_status; bscd says ${reached:-?} codes reached Redis,
   the generators were answered OK for $accepted_total ($( [[ "${reached:-}" == "$accepted_total" ]] && echo "all accounted for" || echo "MISMATCH"))
