@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "client/client_error.hpp"
+#include "common/cli_options.hpp"
 
 #ifndef BSCD_VERSION
 #error "BSCD_VERSION must be defined (see src/client/CMakeLists.txt)"
@@ -17,6 +18,7 @@ constexpr double max_timeout_seconds = 1e6;
 std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
     try {
         app.parse(argc, argv);
+        hide_redis_password("bsc", argc, argv);
         return std::nullopt;
     } catch (const CLI::ParseError& error) {
         // Help and version are "errors" with status 0; CLI11's own codes for

@@ -76,6 +76,8 @@ bool HistoryFollower::follow(EntryId after, const EntryHandler& on_entry,
             if (on_tick) {
                 on_tick();
             }
+        } catch (const RedisRefused&) {
+            throw;  // a permission or password: trying again will not change it
         } catch (const RedisError& error) {
             client_.reset();
             if (!link_lost) {

@@ -144,6 +144,7 @@ ParsedGatewayOptions parse_gateway_options(int argc, char** argv) {
         const int status = app.exit(e);
         return {std::nullopt, status == 0 ? 0 : 2};
     }
+    hide_redis_password("bscd-gateway", argc, argv);
     o.idle_timeout = seconds(idle_seconds);
     o.heartbeat = seconds(heartbeat_seconds);
     return {o, 0};

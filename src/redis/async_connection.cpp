@@ -79,8 +79,10 @@ void AsyncConnection::handshake() {
             }
         };
     };
-    if (!options_.password.empty()) {
-        command({"AUTH", options_.password}, check("AUTH"));
+    // The reply to AUTH is Redis' own text (WRONGPASS ...): it never
+    // repeats the password.
+    if (auto auth = options_.auth_command(); !auth.empty()) {
+        command(auth, check("AUTH"));
     }
     if (options_.db != 0) {
         command({"SELECT", std::to_string(options_.db)}, check("SELECT"));

@@ -1,5 +1,8 @@
 #include "redis/channel_subscriber.hpp"
 
+#include <algorithm>
+#include <utility>
+
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
 
@@ -14,7 +17,8 @@ ChannelSubscriber::ChannelSubscriber(boost::asio::io_context& io, RedisOptions o
 }
 
 void ChannelSubscriber::start() {
-    link_.start([this] { on_ready(); }, [this] { on_lost(); });
+    link_.start([this] { reconcile_all(); },
+                [this](const std::string& reason) { on_lost(reason); });
 }
 
 void ChannelSubscriber::stop() {
@@ -22,7 +26,11 @@ void ChannelSubscriber::stop() {
 }
 
 void ChannelSubscriber::watch(const std::string& channel) {
-    channels_[channel].wanted = true;
+    Channel& wanted = channels_[channel];
+    wanted.wanted = true;
+    if (wanted.state == State::Refused) {
+        wanted.state = State::Unsubscribed;  // watched anew: the ACL may have changed
+    }
     reconcile(channel);
 }
 
@@ -42,21 +50,36 @@ std::size_t ChannelSubscriber::subscribed_count() const {
     return count;
 }
 
+bool ChannelSubscriber::refused(const std::string& channel) const {
+    const auto it = channels_.find(channel);
+    return it != channels_.end() && it->second.state == State::Refused;
+}
+
+bool ChannelSubscriber::suspect_in_flight() const {
+    return std::any_of(channels_.begin(), channels_.end(), [](const auto& named) {
+        return named.second.suspect && named.second.state == State::Subscribing;
+    });
+}
+
 void ChannelSubscriber::reconcile(const std::string& name) {
     const auto it = channels_.find(name);
     if (it == channels_.end()) {
         return;
     }
     Channel& channel = it->second;
-    if (!channel.wanted && channel.state == State::Unsubscribed) {
+    if (!channel.wanted &&
+        (channel.state == State::Unsubscribed || channel.state == State::Refused)) {
         channels_.erase(it);
         return;
     }
     if (!link_.ready() || channel.state == State::Subscribing ||
-        channel.state == State::Unsubscribing) {
-        return;  // on_ready or the pending reply reconciles again
+        channel.state == State::Unsubscribing || channel.state == State::Refused) {
+        return;  // the next link or the pending reply reconciles again
     }
     if (channel.wanted && channel.state == State::Unsubscribed) {
+        if (channel.suspect && suspect_in_flight()) {
+            return;  // its turn comes when that one is confirmed
+        }
         if (link_.connection().subscription_command({"SUBSCRIBE", name})) {
             channel.state = State::Subscribing;
         }
@@ -67,7 +90,7 @@ void ChannelSubscriber::reconcile(const std::string& name) {
     }
 }
 
-void ChannelSubscriber::on_ready() {
+void ChannelSubscriber::reconcile_all() {
     std::vector<std::string> names;
     names.reserve(channels_.size());
     for (const auto& [name, channel] : channels_) {
@@ -78,15 +101,45 @@ void ChannelSubscriber::on_ready() {
     }
 }
 
-void ChannelSubscriber::on_lost() {
+void ChannelSubscriber::on_lost(const std::string& reason) {
+    if (reason.starts_with("NOPERM")) {
+        std::vector<std::string> in_flight;
+        for (const auto& [name, channel] : channels_) {
+            if (channel.state == State::Subscribing) {
+                in_flight.push_back(name);
+            }
+        }
+        if (in_flight.size() == 1) {
+            refuse(in_flight.front(), channels_.at(in_flight.front()), reason);
+        } else {
+            for (const auto& name : in_flight) {
+                channels_.at(name).suspect = true;
+            }
+        }
+    }
     // Redis forgot the subscriptions with the link.
     for (auto it = channels_.begin(); it != channels_.end();) {
-        if (it->second.wanted) {
-            it->second.state = State::Unsubscribed;
-            ++it;
-        } else {
+        if (!it->second.wanted) {
             it = channels_.erase(it);
+        } else {
+            if (it->second.state != State::Refused) {
+                it->second.state = State::Unsubscribed;
+            }
+            ++it;
         }
+    }
+}
+
+void ChannelSubscriber::refuse(const std::string& name, Channel& channel,
+                               const std::string& reason) {
+    channel.state = State::Refused;
+    channel.suspect = false;
+    spdlog::error(
+        "Redis at {} refused the subscription to {}: {} (the Redis user needs the "
+        "channel in its ACL, e.g. &{}); not asking again while it is followed",
+        link_.connection().options().address(), name, reason, name);
+    if (on_refused_) {
+        on_refused_(name, reason);
     }
 }
 
@@ -112,6 +165,9 @@ void ChannelSubscriber::on_push(const redisReply& reply) {
     if (kind == "subscribe") {
         channel.state = State::Subscribed;
         spdlog::debug("Subscribed to {}", name);
+        if (std::exchange(channel.suspect, false)) {
+            reconcile_all();  // the next suspect's turn
+        }
         if (channel.wanted && handlers_.subscribed) {
             handlers_.subscribed(name);
         }

@@ -26,6 +26,13 @@ public:
 
     ChannelSubscriber(boost::asio::io_context& io, RedisOptions options, Handlers handlers);
 
+    // Redis refused to subscribe to `channel` (its ACL user lacks the
+    // channel): logged as an error, and not asked again until the channel
+    // is unwatched and watched anew.
+    using RefusedHandler =
+        std::function<void(const std::string& channel, const std::string& reason)>;
+    void on_refused(RefusedHandler handler) { on_refused_ = std::move(handler); }
+
     void start();
     void stop();
 
@@ -37,25 +44,35 @@ public:
     [[nodiscard]] std::uint64_t reconnects() const { return link_.reconnects(); }
     // Channels with a confirmed subscription right now.
     [[nodiscard]] std::size_t subscribed_count() const;
+    [[nodiscard]] bool refused(const std::string& channel) const;
 
 private:
     // hiredis 0.14 forgets a channel's callback when an UNSUBSCRIBE reply
     // comes: a SUBSCRIBE sent before that reply would be lost. So each
     // channel has at most one request in flight, and what is wanted is
     // reconciled with what Redis has once each reply is in.
-    enum class State { Unsubscribed, Subscribing, Subscribed, Unsubscribing };
+    //
+    // hiredis 0.14 also drops a refused SUBSCRIBE's error reply (ACL NOPERM):
+    // it closes the whole link with the error as its reason. The channels
+    // whose SUBSCRIBE was in flight then are suspects; they are subscribed
+    // again one at a time, so that the next refusal names its channel.
+    enum class State { Unsubscribed, Subscribing, Subscribed, Unsubscribing, Refused };
     struct Channel {
         bool wanted = false;
         State state = State::Unsubscribed;
+        bool suspect = false;  // in flight when a refusal closed the link
     };
 
     void reconcile(const std::string& name);
-    void on_ready();
-    void on_lost();
+    void reconcile_all();
+    [[nodiscard]] bool suspect_in_flight() const;
+    void on_lost(const std::string& reason);
     void on_push(const redisReply& reply);
+    void refuse(const std::string& name, Channel& channel, const std::string& reason);
 
     RedisLink link_;
     Handlers handlers_;
+    RefusedHandler on_refused_;
     std::unordered_map<std::string, Channel> channels_;
 };
 

@@ -24,7 +24,7 @@ void HistoryReader::start() {
                 on_ready_();
             }
         },
-        [] {});
+        [](const std::string& /*reason*/) {});
     schedule_ping();
 }
 

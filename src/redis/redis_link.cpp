@@ -7,7 +7,7 @@ namespace bscd {
 RedisLink::RedisLink(boost::asio::io_context& io, RedisOptions options, std::string purpose)
     : connection_(io, std::move(options)), purpose_(std::move(purpose)), retry_timer_(io) {}
 
-void RedisLink::start(std::function<void()> on_ready, std::function<void()> on_lost) {
+void RedisLink::start(std::function<void()> on_ready, LostHandler on_lost) {
     on_ready_ = std::move(on_ready);
     on_lost_ = std::move(on_lost);
     running_ = true;
@@ -56,7 +56,7 @@ void RedisLink::on_lost(const std::string& reason) {
                       connection_.options().address(), reason, delay.count());
     }
     if (on_lost_) {
-        on_lost_();
+        on_lost_(reason);
     }
     retry_timer_.expires_after(delay);
     retry_timer_.async_wait([this](boost::system::error_code ec) {

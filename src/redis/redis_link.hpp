@@ -23,8 +23,10 @@ public:
     RedisLink(boost::asio::io_context& io, RedisOptions options, std::string purpose);
 
     // Connects now and whenever the link is lost. on_ready runs after each
-    // (re)connection, on_lost after each loss (before the next attempt).
-    void start(std::function<void()> on_ready, std::function<void()> on_lost);
+    // (re)connection, on_lost after each loss (before the next attempt),
+    // with the reason (hiredis' or Redis' words).
+    using LostHandler = std::function<void(const std::string& reason)>;
+    void start(std::function<void()> on_ready, LostHandler on_lost);
     void stop();
 
     AsyncConnection& connection() { return connection_; }
@@ -43,7 +45,7 @@ private:
     Backoff backoff_{std::chrono::milliseconds(100), std::chrono::milliseconds(5000)};
     boost::asio::steady_timer retry_timer_;
     std::function<void()> on_ready_;
-    std::function<void()> on_lost_;
+    LostHandler on_lost_;
     bool running_ = false;
     bool was_up_ = false;  // a link existed before: the next one is a reconnection
     bool logged_down_ = false;

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <initializer_list>
 #include <poll.h>
+#include <span>
 #include <string_view>
 #include <sys/time.h>
 
@@ -31,8 +32,8 @@ timeval to_timeval(std::chrono::milliseconds timeout) {
 
 // Runs one command; throws RedisError when no reply came (connection lost,
 // timeout). Error replies are returned for the caller to judge.
-Reply command(redisContext* context, const std::string& address,
-              std::initializer_list<std::string_view> args, std::string_view what) {
+Reply run_command(redisContext* context, const std::string& address,
+                  std::span<const std::string_view> args, std::string_view what) {
     std::vector<const char*> argv;
     std::vector<std::size_t> argvlen;
     argv.reserve(args.size());
@@ -62,6 +63,17 @@ Reply command(redisContext* context, const std::string& address,
     return Reply(raw);
 }
 
+Reply command(redisContext* context, const std::string& address,
+              std::initializer_list<std::string_view> args, std::string_view what) {
+    return run_command(context, address, {args.begin(), args.size()}, what);
+}
+
+Reply command(redisContext* context, const std::string& address,
+              const std::vector<std::string>& args, std::string_view what) {
+    const std::vector<std::string_view> views(args.begin(), args.end());
+    return run_command(context, address, views, what);
+}
+
 // [id, [field, value, ...]] as XRANGE and XREAD return each entry.
 std::vector<StreamEntry> stream_entries(const redisReply& entries, const std::string& address) {
     auto parsed = parse_stream_entries(entries);
@@ -72,13 +84,24 @@ std::vector<StreamEntry> stream_entries(const redisReply& entries, const std::st
 }
 
 void throw_if_error(const redisReply& reply, const std::string& address, std::string_view what) {
-    if (reply.type == REDIS_REPLY_ERROR) {
-        throw RedisError("Redis at " + address + " answered " + std::string(what) +
-                         " with an error: " + std::string(reply_text(reply)));
+    if (reply.type != REDIS_REPLY_ERROR) {
+        return;
     }
+    const std::string_view text = reply_text(reply);
+    const std::string message = "Redis at " + address + " answered " + std::string(what) +
+                                " with an error: " + std::string(text);
+    if (is_refusal(text)) {
+        throw RedisRefused(message);
+    }
+    throw RedisError(message);
 }
 
 }  // namespace
+
+bool is_refusal(std::string_view error_text) {
+    return error_text.starts_with("NOPERM") || error_text.starts_with("WRONGPASS") ||
+           error_text.starts_with("NOAUTH");
+}
 
 void SyncClient::ContextFree::operator()(redisContext* context) const {
     redisFree(context);
@@ -104,21 +127,19 @@ SyncClient::SyncClient(const RedisOptions& options, std::chrono::milliseconds ti
                          ": " + context->errstr);
     }
 
-    if (!options.password.empty()) {
+    if (const auto auth = options.auth_command(); !auth.empty()) {
         // The password itself never goes into a message.
-        Reply reply = command(context, address_, {"AUTH", options.password}, "AUTH");
+        Reply reply = command(context, address_, auth, "AUTH");
         if (reply->type == REDIS_REPLY_ERROR) {
-            throw RedisError("Redis at " + address_ +
-                             " refused the password: " + std::string(reply_text(*reply)));
+            throw RedisRefused("Redis at " + address_ + " refused the " +
+                               (options.user.empty() ? "password" : "user and password") + ": " +
+                               std::string(reply_text(*reply)));
         }
     }
     if (options.db != 0) {
         const std::string db = std::to_string(options.db);
         Reply reply = command(context, address_, {"SELECT", db}, "SELECT");
-        if (reply->type == REDIS_REPLY_ERROR) {
-            throw RedisError("Redis at " + address_ + " refused to select database " + db + ": " +
-                             std::string(reply_text(*reply)));
-        }
+        throw_if_error(*reply, address_, "SELECT " + db);
     }
 }
 
@@ -130,10 +151,7 @@ void SyncClient::ping() {
     if (reply->type == REDIS_REPLY_STATUS && text == "PONG") {
         return;
     }
-    if (reply->type == REDIS_REPLY_ERROR) {
-        throw RedisError("Redis at " + address_ +
-                         " answered PING with an error: " + std::string(text));
-    }
+    throw_if_error(*reply, address_, "PING");
     throw RedisError("Redis at " + address_ + " answered PING with something other than PONG");
 }
 
@@ -144,8 +162,7 @@ std::optional<std::string> SyncClient::last_stream_id(const std::string& key) {
         if (text.starts_with("ERR no such key")) {
             return std::nullopt;
         }
-        throw RedisError("Redis at " + address_ + " answered XINFO STREAM " + key +
-                         " with an error: " + std::string(text));
+        throw_if_error(*reply, address_, "XINFO STREAM " + key);
     }
     // RESP2: a flat array of field names and values.
     if (reply->type == REDIS_REPLY_ARRAY) {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/entry_id.hpp"
@@ -21,6 +22,17 @@ class RedisError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
 };
+
+// Redis refused what was asked (a wrong password, an ACL without the
+// command, key or channel): asking again will not help, unlike a lost link.
+class RedisRefused : public RedisError {
+public:
+    using RedisError::RedisError;
+};
+
+// An error reply Redis gives for authentication and ACL permissions
+// (WRONGPASS, NOAUTH, NOPERM): a refusal, not a failure of the moment.
+bool is_refusal(std::string_view error_text);
 
 class SyncClient {
 public:

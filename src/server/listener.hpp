@@ -9,6 +9,8 @@
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "common/descriptor_reserve.hpp"
+
 namespace bscd {
 
 class Server;
@@ -24,7 +26,8 @@ public:
 
     Listener(boost::asio::io_context& io, std::string path, Server& server);
 
-    // Binds, listens and starts accepting. Throws StartupError.
+    // Binds, gives the socket file its mode and group (the options' socket_access),
+    // listens and starts accepting. Throws StartupError.
     void start();
 
     // Stops accepting and removes the socket file.
@@ -33,12 +36,16 @@ public:
 private:
     void accept();
     void on_accept(boost::system::error_code ec, boost::asio::local::stream_protocol::socket peer);
+    // Out of descriptors: refuses what waits with the reserve's help, or
+    // tries again in a while.
+    void on_out_of_descriptors(boost::system::error_code ec);
 
     boost::asio::io_context& io_;
     std::string path_;
     Server& server_;
     boost::asio::local::stream_protocol::acceptor acceptor_;
     boost::asio::steady_timer retry_timer_;  // pause after EMFILE instead of spinning
+    DescriptorReserve reserve_;              // to answer ERR when out of descriptors
     bool open_ = false;
 };
 

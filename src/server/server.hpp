@@ -54,6 +54,7 @@ public:
     [[nodiscard]] bool at_capacity() const { return sessions_.size() >= options_.max_connections; }
     [[nodiscard]] std::size_t session_count() const { return sessions_.size(); }
     [[nodiscard]] const Catalog& catalog() const { return catalog_; }
+    [[nodiscard]] const ServerOptions& options() const { return options_; }
     [[nodiscard]] std::chrono::milliseconds idle_timeout() const { return options_.idle_timeout; }
 
     // What one read's requests get: their reply lines, in order, and whether

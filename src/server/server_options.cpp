@@ -1,6 +1,8 @@
 #include "server/server_options.hpp"
 
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -10,6 +12,48 @@
 
 namespace bscd {
 namespace {
+
+// The access options as given on the command line.
+struct AccessArguments {
+    std::string mode = "0660";
+    std::string group;
+    std::vector<std::string> users;
+    std::vector<std::string> groups;
+};
+
+// The access options as ids and a mode; throws CLI::ValidationError naming
+// what is wrong.
+SocketAccess resolve_access(const AccessArguments& given) {
+    SocketAccess access;
+    const auto mode = parse_socket_mode(given.mode);
+    if (!mode) {
+        throw CLI::ValidationError("--socket-mode", given.mode +
+                                                        " is not a permission mode: 0000 to 0777 "
+                                                        "in octal, e.g. 0660");
+    }
+    access.mode = *mode;
+    if (!given.group.empty()) {
+        access.group = resolve_group(given.group);
+        if (!access.group) {
+            throw CLI::ValidationError("--socket-group", "no such group: " + given.group);
+        }
+    }
+    for (const auto& user : given.users) {
+        const auto uid = resolve_user(user);
+        if (!uid) {
+            throw CLI::ValidationError("--allow-uid", "no such user: " + user);
+        }
+        access.allowed_uids.push_back(*uid);
+    }
+    for (const auto& group : given.groups) {
+        const auto gid = resolve_group(group);
+        if (!gid) {
+            throw CLI::ValidationError("--allow-gid", "no such group: " + group);
+        }
+        access.allowed_gids.push_back(*gid);
+    }
+    return access;
+}
 
 // Fills what depends on other options: Pieman's defaults without a project,
 // per-project names with one.
@@ -71,6 +115,27 @@ ParsedServerOptions parse_server_options(int argc, char** argv) {
     app.add_option("--runtime-dir", o.runtime_dir,
                    "directory for the default socket and pid file [default: /var/run for root, "
                    "else $XDG_RUNTIME_DIR, else /tmp]");
+    AccessArguments access;
+    app.add_option("--socket-mode", access.mode,
+                   "permissions of the socket file, in octal: who may connect")
+        ->type_name("OCTAL")
+        ->capture_default_str();
+    app.add_option("--socket-group", access.group,
+                   "group of the socket file (name or number), e.g. the builders' group "
+                   "[default: the daemon's]")
+        ->type_name("GROUP");
+    app.add_option("--allow-uid", access.users,
+                   "serve only these users (numbers or names; repeatable, or a comma list), and "
+                   "those of --allow-gid; the daemon's own user and root always")
+        ->type_name("UID[,UID...]")
+        ->delimiter(',')
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    app.add_option("--allow-gid", access.groups,
+                   "serve only users whose primary group is one of these (and those of "
+                   "--allow-uid)")
+        ->type_name("GID[,GID...]")
+        ->delimiter(',')
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     app.add_option("--max-connections", o.max_connections,
                    "producer connections served at once; more are answered ERR")
         ->check(CLI::PositiveNumber)
@@ -116,10 +181,12 @@ ParsedServerOptions parse_server_options(int argc, char** argv) {
 
     try {
         app.parse(argc, argv);
+        o.socket_access = resolve_access(access);
     } catch (const CLI::ParseError& e) {
         const int status = app.exit(e);
         return {std::nullopt, status == 0 ? 0 : 2};
     }
+    hide_redis_password("bscd", argc, argv);
     o.idle_timeout = std::chrono::milliseconds(static_cast<long long>(idle_seconds * 1000));
     o.shutdown_timeout = std::chrono::milliseconds(static_cast<long long>(shutdown_seconds * 1000));
     o.history_ttl = std::chrono::seconds(history_ttl_seconds);

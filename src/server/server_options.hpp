@@ -7,6 +7,7 @@
 #include <string>
 
 #include "redis/redis_options.hpp"
+#include "server/socket_access.hpp"
 
 namespace bscd {
 
@@ -23,6 +24,7 @@ struct ServerOptions {
     std::string project;  // --project, PROJECT_NAME
     std::string codes_file;
     std::string runtime_dir;
+    SocketAccess socket_access;  // --socket-mode, --socket-group, --allow-uid, --allow-gid
     std::size_t max_connections = 1024;
     std::chrono::milliseconds idle_timeout{30'000};
     std::chrono::milliseconds shutdown_timeout{5'000};
