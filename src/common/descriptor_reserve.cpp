@@ -1,5 +1,6 @@
 #include "common/descriptor_reserve.hpp"
 
+#include <array>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -30,9 +31,13 @@ bool DescriptorReserve::refuse_one(int listen_fd, std::string_view reply) {
     const int peer = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (peer >= 0) {
         (void)::send(peer, reply.data(), reply.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-        // Half-close first: the reply goes out before the FIN, and a request
-        // still unread does not turn the close into a reset as readily.
+        // Half-close, and read what the client sent already: closing with
+        // unread bytes would reset the connection, and the client could
+        // lose the reply.
         (void)::shutdown(peer, SHUT_WR);
+        std::array<char, 4096> unread{};
+        while (::recv(peer, unread.data(), unread.size(), MSG_DONTWAIT) > 0) {
+        }
         ::close(peer);
     }
     take();

@@ -13,6 +13,18 @@ local function split(id)
   local ms, seq = string.match(id, '^(%d+)-(%d+)$')
   return tonumber(ms), tonumber(seq)
 end
+-- A script is not undone by an error: a PUBLISH refused after its XADD
+-- would leave a code in the history that the retry then skips, never
+-- published. So check every command first (Redis 7's ACL check, if any).
+if redis.acl_check_cmd then
+  local needed = {{'XADD', KEYS[1], '0-1', 'code', '0'}, {'PUBLISH', ARGV[1], '0'},
+                  {'EXPIRE', KEYS[1], '1'}}
+  for _, command in ipairs(needed) do
+    if not redis.acl_check_cmd(unpack(command)) then
+      return redis.error_reply('NOPERM this user may not run ' .. command[1] .. ' on ' .. command[2])
+    end
+  end
+end
 local last_ms, last_seq = -1, -1
 if redis.call('EXISTS', KEYS[1]) == 1 then
   local info = redis.call('XINFO', 'STREAM', KEYS[1])

@@ -63,7 +63,10 @@ void Publisher::on_ready() {
 
 void Publisher::on_link_ready() {
     link_ready_ = true;
-    backoff_.reset();
+    if (outbox_.empty()) {
+        backoff_.reset();  // else once a batch is taken: a link Redis refuses to write on
+                           // (NOPERM, OOM) is retried with backoff, not every 100 ms
+    }
     const auto& address = connection_.options().address();
     if (link_was_lost_) {
         spdlog::info("Reconnected to Redis at {}; {} codes to send", address, outbox_.size());
@@ -193,6 +196,7 @@ void Publisher::on_batch_reply(std::uint64_t link, std::size_t count, const redi
         return;
     }
     --batches_in_flight_;
+    backoff_.reset();
     if (options_.keep_history && static_cast<std::size_t>(reply->integer) < count) {
         spdlog::debug("{} of {} codes were already in Redis (resent after a lost reply)",
                       count - static_cast<std::size_t>(reply->integer), count);

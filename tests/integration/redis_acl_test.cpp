@@ -138,6 +138,24 @@ TEST_F(RedisAclTest, BscdPublishesAsItsLeastPrivilegedUser) {
     expect_no_password(read_file(log), "bscd's log file");
 }
 
+TEST_F(RedisAclTest, ARefusedPublishWritesNothingAndTheCodeGoesOnceAllowed) {
+    ASSERT_EQ(redis.command({"ACL", "SETUSER", "builder", "-publish"}).str, "OK");
+    auto daemon = start_builder_bscd("demo", {"-v"});
+    Subscriber subscriber(redis, "bscd-demo");
+    EXPECT_EQ(exchange(socket_path(), "10\n"), "OK\n");
+    ASSERT_TRUE(wait_until([&] {
+        return daemon->output().find("NOPERM this user may not run PUBLISH on bscd-demo") !=
+               std::string::npos;
+    })) << daemon->output();
+    // The script checked before writing: no history entry that a retry
+    // would then skip, leaving the code unpublished.
+    EXPECT_EQ(redis.command({"EXISTS", "bscd-demo:events"}).integer, 0);
+    ASSERT_EQ(redis.command({"ACL", "SETUSER", "builder", "+publish"}).str, "OK");
+    EXPECT_EQ(subscriber.next(10s), "10") << daemon->output();
+    EXPECT_FALSE(subscriber.next(200ms).has_value());
+    EXPECT_EQ(history(), std::vector<std::string>{"10"});
+}
+
 TEST_F(RedisAclTest, NoHistoryNeedsOnlyPublish) {
     Process daemon(bscd_args({"--no-history"}),
                    {{"REDIS_USER", "pieman"}, {"REDIS_PASSWORD", builder_password}});
