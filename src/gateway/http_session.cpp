@@ -214,6 +214,20 @@ void HttpSession::handle_project(const HttpRequest& request, const Route& route)
                                     "a WebSocket upgrade request is expected here"));
                 return;
             }
+            // What Beast's handshake would refuse in its own words (plain
+            // text) is refused here in the gateway's, before a feed opens.
+            if (request[http::field::sec_websocket_version] != "13") {
+                auto response = error_response(request, options, http::status::upgrade_required,
+                                               "only WebSocket version 13 is supported");
+                response.set(http::field::sec_websocket_version, "13");
+                send(std::move(response));
+                return;
+            }
+            if (request[http::field::sec_websocket_key].size() != 24) {  // base64 of 16 bytes
+                send(error_response(request, options, http::status::bad_request,
+                                    "Sec-WebSocket-Key is missing or not 16 bytes in base64"));
+                return;
+            }
             if (!origin_may_open_websocket(request, options)) {
                 spdlog::info("Refused a WebSocket for project {} to {}: origin {} not allowed",
                              route.project, peer_, request[http::field::origin]);

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdexcept>
+#include <string_view>
 
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -17,6 +18,22 @@
 namespace bscd {
 
 namespace ip = boost::asio::ip;
+
+namespace {
+
+// For a connection there is no room for: over --max-connections, or out of
+// descriptors. Short, so that it always fits a new socket's buffer at once.
+constexpr std::string_view busy_reply =
+    "HTTP/1.1 503 Service Unavailable\r\nServer: bscd-gateway\r\nRetry-After: 1\r\n"
+    "Content-Type: application/json\r\nContent-Length: 37\r\nConnection: close\r\n\r\n"
+    "{\"error\":\"too many connections open\"}";
+
+bool out_of_descriptors_error(const boost::system::error_code& ec) {
+    return ec == boost::asio::error::no_descriptors ||                // EMFILE: this process
+           ec == boost::system::errc::too_many_files_open_in_system;  // ENFILE
+}
+
+}  // namespace
 
 Listener::Listener(boost::asio::io_context& io, Gateway& gateway)
     : gateway_(gateway), acceptor_(io), retry_timer_(io) {}
@@ -69,15 +86,18 @@ void Listener::on_accept(boost::system::error_code ec, ip::tcp::socket peer) {
     if (ec == boost::asio::error::operation_aborted || !acceptor_.is_open()) {
         return;
     }
-    if (ec == boost::asio::error::no_descriptors || ec == boost::asio::error::no_buffer_space) {
-        spdlog::warn("Cannot accept HTTP connections: {}; retrying in 100 ms", ec.message());
-        retry_timer_.expires_after(std::chrono::milliseconds(100));
-        retry_timer_.async_wait([self = shared_from_this()](boost::system::error_code wait_ec) {
-            if (!wait_ec) {
-                self->accept();
-            }
-        });
+    if (out_of_descriptors_error(ec)) {
+        out_of_descriptors(ec);
         return;
+    }
+    if (ec == boost::asio::error::no_buffer_space) {
+        spdlog::warn("Cannot accept HTTP connections: {}; retrying in 100 ms", ec.message());
+        retry_later();
+        return;
+    }
+    if (exhausted_ && !ec) {
+        exhausted_ = false;
+        spdlog::info("Descriptors free again: accepting HTTP connections");
     }
     if (ec) {
         spdlog::warn("Accept failed: {}", ec.message());
@@ -98,17 +118,40 @@ void Listener::on_accept(boost::system::error_code ec, ip::tcp::socket peer) {
     accept();
 }
 
+void Listener::retry_later() {
+    retry_timer_.expires_after(std::chrono::milliseconds(100));
+    retry_timer_.async_wait([self = shared_from_this()](boost::system::error_code wait_ec) {
+        if (!wait_ec) {
+            self->accept();
+        }
+    });
+}
+
+void Listener::out_of_descriptors(boost::system::error_code ec) {
+    if (!exhausted_) {  // once per episode: a flood would otherwise flood the log
+        exhausted_ = true;
+        spdlog::warn(
+            "Out of descriptors ({}, {} connections open): new connections get 503 "
+            "until some close",
+            ec.message(), gateway_.metrics().connections);
+    }
+    // The client gets an answer now instead of waiting in the backlog.
+    if (reserve_.refuse_one(acceptor_.native_handle(), busy_reply)) {
+        ++gateway_.metrics().connections_refused_total;
+        accept();
+        return;
+    }
+    spdlog::debug("Cannot accept HTTP connections: {}; retrying in 100 ms", ec.message());
+    retry_later();
+}
+
 void Listener::refuse(ip::tcp::socket peer) {
     ++gateway_.metrics().connections_refused_total;
     spdlog::warn("Refused a connection: {} connections already open",
                  gateway_.metrics().connections);
-    static const std::string reply =
-        "HTTP/1.1 503 Service Unavailable\r\nServer: bscd-gateway\r\nRetry-After: 1\r\n"
-        "Content-Type: application/json\r\nContent-Length: 37\r\nConnection: close\r\n\r\n"
-        "{\"error\":\"too many connections open\"}";
     auto stream = std::make_shared<boost::beast::tcp_stream>(std::move(peer));
     stream->expires_after(std::chrono::seconds(1));
-    boost::asio::async_write(*stream, boost::asio::buffer(reply),
+    boost::asio::async_write(*stream, boost::asio::buffer(busy_reply),
                              [stream](boost::system::error_code ec, std::size_t /*bytes*/) {
                                  if (!ec) {
                                      lingering_close(stream);

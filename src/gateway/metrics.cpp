@@ -28,7 +28,8 @@ std::string GatewayMetrics::render() const {
     out.reserve(2048);
     metric(out, "connections", "gauge", "Open HTTP connections.", connections);
     metric(out, "connections_refused_total", "counter",
-           "Connections refused over --max-connections.", connections_refused_total);
+           "Connections refused: over --max-connections, or out of descriptors.",
+           connections_refused_total);
     describe(out, "viewers", "gauge", "Viewers connected, by transport.");
     sample(out, "viewers", R"({transport="sse"})", sse_viewers);
     sample(out, "viewers", R"({transport="websocket"})", websocket_viewers);

@@ -21,7 +21,7 @@ struct GatewayMetrics {
     bool redis_up = false;                // Redis answers
 
     // Counters: only ever increase while the process lives.
-    std::uint64_t connections_refused_total = 0;   // over --max-connections
+    std::uint64_t connections_refused_total = 0;   // over --max-connections, out of fds
     std::uint64_t events_received_total = 0;       // history entries read from Redis
     std::uint64_t events_relayed_total = 0;        // events written to viewers
     std::uint64_t viewers_dropped_slow_total = 0;  // over --viewer-queue behind

@@ -48,6 +48,44 @@ void SseSession::start() {
     spdlog::debug("Viewer {} follows project {} (SSE)", peer_, feed().project());
     watch_peer();
     begin();
+    if (!head_sent_) {
+        await_placement();
+    }
+}
+
+void SseSession::await_placement() {
+    // The heartbeat's timer: send_head() takes it over (cancelling this).
+    heartbeat_timer_.expires_after(placement_timeout(gateway_.options().heartbeat));
+    heartbeat_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+        if (!ec && !self->closed_ && !self->head_sent_) {
+            self->send_unavailable();
+        }
+    });
+}
+
+void SseSession::send_unavailable() {
+    spdlog::debug("Viewer {} of project {}: the history could not be read in time, answering 503",
+                  peer_, feed().project());
+    head_sent_ = true;
+    writing_ = true;
+    closed_ = true;  // nothing else goes out on this connection
+    unavailable_.emplace(std::move(head_.base()));
+    unavailable_->result(http::status::service_unavailable);
+    unavailable_->chunked(false);
+    unavailable_->set(http::field::content_type, "application/json");
+    unavailable_->set(http::field::retry_after, "5");
+    unavailable_->body() =
+        "{\"error\":\"the project's history cannot be read now (Redis is not "
+        "available)\"}\n";
+    unavailable_->prepare_payload();
+    stream_.expires_after(write_timeout);
+    http::async_write(stream_, *unavailable_,
+                      [self = shared_from_this()](beast::error_code /*ec*/, std::size_t /*bytes*/) {
+                          self->writing_ = false;
+                          beast::error_code ignored;
+                          self->stream_.socket().shutdown(
+                              boost::asio::ip::tcp::socket::shutdown_both, ignored);
+                      });
 }
 
 void SseSession::on_feed_changed() {

@@ -39,6 +39,8 @@ public:
 private:
     void send_head();
     void send_no_content();
+    void await_placement();
+    void send_unavailable();
     void pump();
     void write_chunk(const std::vector<boost::asio::const_buffer>& buffers, std::size_t events);
     void on_written(boost::beast::error_code ec, std::size_t events);
@@ -53,7 +55,8 @@ private:
     std::string peer_;
     http::response<http::empty_body> head_;
     std::optional<http::response_serializer<http::empty_body>> head_writer_;
-    std::string preamble_;  // "retry: ...", the first chunk's start
+    std::optional<HttpResponse> unavailable_;  // the 503, while it is written
+    std::string preamble_;                     // "retry: ...", the first chunk's start
     std::string heartbeat_frame_;
     std::vector<std::shared_ptr<const FeedEvent>> in_flight_;  // kept alive while written
     boost::asio::steady_timer heartbeat_timer_;

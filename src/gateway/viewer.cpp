@@ -6,6 +6,10 @@
 
 namespace bscd {
 
+std::chrono::milliseconds placement_timeout(std::chrono::milliseconds heartbeat) {
+    return std::max<std::chrono::milliseconds>(heartbeat, std::chrono::seconds(5));
+}
+
 Viewer::Viewer(std::shared_ptr<ProjectFeed> feed, std::optional<EntryId> after,
                std::size_t queue_limit)
     : feed_(std::move(feed)), after_(after), queue_limit_(queue_limit) {

@@ -8,6 +8,7 @@
 // means the viewer cannot keep up: it is dropped, so it never slows the
 // others (it resumes with Last-Event-ID).
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -18,6 +19,11 @@
 #include "gateway/project_feed.hpp"
 
 namespace bscd {
+
+// How long a new viewer waits for its project's history to be read (Redis
+// unreachable, or its link not back yet) before it is told to come back
+// later: a heartbeat, so that no proxy gives up first, but at least 5 s.
+std::chrono::milliseconds placement_timeout(std::chrono::milliseconds heartbeat);
 
 class Viewer {
 public:

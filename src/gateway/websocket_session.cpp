@@ -19,7 +19,8 @@ WebSocketSession::WebSocketSession(beast::tcp_stream stream, Gateway& gateway, G
       ws_(std::move(stream)),
       gateway_(gateway),
       slot_(std::move(slot)),
-      peer_(std::move(peer)) {
+      peer_(std::move(peer)),
+      placement_timer_(ws_.get_executor()) {
     ++gateway_.metrics().websocket_viewers;
 }
 
@@ -53,11 +54,34 @@ void WebSocketSession::on_accept(beast::error_code ec) {
     spdlog::debug("Viewer {} follows project {} (WebSocket)", peer_, feed().project());
     read_loop();
     begin();
+    if (!placed()) {
+        await_placement();
+    }
+}
+
+void WebSocketSession::await_placement() {
+    awaiting_placement_ = true;
+    placement_timer_.expires_after(placement_timeout(gateway_.options().heartbeat));
+    placement_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+        if (ec || !self->open_ || self->placed()) {
+            return;
+        }
+        spdlog::debug("Viewer {} of project {}: the history could not be read in time, closing",
+                      self->peer_, self->feed().project());
+        self->open_ = false;
+        self->ws_.async_close(websocket::close_reason(websocket::close_code::try_again_later,
+                                                      "history unavailable (Redis)"),
+                              [self](beast::error_code /*ec*/) {});
+    });
 }
 
 void WebSocketSession::on_feed_changed() {
     if (!open_ || !placed()) {
         return;
+    }
+    if (awaiting_placement_) {
+        awaiting_placement_ = false;
+        placement_timer_.cancel();  // it would hold the session until it ran out
     }
     if (writing_ && too_slow()) {
         drop(slowness());
@@ -101,6 +125,7 @@ void WebSocketSession::read_loop() {
                    [self = shared_from_this()](beast::error_code ec, std::size_t /*bytes*/) {
                        self->input_.clear();
                        if (ec) {
+                           self->placement_timer_.cancel();  // gone: nothing to wait for
                            if (self->open_ && ec != websocket::error::closed) {
                                spdlog::debug("Viewer {} of project {} went away: {}", self->peer_,
                                              self->feed().project(), ec.message());

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 
@@ -38,16 +39,19 @@ private:
     void read_loop();
     void finish();
     void drop(std::string_view why);
+    void await_placement();
 
     boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
     Gateway& gateway_;
     Gateway::Slot slot_;
     std::string peer_;
     boost::beast::flat_buffer input_;
+    boost::asio::steady_timer placement_timer_;
     std::vector<std::shared_ptr<const FeedEvent>> in_flight_;  // the batch being written
     std::size_t next_ = 0;                                     // its next message
     bool open_ = false;                                        // handshake done, not closing
     bool writing_ = false;
+    bool awaiting_placement_ = false;  // placement_timer_ runs
 };
 
 }  // namespace bscd

@@ -18,19 +18,24 @@ bool healthy(int port) {
 
 }  // namespace
 
+bool GatewayTest::launch_gateway(int port, const std::vector<std::string>& extra,
+                                 std::unique_ptr<Process>& gateway) {
+    std::vector<std::string> args = gateway_launcher;
+    args.insert(args.end(), {bin("bscd-gateway"), "--listen", "127.0.0.1:" + std::to_string(port),
+                             "-H", redis.host(), "-P", std::to_string(redis.port())});
+    args.insert(args.end(), extra.begin(), extra.end());
+    gateway = std::make_unique<Process>(args);
+    const bool settled = wait_until([&] { return !gateway->running() || healthy(port); }, 10s);
+    return settled && gateway->running();
+}
+
 std::unique_ptr<Process> GatewayTest::start_gateway(const std::vector<std::string>& extra) {
     constexpr int attempts = 3;
     std::string failures;
-    std::unique_ptr<Process> last;
+    std::unique_ptr<Process> gateway;
     for (int attempt = 1; attempt <= attempts; ++attempt) {
         const int port = free_port();
-        std::vector<std::string> args{
-            bin("bscd-gateway"), "--listen", "127.0.0.1:" + std::to_string(port), "-H",
-            redis.host(),        "-P",       std::to_string(redis.port())};
-        args.insert(args.end(), extra.begin(), extra.end());
-        auto gateway = std::make_unique<Process>(args);
-        const bool settled = wait_until([&] { return !gateway->running() || healthy(port); }, 10s);
-        if (settled && gateway->running()) {
+        if (launch_gateway(port, extra, gateway)) {
             gateway_port_ = port;
             return gateway;
         }
@@ -45,10 +50,20 @@ std::unique_ptr<Process> GatewayTest::start_gateway(const std::vector<std::strin
         failures += "attempt " + std::to_string(attempt) + " (port " + std::to_string(port) +
                     ", exit " + std::to_string(gateway->exit_code().value_or(-1)) + "):\n" +
                     gateway->output() + "\n";
-        last = std::move(gateway);
     }
     ADD_FAILURE() << "bscd-gateway did not start:\n" << failures;
-    return last;  // exited: the test has failed, but callers need not check for null
+    return gateway;  // exited: the test has failed, but callers need not check for null
+}
+
+std::unique_ptr<Process> GatewayTest::restart_gateway(const std::vector<std::string>& extra) {
+    std::unique_ptr<Process> gateway;
+    if (!launch_gateway(gateway_port_, extra, gateway)) {
+        ADD_FAILURE() << "bscd-gateway did not start again on port " << gateway_port_
+                      << " (running: " << gateway->running() << "); last answer: "
+                      << http_get(gateway_port_, "/healthz", {}, 1s).describe() << "\noutput:\n"
+                      << gateway->output();
+    }
+    return gateway;
 }
 
 std::string GatewayTest::gateway_url(const std::string& path) const {

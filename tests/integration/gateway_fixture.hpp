@@ -21,6 +21,10 @@ protected:
     // taken in between). Never null: after a failure to start it is the
     // exited process.
     std::unique_ptr<Process> start_gateway(const std::vector<std::string>& extra = {});
+    // Starts bscd-gateway again on the port of the last start_gateway() (the
+    // previous one has exited), and waits for /healthz as that does. Fails
+    // the test when it does not come up there.
+    std::unique_ptr<Process> restart_gateway(const std::vector<std::string>& extra = {});
 
     // "http://127.0.0.1:PORT" + path.
     std::string gateway_url(const std::string& path) const;
@@ -39,7 +43,16 @@ protected:
     // missing or /metrics does not answer 200.
     std::optional<double> gateway_metric(const std::string& series) const;
 
+    // A command that runs bscd-gateway, put before it (e.g. {"prlimit",
+    // "--nofile=32:32"}); empty: the gateway is started directly.
+    std::vector<std::string> gateway_launcher;
+
 private:
+    // Starts the gateway on `port`; true when /healthz answered 200. Sets
+    // `gateway` even when it failed (exited, or never healthy).
+    bool launch_gateway(int port, const std::vector<std::string>& extra,
+                        std::unique_ptr<Process>& gateway);
+
     int gateway_port_ = 0;
 };
 

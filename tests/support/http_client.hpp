@@ -49,6 +49,10 @@ public:
     HttpResponse read_response(std::chrono::milliseconds timeout = std::chrono::seconds(5),
                                bool head = false);
 
+    // Bytes received after the last response read (e.g. WebSocket frames
+    // after a 101), handed over and forgotten here.
+    std::string take_pending() { return std::exchange(pending_, {}); }
+
     // Reads (discarding) until the server closes or resets the connection:
     // true when it did within `timeout`.
     bool wait_closed(std::chrono::milliseconds timeout) { return socket_.wait_closed(timeout); }

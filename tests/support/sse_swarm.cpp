@@ -1,5 +1,7 @@
 #include "support/sse_swarm.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -242,6 +244,35 @@ std::vector<std::optional<SseSwarm::Clock::time_point>> SseSwarm::arrival_times(
 std::size_t SseSwarm::malformed_events() const {
     const std::lock_guard lock(mutex_);
     return malformed_;
+}
+
+std::size_t SseSwarm::viewers_with_exactly(const std::vector<std::string>& ids) const {
+    const std::lock_guard lock(mutex_);
+    std::vector<std::uint32_t> wanted;
+    wanted.reserve(ids.size());
+    for (const auto& id : ids) {
+        const auto it = id_index_.find(id);
+        if (it == id_index_.end()) {
+            return 0;  // nobody got this one
+        }
+        wanted.push_back(it->second);
+    }
+    std::size_t exact = 0;
+    for (const auto& viewer : viewers_) {
+        exact += std::equal(
+            viewer->arrivals.begin(), viewer->arrivals.end(), wanted.begin(), wanted.end(),
+            [](const Arrival& arrival, std::uint32_t id) { return arrival.id == id; });
+    }
+    return exact;
+}
+
+std::size_t SseSwarm::events_received() const {
+    const std::lock_guard lock(mutex_);
+    std::size_t total = 0;
+    for (const std::size_t count : id_counts_) {
+        total += count;
+    }
+    return total;
 }
 
 std::string SseSwarm::failures(std::size_t max) const {

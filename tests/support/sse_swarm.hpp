@@ -55,6 +55,11 @@ public:
     std::vector<std::optional<Clock::time_point>> arrival_times(const std::string& id) const;
     // Events with no id, a type other than "status", or stray fields.
     std::size_t malformed_events() const;
+    // Viewers whose events so far are exactly `ids`: each once, in this
+    // order, nothing else.
+    std::size_t viewers_with_exactly(const std::vector<std::string>& ids) const;
+    // Events received by all the viewers together.
+    std::size_t events_received() const;
 
     // Why the first `max` failed viewers failed (for failure messages).
     std::string failures(std::size_t max = 5) const;

@@ -92,7 +92,11 @@ void WsClient::start_read() {
         if (ec) {
             closed_ = true;
             close_error_ = ec;
-            if (ec == websocket::error::closed) {
+            // A close frame came: its code, also when the closing handshake
+            // ended with a transport error (the server closed first, which
+            // a loaded machine makes the client see as ENOTCONN or a reset).
+            if (ec == websocket::error::closed ||
+                ws_.reason().code != websocket::close_code::none) {
                 close_code_ = static_cast<int>(ws_.reason().code);
             }
             return;
