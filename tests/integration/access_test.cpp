@@ -201,6 +201,7 @@ TEST_F(AccessTest, TheDaemonsOwnUserIsAlwaysServed) {
                 bscd_args({"--socket-mode", "0666", "--allow-uid", std::to_string(stranger)})));
     ASSERT_TRUE(wait_until([&] { return fs::exists(pid_file()) || !daemon.running(); }));
     ASSERT_TRUE(daemon.running()) << daemon.output();
+    Subscriber subscriber(redis, "bscd-demo");
     const auto own = bsc_as(nobody, nobody, "10");
     EXPECT_EQ(own.status, 0) << own.output;
     const auto listed = bsc_as(stranger, stranger, "20");
@@ -211,6 +212,8 @@ TEST_F(AccessTest, TheDaemonsOwnUserIsAlwaysServed) {
               std::string::npos)
         << other.output;
     EXPECT_EQ(exchange(socket_path(), "40\n"), "OK\n");  // root
+    // OK means accepted, not yet in Redis: wait for the channel first.
+    EXPECT_EQ(subscriber.collect(3), (std::vector<std::string>{"10", "20", "40"}));
     EXPECT_EQ(history(), (std::vector<std::string>{"10", "20", "40"}));
 }
 
