@@ -6,9 +6,9 @@
 #include <thread>
 #include <vector>
 
-#include "bscd_fixture.hpp"
-#include "producer_client.hpp"
 #include "stream.hpp"
+#include "support/bscd_fixture.hpp"
+#include "support/producer_client.hpp"
 #include "support/subscriber.hpp"
 #include "support/wait.hpp"
 

@@ -7,8 +7,8 @@
 #include <sstream>
 #include <string>
 
-#include "bscd_fixture.hpp"
-#include "producer_client.hpp"
+#include "support/bscd_fixture.hpp"
+#include "support/producer_client.hpp"
 #include "support/small_filesystem.hpp"
 #include "support/wait.hpp"
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "producer_client.hpp"
+#include "support/producer_client.hpp"
 
 namespace bscd::test {
 

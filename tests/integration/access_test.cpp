@@ -10,8 +10,8 @@
 #include <unistd.h>
 #include <vector>
 
-#include "bscd_fixture.hpp"
-#include "producer_client.hpp"
+#include "support/bscd_fixture.hpp"
+#include "support/producer_client.hpp"
 #include "support/subscriber.hpp"
 #include "support/wait.hpp"
 

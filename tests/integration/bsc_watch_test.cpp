@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "bscd_fixture.hpp"
-#include "producer_client.hpp"
+#include "support/bscd_fixture.hpp"
+#include "support/producer_client.hpp"
 #include "support/tcp_proxy.hpp"
 #include "support/temp_dir.hpp"
 #include "support/wait.hpp"

@@ -10,7 +10,7 @@
 
 #include <gtest/gtest.h>
 
-#include "gateway_fixture.hpp"
+#include "support/gateway_fixture.hpp"
 #include "support/process.hpp"
 
 namespace bscd::test {

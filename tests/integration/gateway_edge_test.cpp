@@ -4,9 +4,9 @@
 #include <string>
 #include <vector>
 
-#include "gateway_fixture.hpp"
-#include "producer_client.hpp"
+#include "support/gateway_fixture.hpp"
 #include "support/http_client.hpp"
+#include "support/producer_client.hpp"
 #include "support/sse_client.hpp"
 #include "support/wait.hpp"
 #include "support/ws_client.hpp"

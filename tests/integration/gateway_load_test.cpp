@@ -12,8 +12,8 @@
 #include <thread>
 #include <vector>
 
-#include "gateway_fixture.hpp"
-#include "producer_client.hpp"
+#include "support/gateway_fixture.hpp"
+#include "support/producer_client.hpp"
 #include "support/sse_client.hpp"
 #include "support/sse_swarm.hpp"
 #include "support/wait.hpp"

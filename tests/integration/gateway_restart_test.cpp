@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "core/entry_id.hpp"
-#include "gateway_fixture.hpp"
-#include "producer_client.hpp"
+#include "support/gateway_fixture.hpp"
+#include "support/producer_client.hpp"
 #include "support/resuming_viewer.hpp"
 #include "support/wait.hpp"
 

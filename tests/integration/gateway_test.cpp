@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "gateway_fixture.hpp"
+#include "support/gateway_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/sse_client.hpp"
 #include "support/wait.hpp"

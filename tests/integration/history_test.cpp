@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "bscd_fixture.hpp"
-#include "producer_client.hpp"
+#include "support/bscd_fixture.hpp"
+#include "support/producer_client.hpp"
 #include "support/subscriber.hpp"
 #include "support/wait.hpp"
 

@@ -13,9 +13,9 @@
 #include <unistd.h>
 #include <vector>
 
-#include "bscd_fixture.hpp"
 #include "core/request.hpp"
-#include "producer_client.hpp"
+#include "support/bscd_fixture.hpp"
+#include "support/producer_client.hpp"
 #include "support/subscriber.hpp"
 #include "support/wait.hpp"
 

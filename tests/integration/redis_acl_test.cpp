@@ -11,12 +11,12 @@
 #include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 
-#include "producer_client.hpp"
 #include "redis/channel_subscriber.hpp"
 #include "support/free_port.hpp"
 #include "support/history_codes.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
+#include "support/producer_client.hpp"
 #include "support/redis_server.hpp"
 #include "support/sse_client.hpp"
 #include "support/subscriber.hpp"

@@ -10,7 +10,7 @@
 
 #include <gtest/gtest.h>
 
-#include "bscd_fixture.hpp"
+#include "support/bscd_fixture.hpp"
 #include "support/subscriber.hpp"
 #include "support/wait.hpp"
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "bscd_fixture.hpp"
 #include "core/spool_record.hpp"
-#include "producer_client.hpp"
+#include "support/bscd_fixture.hpp"
+#include "support/producer_client.hpp"
 #include "support/small_filesystem.hpp"
 #include "support/subscriber.hpp"
 #include "support/wait.hpp"

@@ -22,8 +22,8 @@
 #include <unistd.h>
 #include <vector>
 
-#include "gateway_fixture.hpp"
 #include "load/producer_swarm.hpp"
+#include "support/gateway_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/sse_swarm.hpp"
 #include "support/wait.hpp"

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "bscd_fixture.hpp"
+#include "support/bscd_fixture.hpp"
 #include "support/process.hpp"
 
 namespace bscd::test {

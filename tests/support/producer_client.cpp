@@ -1,4 +1,4 @@
-#include "producer_client.hpp"
+#include "support/producer_client.hpp"
 
 #include <algorithm>
 #include <cerrno>

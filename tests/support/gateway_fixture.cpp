@@ -1,10 +1,10 @@
-#include "gateway_fixture.hpp"
+#include "support/gateway_fixture.hpp"
 
 #include <sstream>
 
-#include "producer_client.hpp"
 #include "support/free_port.hpp"
 #include "support/http_client.hpp"
+#include "support/producer_client.hpp"
 #include "support/wait.hpp"
 
 namespace bscd::test {

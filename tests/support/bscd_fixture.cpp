@@ -1,4 +1,4 @@
-#include "bscd_fixture.hpp"
+#include "support/bscd_fixture.hpp"
 
 #include <fstream>
 #include <iterator>
