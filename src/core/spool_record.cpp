@@ -1,7 +1,9 @@
 #include "core/spool_record.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
+#include <optional>
 
 #include <boost/crc.hpp>
 
@@ -29,18 +31,32 @@ bool parse_number(std::string_view text, Number& value, int base = 10) {
     return !text.empty() && result.ec == std::errc() && result.ptr == end;
 }
 
-bool parse_line(std::string_view line, SpoolRecord& record) {
+constexpr std::string_view mark_word = "confirmed";
+
+// A line's text before its checksum, when the checksum matches.
+std::optional<std::string_view> checked_body(std::string_view line) {
     const auto last_space = line.rfind(' ');
     if (last_space == std::string_view::npos) {
-        return false;
+        return std::nullopt;
     }
     std::uint32_t stored = 0;
     if (line.size() - last_space - 1 != 8 ||
         !parse_number(line.substr(last_space + 1), stored, 16) ||
         stored != checksum(line.substr(0, last_space))) {
-        return false;
+        return std::nullopt;
     }
-    std::string_view rest = line.substr(0, last_space);
+    return line.substr(0, last_space);
+}
+
+std::optional<EntryId> parse_mark(std::string_view body) {
+    if (next_field(body) != mark_word) {
+        return std::nullopt;
+    }
+    const auto id = EntryId::parse(next_field(body));
+    return body.empty() ? id : std::nullopt;
+}
+
+bool parse_record(std::string_view rest, SpoolRecord& record) {
     const auto id = EntryId::parse(next_field(rest));
     const std::string_view code = next_field(rest);
     const std::string_view name = next_field(rest);
@@ -54,30 +70,43 @@ bool parse_line(std::string_view line, SpoolRecord& record) {
     return true;
 }
 
-}  // namespace
-
-std::string encode_spool_record(const SpoolRecord& record) {
-    std::string line = record.id.str() + ' ' + std::to_string(record.code) + ' ';
-    line += record.name;
-    line += ' ' + std::to_string(record.accepted_ms);
+// `body` with its checksum and the line's end appended.
+std::string checked_line(std::string body) {
     std::array<char, 8> hex{};
-    const std::uint32_t crc = checksum(line);
+    const std::uint32_t crc = checksum(body);
     for (std::size_t i = 0; i < hex.size(); ++i) {
         hex[hex.size() - 1 - i] = "0123456789abcdef"[(crc >> (4 * i)) & 0xfU];
     }
-    line += ' ';
-    line.append(hex.data(), hex.size());
-    line += '\n';
-    return line;
+    body += ' ';
+    body.append(hex.data(), hex.size());
+    body += '\n';
+    return body;
+}
+
+}  // namespace
+
+std::string encode_spool_record(const SpoolRecord& record) {
+    std::string body = record.id.str() + ' ' + std::to_string(record.code) + ' ';
+    body += record.name;
+    body += ' ' + std::to_string(record.accepted_ms);
+    return checked_line(std::move(body));
+}
+
+std::string encode_confirmed_mark(EntryId newest) {
+    return checked_line(std::string(mark_word) + ' ' + newest.str());
 }
 
 SpoolScan scan_spool(std::string_view text) {
     SpoolScan scan;
+    std::optional<EntryId> confirmed;
     std::size_t start = 0;
     for (auto end = text.find('\n'); end != std::string_view::npos;
          start = end + 1, end = text.find('\n', start)) {
+        const auto body = checked_body(text.substr(start, end - start));
         SpoolRecord record;
-        if (parse_line(text.substr(start, end - start), record)) {
+        if (const auto mark = body ? parse_mark(*body) : std::nullopt) {
+            confirmed = confirmed ? std::max(*confirmed, *mark) : *mark;
+        } else if (body && parse_record(*body, record)) {
             scan.records.push_back(std::move(record));
         } else {
             ++scan.damaged_lines;
@@ -85,6 +114,13 @@ SpoolScan scan_spool(std::string_view text) {
         scan.intact_bytes = end + 1;
     }
     scan.torn_tail = scan.intact_bytes < text.size();
+    if (confirmed) {
+        const auto unconfirmed =
+            std::remove_if(scan.records.begin(), scan.records.end(),
+                           [&](const SpoolRecord& record) { return record.id <= *confirmed; });
+        scan.confirmed_records = static_cast<std::size_t>(scan.records.end() - unconfirmed);
+        scan.records.erase(unconfirmed, scan.records.end());
+    }
     return scan;
 }
 

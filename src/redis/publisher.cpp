@@ -201,10 +201,11 @@ void Publisher::on_batch_reply(std::uint64_t link, std::size_t count, const redi
         spdlog::debug("{} of {} codes were already in Redis (resent after a lost reply)",
                       count - static_cast<std::size_t>(reply->integer), count);
     }
+    const EntryId newest = outbox_.entries()[count - 1].id;  // a batch is never empty
     outbox_.confirm(count);
     confirmed_ += count;
     if (on_confirmed_) {
-        on_confirmed_();
+        on_confirmed_(newest);
     }
     if (outbox_.empty()) {
         auto waiters = std::exchange(drained_waiters_, {});

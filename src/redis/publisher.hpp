@@ -53,9 +53,11 @@ public:
     // Any that Redis already has are skipped by the history script.
     void replay(const std::vector<Delivery>& held);
 
-    // Runs `confirmed` each time Redis has confirmed codes (the spool then
-    // forgets them).
-    void on_confirmed(std::function<void()> confirmed) { on_confirmed_ = std::move(confirmed); }
+    // Runs `confirmed` with the newest confirmed id each time Redis has
+    // confirmed codes (the spool then forgets them).
+    void on_confirmed(std::function<void(EntryId newest)> confirmed) {
+        on_confirmed_ = std::move(confirmed);
+    }
 
     // Runs `done` once every accepted code is confirmed (at once if so now).
     void when_drained(std::function<void()> done);
@@ -98,7 +100,7 @@ private:
     std::uint64_t failed_attempts_ = 0;
     std::uint64_t confirmed_ = 0;
     std::vector<std::function<void()>> drained_waiters_;
-    std::function<void()> on_confirmed_;
+    std::function<void(EntryId)> on_confirmed_;
 };
 
 }  // namespace bscd

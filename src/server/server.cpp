@@ -23,7 +23,8 @@ Server::Server(boost::asio::io_context& io, const ServerOptions& options, const 
       log_flush_timer_(io),
       linger_timer_(io) {
     if (spool_ != nullptr) {
-        publisher_.on_confirmed([this] { spool_->confirmed(publisher_.outbox().entries()); });
+        publisher_.on_confirmed(
+            [this](EntryId newest) { spool_->confirmed(newest, publisher_.outbox().entries()); });
     }
 }
 
@@ -193,6 +194,9 @@ void Server::finish() {
         const auto& held = publisher_.outbox().entries();
         if (held.empty()) {
             spdlog::info("Every accepted code reached Redis ({} in all)", publisher_.confirmed());
+            if (spool_ != nullptr) {
+                spool_->empty();
+            }
         } else {
             exit_status_ = 1;
             std::string codes;

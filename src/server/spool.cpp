@@ -88,7 +88,7 @@ Spool::Spool(const std::string& dir, const std::string& channel)
         const std::string text = read_all(fd_);
         SpoolScan scan = scan_spool(text);
         found_ = std::move(scan.records);
-        records_ = found_.size();
+        records_ = found_.size() + scan.confirmed_records;
         damaged_lines_ = scan.damaged_lines;
         size_ = text.size();
         if (scan.torn_tail) {
@@ -103,6 +103,17 @@ Spool::Spool(const std::string& dir, const std::string& channel)
         }
         synced_size_ = size_;
         sync_directory(dir_);
+        // Only the records to replay matter from now on (the damaged ones
+        // were reported): start from a file that holds just those.
+        if (found_.empty()) {
+            empty();
+        } else if (scan.confirmed_records > 0 || damaged_lines_ > 0) {
+            std::string kept;
+            for (const SpoolRecord& record : found_) {
+                kept += encode_spool_record(record);
+            }
+            rewrite(kept, found_.size());
+        }
     } catch (...) {
         ::close(fd_);
         throw;
@@ -157,15 +168,45 @@ void Spool::sync() {
     unsynced_records_ = 0;
 }
 
-void Spool::confirmed(const std::deque<Delivery>& held) {
-    if (held.empty()) {
-        // Not synced: if the cut is lost in a crash, replaying what Redis
-        // already has changes nothing.
-        cut_to(0);
-        records_ = 0;
+void Spool::confirmed(EntryId newest, const std::deque<Delivery>& held) {
+    if (held.empty() && size_ > cut_above) {
+        empty();
     } else if (size_ > compact_above && held.size() * 2 <= records_) {
-        rewrite(held);  // only when most of it is confirmed: else it would gain little
+        // Only when most of it is confirmed: else it would gain little.
+        std::string kept;
+        for (const Delivery& delivery : held) {
+            kept += encode_spool_record(record_of(delivery));
+        }
+        rewrite(kept, held.size());
+    } else {
+        mark_confirmed(newest);
     }
+}
+
+void Spool::empty() {
+    // Not synced: if the cut is lost in a crash, the marks still say what
+    // needs no replay, and replaying what Redis already has changes nothing.
+    cut_to(0);
+    records_ = 0;
+}
+
+void Spool::mark_confirmed(EntryId newest) {
+    // Not synced either: the next code's sync carries it. Lost, it only
+    // means a replay Redis skips.
+    const std::string mark = encode_confirmed_mark(newest);
+    if (!write_all(fd_, mark)) {
+        if (!mark_failing_) {
+            spdlog::warn(
+                "Cannot mark confirmed codes in spool {}: {}; a restart would send them "
+                "again, and Redis would skip them",
+                path_, std::strerror(errno));
+        }
+        mark_failing_ = true;
+        cut_to(size_);  // no part of a line may stay
+        return;
+    }
+    mark_failing_ = false;
+    size_ += mark.size();
 }
 
 void Spool::cut_to(std::size_t size) {
@@ -177,11 +218,7 @@ void Spool::cut_to(std::size_t size) {
     synced_size_ = std::min(synced_size_, size);
 }
 
-void Spool::rewrite(const std::deque<Delivery>& held) {
-    std::string text;
-    for (const Delivery& delivery : held) {
-        text += encode_spool_record(record_of(delivery));
-    }
+void Spool::rewrite(const std::string& text, std::size_t records) {
     const std::string fresh_path = path_ + ".new";
     int fresh = -1;
     try {
@@ -201,7 +238,7 @@ void Spool::rewrite(const std::deque<Delivery>& held) {
     ::close(fd_);
     fd_ = fresh;
     size_ = synced_size_ = text.size();
-    records_ = held.size();
+    records_ = records;
 }
 
 }  // namespace bscd

@@ -2,9 +2,11 @@
 // bscd --spool DIR: the accepted codes Redis has not confirmed yet, on disk.
 // Codes are appended (write) as they are accepted and made durable (one
 // fdatasync for all the codes of one read) before any of them is answered
-// OK; the file is cut to nothing whenever Redis has confirmed everything,
-// and rewritten with only the unconfirmed ones when it grows large while
-// codes keep coming. On start the records are replayed: the history script
+// OK. When Redis confirms codes a mark saying so is appended (unsynced: the
+// next sync carries it); the file is cut to nothing once it has grown past
+// cut_above with everything confirmed, or at a clean stop, and rewritten
+// with only the unconfirmed codes when it grows large while codes keep
+// coming. On start the unconfirmed records are replayed: the history script
 // skips every id Redis already has, so a replay never duplicates.
 
 #include <cstddef>
@@ -48,19 +50,26 @@ public:
     // since the last sync are cut off again and SpoolError is thrown.
     void sync();
 
-    // Redis confirmed codes; `held` is what is still unconfirmed, oldest first.
-    void confirmed(const std::deque<Delivery>& held);
+    // Redis confirmed every code up to `newest`; `held` is what is still
+    // unconfirmed, oldest first.
+    void confirmed(EntryId newest, const std::deque<Delivery>& held);
+    // Redis has every code (a clean stop): nothing is left to replay.
+    void empty();
 
     [[nodiscard]] const std::string& path() const { return path_; }
     // Bytes in the file now.
     [[nodiscard]] std::size_t size() const { return size_; }
 
+    // A file this large with everything confirmed is cut to nothing.
+    static constexpr std::size_t cut_above = std::size_t{64} << 10;
     // A file this large is rewritten with only its unconfirmed records.
     static constexpr std::size_t compact_above = std::size_t{1} << 20;
 
 private:
     void cut_to(std::size_t size);
-    void rewrite(const std::deque<Delivery>& held);
+    // Replaces the file with `text` (`records` records), synced, renamed over.
+    void rewrite(const std::string& text, std::size_t records);
+    void mark_confirmed(EntryId newest);
 
     std::string dir_;
     std::string path_;
@@ -69,6 +78,7 @@ private:
     std::size_t synced_size_ = 0;  // bytes known durable
     std::size_t records_ = 0;      // records in the file (for deciding a rewrite cheaply)
     std::size_t unsynced_records_ = 0;
+    bool mark_failing_ = false;  // said once, not at every confirmation
     std::vector<SpoolRecord> found_;
     std::size_t damaged_lines_ = 0;
     std::deque<StatusCode> unknown_codes_;  // recovered codes the catalog lacks (stable addresses)

@@ -1,6 +1,6 @@
 // The spool file itself (src/server/spool.hpp), on a real filesystem: what a
-// restart finds, the cut when Redis confirmed everything, the rewrite of a
-// large spool, the lock.
+// restart finds, the marks of what Redis confirmed, the cut of a large
+// confirmed spool, the rewrite of a large spool, the lock.
 
 #include <deque>
 #include <filesystem>
@@ -36,17 +36,78 @@ TEST(SpoolFileTest, ARestartFindsWhatWasSynced) {
     EXPECT_EQ(held[1].accepted_ms, delivery(2).accepted_ms);
 }
 
-TEST(SpoolFileTest, EverythingConfirmedCutsTheFileToNothing) {
+TEST(SpoolFileTest, ConfirmedCodesAreMarkedAndARestartReplaysOnlyTheOthers) {
+    TempDir dir;
+    const std::string file = dir.file("bscd-demo.spool");
+    {
+        Spool spool(dir.path(), "bscd-demo");
+        for (std::uint64_t n = 1; n <= 3; ++n) {
+            spool.append(delivery(n));
+        }
+        spool.sync();
+        const auto before = spool.size();
+        spool.confirmed(delivery(1).id, {delivery(2), delivery(3)});
+        EXPECT_GT(spool.size(), before);  // a mark, appended: no cut, no rewrite
+        spool.sync();
+        EXPECT_EQ(std::filesystem::file_size(file), spool.size());
+    }
+    Spool again(dir.path(), "bscd-demo");
+    const auto held = again.recovered(Catalog::builtin());
+    ASSERT_EQ(held.size(), 2U);
+    EXPECT_EQ(held[0].id, delivery(2).id);
+    EXPECT_EQ(held[1].id, delivery(3).id);
+    // The restart kept only what it replays.
+    EXPECT_EQ(std::filesystem::file_size(file), again.size());
+    EXPECT_EQ(again.size(),
+              encode_spool_record({delivery(2).id, delivery(2).code->value, delivery(2).code->name,
+                                   delivery(2).accepted_ms})
+                      .size() +
+                  encode_spool_record({delivery(3).id, delivery(3).code->value,
+                                       delivery(3).code->name, delivery(3).accepted_ms})
+                      .size());
+}
+
+TEST(SpoolFileTest, EverythingConfirmedIsReplayedByNobodyAndTheFileStartsClean) {
+    TempDir dir;
+    {
+        Spool spool(dir.path(), "bscd-demo");
+        spool.append(delivery(1));
+        spool.sync();
+        spool.confirmed(delivery(1).id, {});
+        spool.sync();
+    }
+    Spool again(dir.path(), "bscd-demo");
+    EXPECT_TRUE(again.recovered(Catalog::builtin()).empty());
+    EXPECT_EQ(std::filesystem::file_size(dir.file("bscd-demo.spool")), 0U);
+}
+
+TEST(SpoolFileTest, EverythingConfirmedPastCutAboveCutsTheFileToNothing) {
+    TempDir dir;
+    Spool spool(dir.path(), "bscd-demo");
+    std::uint64_t n = 0;
+    for (; spool.size() <= Spool::cut_above; ++n) {
+        spool.append(delivery(n));
+        spool.confirmed(delivery(n).id, {});
+        ASSERT_GT(spool.size(), 0U) << "cut before " << Spool::cut_above << " bytes";
+    }
+    spool.append(delivery(n));
+    spool.sync();
+    spool.confirmed(delivery(n).id, {});
+    EXPECT_EQ(spool.size(), 0U);
+    EXPECT_EQ(std::filesystem::file_size(dir.file("bscd-demo.spool")), 0U);
+    spool.append(delivery(n + 1));  // appends start again at the beginning
+    spool.sync();
+    EXPECT_EQ(std::filesystem::file_size(dir.file("bscd-demo.spool")), spool.size());
+}
+
+TEST(SpoolFileTest, ACleanStopEmptiesTheSpool) {
     TempDir dir;
     Spool spool(dir.path(), "bscd-demo");
     spool.append(delivery(1));
     spool.sync();
-    spool.confirmed({});
-    EXPECT_EQ(spool.size(), 0U);
+    spool.confirmed(delivery(1).id, {});
+    spool.empty();
     EXPECT_EQ(std::filesystem::file_size(dir.file("bscd-demo.spool")), 0U);
-    spool.append(delivery(2));  // appends start again at the beginning
-    spool.sync();
-    EXPECT_EQ(std::filesystem::file_size(dir.file("bscd-demo.spool")), spool.size());
 }
 
 TEST(SpoolFileTest, ALargeSpoolKeepsOnlyWhatIsUnconfirmed) {
@@ -59,10 +120,12 @@ TEST(SpoolFileTest, ALargeSpoolKeepsOnlyWhatIsUnconfirmed) {
             held.push_back(delivery(n));
         }
         spool.sync();
+        EntryId newest_confirmed;
         while (held.size() > 10) {
+            newest_confirmed = held.front().id;
             held.pop_front();
         }
-        spool.confirmed(held);
+        spool.confirmed(newest_confirmed, held);
         EXPECT_LT(spool.size(), 1000U);
         EXPECT_EQ(std::filesystem::file_size(dir.file("bscd-demo.spool")), spool.size());
         spool.append(delivery(1'000'000));  // the rewritten file takes appends
@@ -88,9 +151,10 @@ TEST(SpoolFileTest, AMostlyUnconfirmedSpoolIsNotRewritten) {
     }
     spool.sync();
     const auto size = spool.size();
+    const EntryId first = held.front().id;
     held.pop_front();  // one confirmed: a rewrite would copy everything to gain one line
-    spool.confirmed(held);
-    EXPECT_EQ(spool.size(), size);
+    spool.confirmed(first, held);
+    EXPECT_EQ(spool.size(), size + encode_confirmed_mark(first).size());
 }
 
 TEST(SpoolFileTest, OneDaemonAtATime) {

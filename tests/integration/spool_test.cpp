@@ -2,6 +2,7 @@
 // Redis had not confirmed sends them when it starts again with the same
 // spool, exactly once; a full disk is an ERR, never a lost or false OK.
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -72,8 +73,9 @@ TEST_F(SpoolTest, AnOkMeansTheCodeIsInTheSpoolUntilRedisConfirmsIt) {
     EXPECT_EQ(codes_of(spool()), (std::vector<std::string>{"10", "20"}));
     proxy.restore();
     ASSERT_TRUE(wait_until([&] { return history_length() == 2; }, 10s)) << daemon->output();
-    // Redis confirmed everything: the spool is cut to nothing.
-    EXPECT_TRUE(wait_until([&] { return std::filesystem::file_size(spool_file()) == 0; }));
+    // Redis confirmed everything: the spool marks it, so nothing would be replayed.
+    EXPECT_TRUE(wait_until([&] { return spool().records.empty(); }));
+    EXPECT_EQ(spool().confirmed_records, 2U);
     EXPECT_EQ(history(), (std::vector<std::string>{"10", "20"}));
 }
 
@@ -90,7 +92,30 @@ TEST_F(SpoolTest, KilledDaemonSendsWhatItHeldWhenStartedAgain) {
     EXPECT_EQ(history(), sent);
     EXPECT_NE(again->output().find("sending again 100 codes"), std::string::npos)
         << again->output();
-    EXPECT_TRUE(wait_until([&] { return std::filesystem::file_size(spool_file()) == 0; }));
+    EXPECT_TRUE(wait_until([&] { return spool().records.empty(); }));
+}
+
+TEST_F(SpoolTest, CodesRedisConfirmedAreNotSentAgainEvenOnceTheHistoryExpired) {
+    auto daemon = start_bscd(with_spool());
+    EXPECT_EQ(exchange(socket_path(), "10\n20\n"), "OK\nOK\n");
+    ASSERT_TRUE(wait_until([&] { return spool().confirmed_records == 2; })) << daemon->output();
+    daemon->kill();
+    // The history expired (a day after the last build) before bscd came back:
+    // only the spool's marks keep the two codes from being written again.
+    redis.command({"DEL", "bscd-demo:events"});
+    auto again = start_bscd(with_spool());
+    EXPECT_EQ(exchange(socket_path(), "30\n"), "OK\n");
+    EXPECT_TRUE(wait_until([&] { return history_length() == 1; })) << again->output();
+    EXPECT_EQ(history(), std::vector<std::string>{"30"});
+    EXPECT_EQ(again->output().find("sending again"), std::string::npos) << again->output();
+}
+
+TEST_F(SpoolTest, ACleanStopLeavesAnEmptySpool) {
+    auto daemon = start_bscd(with_spool());
+    EXPECT_EQ(exchange(socket_path(), "10\n"), "OK\n");
+    daemon->signal(SIGTERM);
+    EXPECT_EQ(daemon->wait(10s), 0) << daemon->output();
+    EXPECT_EQ(std::filesystem::file_size(spool_file()), 0U);
 }
 
 TEST_F(SpoolTest, ReplayOfCodesRedisAlreadyHadDuplicatesNothing) {
@@ -104,8 +129,7 @@ TEST_F(SpoolTest, ReplayOfCodesRedisAlreadyHadDuplicatesNothing) {
     daemon->kill();
 
     auto again = start_bscd(with_spool());
-    EXPECT_TRUE(wait_until([&] { return std::filesystem::file_size(spool_file()) == 0; }))
-        << again->output();
+    EXPECT_TRUE(wait_until([&] { return spool().records.empty(); })) << again->output();
     EXPECT_EQ(exchange(socket_path(), "1000\n"), "OK\n");
     sent.emplace_back("1000");
     EXPECT_EQ(subscriber.collect(51, 10s), sent);
