@@ -3,7 +3,6 @@
 #include <array>
 
 #include <boost/asio/local/stream_protocol.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
@@ -28,19 +27,17 @@ struct ProducerSwarm::Connection {
     bool failed = false;
 };
 
-ProducerSwarm::ProducerSwarm(std::vector<ProducerPlan> plans)
-    : size_(plans.size()), work_(io_.get_executor()) {
+ProducerSwarm::ProducerSwarm(std::vector<ProducerPlan> plans) : size_(plans.size()) {
     connections_.reserve(plans.size());
     for (auto& plan : plans) {
         total_codes_ += plan.codes.size();
-        connections_.push_back(std::make_unique<Connection>(io_, std::move(plan)));
+        connections_.push_back(std::make_unique<Connection>(loop_.io(), std::move(plan)));
     }
-    asio::post(io_, [this] {
+    loop_.post([this] {
         for (auto& connection : connections_) {
             connect(*connection);
         }
     });
-    thread_ = std::thread([this] { io_.run(); });
 }
 
 ProducerSwarm::~ProducerSwarm() {
@@ -48,10 +45,7 @@ ProducerSwarm::~ProducerSwarm() {
 }
 
 void ProducerSwarm::close() {
-    if (!thread_.joinable()) {
-        return;
-    }
-    asio::post(io_, [this] {
+    loop_.close([this] {
         closing_ = true;
         for (auto& connection : connections_) {
             error_code ignored;
@@ -59,8 +53,6 @@ void ProducerSwarm::close() {
             connection->socket.close(ignored);
         }
     });
-    work_.reset();
-    thread_.join();
 }
 
 void ProducerSwarm::connect(Connection& connection) {
@@ -79,7 +71,7 @@ void ProducerSwarm::connect(Connection& connection) {
 }
 
 void ProducerSwarm::start() {
-    asio::post(io_, [this] {
+    loop_.post([this] {
         start_ = Clock::now();
         for (auto& connection : connections_) {
             schedule(*connection);

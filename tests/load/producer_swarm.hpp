@@ -10,11 +10,9 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
+#include "support/background_loop.hpp"
 
 namespace bscd::test {
 
@@ -66,8 +64,7 @@ private:
     void fail(Connection& connection, std::string reason);
 
     std::size_t size_;
-    boost::asio::io_context io_;
-    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+    BackgroundLoop loop_;  // before connections_: their sockets use its io_context
     std::vector<std::unique_ptr<Connection>> connections_;
     Clock::time_point start_{};
     bool closing_ = false;  // on the thread only
@@ -79,8 +76,6 @@ private:
     std::size_t failed_ = 0;
     std::size_t total_codes_ = 0;
     std::vector<std::string> failure_reasons_;
-
-    std::thread thread_;
 };
 
 }  // namespace bscd::test

@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
 #include "support/sse_stream.hpp"
@@ -30,7 +29,6 @@ SseSwarm::SseSwarm(int port, const std::string& target, std::size_t viewers,
     : size_(viewers),
       port_(port),
       max_connecting_(std::max<std::size_t>(max_connecting, 1)),
-      work_(io_.get_executor()),
       buffer_(std::size_t{64} * 1024) {
     raise_open_files_limit();
     request_ = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
@@ -41,10 +39,9 @@ SseSwarm::SseSwarm(int port, const std::string& target, std::size_t viewers,
     request_ += "\r\n";
     viewers_.reserve(viewers);
     for (std::size_t i = 0; i < viewers; ++i) {
-        viewers_.push_back(std::make_unique<Viewer>(io_));
+        viewers_.push_back(std::make_unique<Viewer>(loop_.io()));
     }
-    asio::post(io_, [this] { connect_more(); });
-    thread_ = std::thread([this] { io_.run(); });
+    loop_.post([this] { connect_more(); });
 }
 
 SseSwarm::~SseSwarm() {
@@ -52,18 +49,13 @@ SseSwarm::~SseSwarm() {
 }
 
 void SseSwarm::close() {
-    if (!thread_.joinable()) {
-        return;
-    }
-    asio::post(io_, [this] {
+    loop_.close([this] {
         closing_ = true;
         for (auto& viewer : viewers_) {
             error_code ignored;
             viewer->socket.close(ignored);
         }
     });
-    work_.reset();
-    thread_.join();
 }
 
 void SseSwarm::connect_more() {

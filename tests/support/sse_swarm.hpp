@@ -10,13 +10,10 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-
+#include "support/background_loop.hpp"
 #include "support/http_client.hpp"
 
 namespace bscd::test {
@@ -86,8 +83,7 @@ private:
     int port_;
     std::size_t max_connecting_;
 
-    boost::asio::io_context io_;
-    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+    BackgroundLoop loop_;  // before viewers_: their sockets use its io_context
     std::vector<std::unique_ptr<Viewer>> viewers_;
     std::vector<char> buffer_;  // shared: reads are synchronous once readable
     std::size_t next_ = 0;      // next viewer to connect
@@ -101,8 +97,6 @@ private:
     std::unordered_map<std::string, std::uint32_t> id_index_;
     std::vector<std::size_t> id_counts_;
     std::vector<std::string> failure_reasons_;
-
-    std::thread thread_;
 };
 
 }  // namespace bscd::test
