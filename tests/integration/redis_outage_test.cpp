@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "support/bscd_fixture.hpp"
+#include "support/process.hpp"
 #include "support/producer_client.hpp"
 #include "support/subscriber.hpp"
 #include "support/wait.hpp"
@@ -128,6 +129,19 @@ TEST_F(RedisOutageTest, ShutdownWithRedisAwayReportsWhatWasNotDelivered) {
     EXPECT_NE(daemon->output().find("2 accepted codes for bscd-demo did not reach Redis: 10 20"),
               std::string::npos)
         << daemon->output();
+}
+
+TEST_F(RedisOutageTest, BscExitWaitsForTheDaemonsVerdictPastItsShutdownTimeout) {
+    // Longer than bsc's 5 s for a code: bsc must still hear why bscd stopped.
+    auto daemon = start_bscd_via_proxy({"--shutdown-timeout", "6"});
+    proxy.cut();
+    EXPECT_EQ(exchange(socket_path(), "10\n"), "OK\n");
+    const auto stop = run({bin("bsc"), "-a", socket_path(), "EXIT"}, {}, 30s);
+    EXPECT_EQ(stop.status, 1) << stop.output;
+    EXPECT_NE(stop.output.find("ERR stopped with codes that did not reach Redis"),
+              std::string::npos)
+        << stop.output;
+    EXPECT_EQ(daemon->wait(5s), 1);
 }
 
 }  // namespace
