@@ -1,6 +1,5 @@
 #include "gateway/gateway_options.hpp"
 
-#include <algorithm>
 #include <charconv>
 #include <fstream>
 
@@ -51,18 +50,6 @@ std::chrono::milliseconds seconds(double value) {
 }
 
 }  // namespace
-
-std::optional<std::string> GatewayOptions::allowed_origin(std::string_view origin) const {
-    for (const auto& allowed : allow_origins) {
-        if (allowed == "*") {
-            return std::string("*");
-        }
-        if (!origin.empty() && allowed == origin) {
-            return allowed;
-        }
-    }
-    return std::nullopt;
-}
 
 ParsedGatewayOptions parse_gateway_options(int argc, char** argv) {
     GatewayOptions o;

@@ -1,5 +1,7 @@
 #include "gateway/http_session.hpp"
 
+#include <variant>
+
 #include <spdlog/spdlog.h>
 
 #include "gateway/lingering_close.hpp"
@@ -11,7 +13,6 @@
 namespace bscd {
 
 namespace beast = boost::beast;
-namespace websocket = beast::websocket;
 
 namespace {
 
@@ -26,34 +27,6 @@ std::string peer_name(const boost::asio::ip::tcp::socket& socket) {
         return "unknown peer";
     }
     return endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
-}
-
-// The token from ?token= or "Authorization: Bearer <token>".
-std::string presented_token(const HttpRequest& request, const Route& route) {
-    if (route.token && !route.token->empty()) {
-        return *route.token;
-    }
-    const std::string_view authorization = request[http::field::authorization];
-    constexpr std::string_view bearer = "bearer ";  // the scheme is case-insensitive
-    if (authorization.size() > bearer.size() &&
-        boost::beast::iequals(authorization.substr(0, bearer.size()), bearer)) {
-        return std::string(authorization.substr(bearer.size()));
-    }
-    return {};
-}
-
-// A WebSocket is not covered by CORS: a page from anywhere could open one
-// and read the events. Browsers always send Origin; it must be this host or
-// one --allow-origin lets in. (Programs without Origin are not browsers.)
-bool origin_may_open_websocket(const HttpRequest& request, const GatewayOptions& options) {
-    const std::string_view origin = request[http::field::origin];
-    if (origin.empty() || options.allowed_origin(origin)) {
-        return true;
-    }
-    const std::string_view host = request[http::field::host];
-    const auto scheme_end = origin.find("://");
-    return !host.empty() && scheme_end != std::string_view::npos &&
-           boost::beast::iequals(origin.substr(scheme_end + 3), host);
 }
 
 }  // namespace
@@ -109,39 +82,52 @@ void HttpSession::on_read(beast::error_code ec) {
 }
 
 void HttpSession::handle(const HttpRequest& request) {
-    const auto& options = gateway_.options();
-    const http::verb method = request.method();
-    if (method == http::verb::options && !options.allow_origins.empty()) {
-        send(preflight_response(request, options));
-        return;
-    }
-    if (method != http::verb::get && method != http::verb::head) {
-        auto response = error_response(request, options, http::status::method_not_allowed,
-                                       "only GET and HEAD are served");
-        response.set(http::field::allow, "GET, HEAD");
-        send(std::move(response));
-        return;
-    }
     const Route route = parse_route(request.target());
-    switch (route.kind) {
-        case RouteKind::BadRequest:
-            send(error_response(request, options, http::status::bad_request, route.error));
-            return;
-        case RouteKind::NotFound:
-            send(error_response(request, options, http::status::not_found, "no such page"));
-            return;
-        case RouteKind::Health: {
+    const Decision decision = decide(request, route, gateway_.options(),
+                                     [this](const std::string& project, std::string_view token) {
+                                         return gateway_.admits(project, token);
+                                     });
+    std::visit([&](const auto& what) { carry_out(request, route, what); }, decision);
+}
+
+void HttpSession::carry_out(const HttpRequest& request, const Route& route, const Answer& answer) {
+    if (answer.refusal == Refusal::Token) {
+        spdlog::info("Refused {} access to project {}: missing or wrong token", peer_,
+                     route.project);
+    } else if (answer.refusal == Refusal::Origin) {
+        spdlog::info("Refused a WebSocket for project {} to {}: origin {} not allowed",
+                     route.project, peer_, request[http::field::origin]);
+    }
+    auto response = error_response(request, gateway_.options(), answer.status, answer.message);
+    if (!answer.allow.empty()) {
+        response.set(http::field::allow, answer.allow);
+    }
+    if (answer.websocket_version) {
+        response.set(http::field::sec_websocket_version, "13");
+    }
+    send(std::move(response));
+}
+
+void HttpSession::carry_out(const HttpRequest& request, const Route& /*route*/,
+                            const Preflight& /*preflight*/) {
+    send(preflight_response(request, gateway_.options()));
+}
+
+void HttpSession::carry_out(const HttpRequest& request, const Route& route, const Serve& serve) {
+    const auto& options = gateway_.options();
+    switch (serve.resource) {
+        case Resource::Health: {
             const bool up = gateway_.redis_up();
             send(make_response(request, options,
                                up ? http::status::ok : http::status::service_unavailable,
                                "text/plain; charset=utf-8", up ? "ok\n" : "redis unavailable\n"));
             return;
         }
-        case RouteKind::Metrics:
+        case Resource::Metrics:
             send(make_response(request, options, http::status::ok, metrics_content_type,
                                gateway_.render_metrics()));
             return;
-        case RouteKind::Asset: {
+        case Resource::Asset: {
             const WebAsset* asset = find_web_asset(route.asset);
             if (asset == nullptr) {
                 send(error_response(request, options, http::status::not_found, "no such asset"));
@@ -153,34 +139,7 @@ void HttpSession::handle(const HttpRequest& request) {
             send(std::move(response));
             return;
         }
-        case RouteKind::Page:
-        case RouteKind::Events:
-        case RouteKind::WebSocket:
-        case RouteKind::State:
-            handle_project(request, route);
-            return;
-    }
-}
-
-void HttpSession::handle_project(const HttpRequest& request, const Route& route) {
-    const auto& options = gateway_.options();
-    if (!gateway_.admits(route.project, presented_token(request, route))) {
-        spdlog::info("Refused {} access to project {}: missing or wrong token", peer_,
-                     route.project);
-        send(error_response(request, options, http::status::forbidden,
-                            "a valid token for this project is required"));
-        return;
-    }
-    const bool stream = route.kind == RouteKind::Events || route.kind == RouteKind::WebSocket;
-    if (stream && request.method() != http::verb::get) {
-        auto response = error_response(request, options, http::status::method_not_allowed,
-                                       "event streams answer GET only");
-        response.set(http::field::allow, "GET");
-        send(std::move(response));
-        return;
-    }
-    switch (route.kind) {
-        case RouteKind::Page: {
+        case Resource::Page: {
             const WebAsset* page = find_web_asset("index.html");
             auto response = make_response(request, options, http::status::ok, page->content_type,
                                           std::string(page->body));
@@ -189,59 +148,24 @@ void HttpSession::handle_project(const HttpRequest& request, const Route& route)
             send(std::move(response));
             return;
         }
-        case RouteKind::State:
+        case Resource::State:
             serve_state(request, route.project);
             return;
-        case RouteKind::Events: {
-            // The browser's own resume point wins over the page's ?after=.
-            std::optional<EntryId> after = route.after;
-            if (const auto header = request.find("Last-Event-ID"); header != request.end()) {
-                after = parse_event_id(header->value());
-                if (!after) {
-                    send(error_response(request, options, http::status::bad_request,
-                                        "Last-Event-ID is not a history entry id (<ms>-<seq>)"));
-                    return;
-                }
-            }
-            std::make_shared<SseSession>(std::move(stream_), gateway_, std::move(slot_),
-                                         gateway_.follow(route.project), after, request, peer_)
-                ->start();
-            return;
-        }
-        case RouteKind::WebSocket:
-            if (!websocket::is_upgrade(request)) {
-                send(error_response(request, options, http::status::bad_request,
-                                    "a WebSocket upgrade request is expected here"));
-                return;
-            }
-            // What Beast's handshake would refuse in its own words (plain
-            // text) is refused here in the gateway's, before a feed opens.
-            if (request[http::field::sec_websocket_version] != "13") {
-                auto response = error_response(request, options, http::status::upgrade_required,
-                                               "only WebSocket version 13 is supported");
-                response.set(http::field::sec_websocket_version, "13");
-                send(std::move(response));
-                return;
-            }
-            if (request[http::field::sec_websocket_key].size() != 24) {  // base64 of 16 bytes
-                send(error_response(request, options, http::status::bad_request,
-                                    "Sec-WebSocket-Key is missing or not 16 bytes in base64"));
-                return;
-            }
-            if (!origin_may_open_websocket(request, options)) {
-                spdlog::info("Refused a WebSocket for project {} to {}: origin {} not allowed",
-                             route.project, peer_, request[http::field::origin]);
-                send(error_response(request, options, http::status::forbidden,
-                                    "this origin may not open a WebSocket here (--allow-origin)"));
-                return;
-            }
-            std::make_shared<WebSocketSession>(std::move(stream_), gateway_, std::move(slot_),
-                                               gateway_.follow(route.project), route.after, peer_)
-                ->start(request);
-            return;
-        default:
-            return;
     }
+}
+
+void HttpSession::carry_out(const HttpRequest& request, const Route& route,
+                            const OpenEvents& events) {
+    std::make_shared<SseSession>(std::move(stream_), gateway_, std::move(slot_),
+                                 gateway_.follow(route.project), events.after, request, peer_)
+        ->start();
+}
+
+void HttpSession::carry_out(const HttpRequest& request, const Route& route,
+                            const OpenWebSocket& socket) {
+    std::make_shared<WebSocketSession>(std::move(stream_), gateway_, std::move(slot_),
+                                       gateway_.follow(route.project), socket.after, peer_)
+        ->start(request);
 }
 
 void HttpSession::serve_state(const HttpRequest& request, const std::string& project) {

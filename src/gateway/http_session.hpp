@@ -14,6 +14,7 @@
 
 #include "core/web_route.hpp"
 #include "gateway/gateway.hpp"
+#include "gateway/request_decision.hpp"
 #include "gateway/responses.hpp"
 
 namespace bscd {
@@ -31,7 +32,12 @@ private:
     void read_request();
     void on_read(boost::beast::error_code ec);
     void handle(const HttpRequest& request);
-    void handle_project(const HttpRequest& request, const Route& route);
+    // Carrying out decide()'s decision (gateway/request_decision.hpp).
+    void carry_out(const HttpRequest& request, const Route& route, const Answer& answer);
+    void carry_out(const HttpRequest& request, const Route& route, const Preflight& preflight);
+    void carry_out(const HttpRequest& request, const Route& route, const Serve& serve);
+    void carry_out(const HttpRequest& request, const Route& route, const OpenEvents& events);
+    void carry_out(const HttpRequest& request, const Route& route, const OpenWebSocket& socket);
     void serve_state(const HttpRequest& request, const std::string& project);
     void send(HttpResponse response);
     void on_write(bool keep_alive, boost::beast::error_code ec);

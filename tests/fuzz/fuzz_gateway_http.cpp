@@ -3,12 +3,14 @@
 // configured as HttpSession::read_request configures it and read as
 // http::async_read reads (here through http::read on a stream of the
 // chunks); for each request of the connection (keep-alive: several), the
-// pure part of what the session does with it: parse_route(target) and
-// parse_event_id on Last-Event-ID. Aborts when a documented property of the
-// Route (core/web_route.hpp) does not hold.
+// pure part of what the session does with it: parse_route(target),
+// parse_event_id on Last-Event-ID, and decide() (gateway/request_decision),
+// under several configurations. Aborts when a documented property of the
+// Route (core/web_route.hpp) or of the decision does not hold: no stream or
+// project resource without an admitted token, a 405 always with Allow, a
+// resume point only from a well-formed id, and so on.
 //
-// Not covered: HttpSession's own helpers (presented_token,
-// origin_may_open_websocket) are private to http_session.cpp.
+// Not covered: what HttpSession does with the decision (sockets, Redis).
 
 #include <algorithm>
 #include <cstddef>
@@ -17,6 +19,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include <boost/asio/buffer.hpp>
@@ -31,6 +34,7 @@
 #include "core/web_route.hpp"
 #include "fuzz_support.hpp"
 #include "gateway/http_session.hpp"
+#include "gateway/request_decision.hpp"
 
 namespace {
 
@@ -200,6 +204,135 @@ void check_event_id(std::string_view text) {
     }
 }
 
+bool is_project_route(RouteKind kind) {
+    return kind == RouteKind::Page || kind == RouteKind::Events || kind == RouteKind::WebSocket ||
+           kind == RouteKind::State;
+}
+
+// The token check decide() is given: it records what it was asked.
+struct TokenCheck {
+    bool secret = false;  // with a secret, only the token "ok" is admitted
+    int calls = 0;
+    std::string project;
+    std::string token;
+    bool admitted = false;
+
+    bool operator()(const std::string& p, std::string_view t) {
+        ++calls;
+        project = p;
+        token = std::string(t);
+        admitted = !secret || token == "ok";
+        return admitted;
+    }
+};
+
+void check_answer(const bscd::HttpRequest& request, const Route& route, const bscd::Answer& answer,
+                  const TokenCheck& check) {
+    const auto status = static_cast<unsigned>(answer.status);
+    FUZZ_CHECK(status >= 400 && status < 500);
+    // The {"error": ...} body: short and printable.
+    FUZZ_CHECK(!answer.message.empty() && answer.message.size() <= 200);
+    FUZZ_CHECK(is_printable_ascii(answer.message));
+    // A 405 always says what is allowed, and nothing else does.
+    FUZZ_CHECK((answer.status == http::status::method_not_allowed) == !answer.allow.empty());
+    FUZZ_CHECK(answer.allow.empty() || answer.allow == "GET" || answer.allow == "GET, HEAD");
+    FUZZ_CHECK((answer.status == http::status::upgrade_required) == answer.websocket_version);
+    switch (answer.refusal) {
+        case bscd::Refusal::Token:
+            FUZZ_CHECK(answer.status == http::status::forbidden);
+            FUZZ_CHECK(check.calls == 1 && !check.admitted);
+            break;
+        case bscd::Refusal::Origin:
+            FUZZ_CHECK(answer.status == http::status::forbidden);
+            FUZZ_CHECK(route.kind == RouteKind::WebSocket && check.admitted);
+            FUZZ_CHECK(!request[http::field::origin].empty());
+            break;
+        case bscd::Refusal::None:
+            FUZZ_CHECK(answer.status != http::status::forbidden);
+            break;
+    }
+    if (answer.status == http::status::bad_request && route.kind == RouteKind::BadRequest) {
+        FUZZ_CHECK(answer.message == route.error);
+    }
+}
+
+// What decide() may open or serve: a GET (HEAD for the plain resources) of
+// the route's kind, and for a project only with an admitted token.
+void check_granted(const bscd::HttpRequest& request, const Route& route, const TokenCheck& check,
+                   bool stream) {
+    const http::verb method = request.method();
+    FUZZ_CHECK(method == http::verb::get || (!stream && method == http::verb::head));
+    if (is_project_route(route.kind)) {
+        FUZZ_CHECK(check.calls == 1 && check.admitted);
+        FUZZ_CHECK(check.project == route.project);
+        FUZZ_CHECK(check.token == bscd::presented_token(request, route));
+        FUZZ_CHECK(!check.secret || check.token == "ok");
+    } else {
+        FUZZ_CHECK(!stream);
+    }
+}
+
+void check_resume_point(const std::optional<EntryId>& after) {
+    if (after) {
+        FUZZ_CHECK(bscd::parse_event_id(after->str()) == after);
+    }
+}
+
+void check_decision(const bscd::HttpRequest& request, const Route& route,
+                    const bscd::GatewayOptions& options, bool secret) {
+    TokenCheck check;
+    check.secret = secret;
+    const bscd::Decision decision =
+        bscd::decide(request, route, options,
+                     [&check](const std::string& p, std::string_view t) { return check(p, t); });
+    // Tokens are checked for project routes only, once.
+    FUZZ_CHECK(check.calls <= 1);
+    FUZZ_CHECK(check.calls == 0 || is_project_route(route.kind));
+    if (const auto* answer = std::get_if<bscd::Answer>(&decision)) {
+        check_answer(request, route, *answer, check);
+    } else if (std::holds_alternative<bscd::Preflight>(decision)) {
+        FUZZ_CHECK(request.method() == http::verb::options && !options.allow_origins.empty());
+        FUZZ_CHECK(check.calls == 0);
+    } else if (const auto* serve = std::get_if<bscd::Serve>(&decision)) {
+        check_granted(request, route, check, false);
+        constexpr RouteKind kinds[] = {RouteKind::Health, RouteKind::Metrics, RouteKind::Asset,
+                                       RouteKind::Page, RouteKind::State};
+        FUZZ_CHECK(route.kind == kinds[static_cast<int>(serve->resource)]);
+    } else if (const auto* events = std::get_if<bscd::OpenEvents>(&decision)) {
+        FUZZ_CHECK(route.kind == RouteKind::Events);
+        check_granted(request, route, check, true);
+        check_resume_point(events->after);
+        // The header wins; without it, ?after=.
+        if (const auto header = request.find("Last-Event-ID"); header != request.end()) {
+            FUZZ_CHECK(events->after && events->after == bscd::parse_event_id(header->value()));
+        } else {
+            FUZZ_CHECK(events->after == route.after);
+        }
+    } else if (const auto* socket = std::get_if<bscd::OpenWebSocket>(&decision)) {
+        FUZZ_CHECK(route.kind == RouteKind::WebSocket);
+        check_granted(request, route, check, true);
+        check_resume_point(socket->after);
+        FUZZ_CHECK(socket->after == route.after);
+        // Beast's handshake would accept it, from an origin that may open one.
+        FUZZ_CHECK(boost::beast::websocket::is_upgrade(request));
+        FUZZ_CHECK(request[http::field::sec_websocket_version] == "13");
+        FUZZ_CHECK(request[http::field::sec_websocket_key].size() == 24);
+        FUZZ_CHECK(bscd::origin_may_open_websocket(request, options));
+    }
+}
+
+// The configurations decide() is run under: no --allow-origin, one origin,
+// any origin; each without and with a token secret.
+const std::vector<bscd::GatewayOptions>& configurations() {
+    static const std::vector<bscd::GatewayOptions> all = [] {
+        std::vector<bscd::GatewayOptions> options(3);
+        options[1].allow_origins = {"http://example.org"};
+        options[2].allow_origins = {"*"};
+        return options;
+    }();
+    return all;
+}
+
 // What HttpSession::handle does with a request, as far as it is pure.
 void handle(const bscd::HttpRequest& request) {
     FUZZ_CHECK(request.body().size() <= bscd::HttpSession::body_limit);
@@ -209,8 +342,10 @@ void handle(const bscd::HttpRequest& request) {
     if (const auto header = request.find("Last-Event-ID"); header != request.end()) {
         check_event_id(header->value());
     }
-    if (route.kind == RouteKind::WebSocket) {
-        static_cast<void>(boost::beast::websocket::is_upgrade(request));
+    for (const auto& options : configurations()) {
+        for (const bool secret : {false, true}) {
+            check_decision(request, route, options, secret);
+        }
     }
 }
 

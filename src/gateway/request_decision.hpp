@@ -1,0 +1,79 @@
+#pragma once
+// What bscd-gateway does with one whole HTTP request (docs/gateway.md,
+// "Endpoints" and "Access"), decided without any I/O: which error to answer,
+// what to serve, or which event stream to open from which resume point.
+// HttpSession carries the decision out; the fuzzer and the unit tests call it
+// directly.
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "core/entry_id.hpp"
+#include "core/web_route.hpp"
+#include "gateway/gateway_options.hpp"
+#include "gateway/responses.hpp"
+
+namespace bscd {
+
+// Why a request was refused, for the log line (which names the peer).
+enum class Refusal {
+    None,
+    Token,   // no token, or not the project's
+    Origin,  // a WebSocket from an origin not allowed
+};
+
+// An error: {"error": message} with `status`.
+struct Answer {
+    http::status status = http::status::ok;
+    std::string message;
+    std::string allow;               // a 405's Allow header; empty otherwise
+    bool websocket_version = false;  // a 426: Sec-WebSocket-Version: 13
+    Refusal refusal = Refusal::None;
+};
+
+// The answer to a CORS pre-flight request.
+struct Preflight {};
+
+// What is served from the gateway itself. The route names the asset or the
+// project; Health and Asset still depend on the gateway (Redis, the assets).
+enum class Resource { Health, Metrics, Asset, Page, State };
+struct Serve {
+    Resource resource = Resource::Health;
+};
+
+// An event stream of the route's project, after `after` (nullopt: the whole
+// history).
+struct OpenEvents {
+    std::optional<EntryId> after;
+};
+struct OpenWebSocket {
+    std::optional<EntryId> after;
+};
+
+using Decision = std::variant<Answer, Preflight, Serve, OpenEvents, OpenWebSocket>;
+
+// Whether a token lets its bearer view a project (Gateway::admits).
+using Admits = std::function<bool(const std::string& project, std::string_view token)>;
+
+// The decision for `request`, whose target `route` is (parse_route). In this
+// order: OPTIONS pre-flight (with --allow-origin), methods other than GET and
+// HEAD (405), the route's own errors (400, 404), the token of a project route
+// (403), streams asked for with HEAD (405), then per stream: Last-Event-ID
+// over ?after= (400 when malformed); the WebSocket upgrade, version 13 (426),
+// Sec-WebSocket-Key (400) and Origin (403). `admits` is asked for project
+// routes only.
+Decision decide(const HttpRequest& request, const Route& route, const GatewayOptions& options,
+                const Admits& admits);
+
+// The token from ?token= (when not empty) or "Authorization: Bearer <token>";
+// empty when there is none.
+std::string presented_token(const HttpRequest& request, const Route& route);
+
+// Whether `request`'s Origin may open a WebSocket: none (not a browser), one
+// that --allow-origin lets in, or the gateway's own host.
+bool origin_may_open_websocket(const HttpRequest& request, const GatewayOptions& options);
+
+}  // namespace bscd
