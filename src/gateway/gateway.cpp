@@ -12,6 +12,11 @@ namespace {
 // a reconnecting viewer finds it still there.
 constexpr auto feed_linger = std::chrono::seconds(2);
 constexpr auto sweep_interval = std::chrono::seconds(1);
+// How long a project whose channel Redis refused is answered 503 without
+// asking Redis again. Each refused SUBSCRIBE costs every project a
+// resubscription (hiredis 0.14 closes the link on it), so viewers retrying
+// must not cause one each; an ACL fixed meanwhile is still seen soon.
+constexpr auto refusal_hold = std::chrono::seconds(5);
 // Entries read for a state request at most (bscd keeps 1000 by default).
 constexpr std::size_t state_read_limit = 100'000;
 
@@ -24,7 +29,11 @@ Gateway::RedisSide::RedisSide(boost::asio::io_context& io, Gateway& gateway)
                   [&gateway](const std::string& channel, std::string_view /*payload*/) {
                       gateway.on_message(channel);
                   }}),
-      sweep_timer(io) {}
+      sweep_timer(io) {
+    subscriber.on_refused([&gateway](const std::string& channel, const std::string& /*reason*/) {
+        gateway.on_refused(channel);  // the subscriber has logged the reason
+    });
+}
 
 Gateway::Gateway(boost::asio::io_context& io, GatewayOptions options, Catalog catalog)
     : options_(std::move(options)),
@@ -113,6 +122,19 @@ void Gateway::on_subscribed(const std::string& channel) {
     }
 }
 
+void Gateway::on_refused(const std::string& channel) {
+    const auto it = feeds_.find(channel);
+    if (it == feeds_.end()) {
+        return;
+    }
+    const auto& feed = it->second;
+    spdlog::warn(
+        "Project {}: the gateway may not read its channel {}; its viewers ({} now) get 503 "
+        "(WebSocket: close 1013) and Redis is asked again in {} s at the earliest",
+        feed->project(), channel, feed->viewer_count(), refusal_hold.count());
+    feed->on_refused(std::chrono::steady_clock::now() + refusal_hold);
+}
+
 void Gateway::on_message(const std::string& channel) {
     if (const auto it = feeds_.find(channel); it != feeds_.end()) {
         it->second->on_message();
@@ -144,8 +166,15 @@ void Gateway::close_idle_feeds() {
         const auto feed = feeds_.find(it->first);
         if (feed == feeds_.end() || feed->second->viewer_count() > 0) {
             it = idle_since_.erase(it);
-        } else if (now - it->second >= feed_linger) {
-            spdlog::debug("Project {}: no viewers, closing {}", feed->second->project(), it->first);
+        } else if (feed->second->refused() ? now >= feed->second->refused_until()
+                                           : now - it->second >= feed_linger) {
+            if (feed->second->refused()) {
+                spdlog::info("Project {}: its next viewer makes the gateway ask Redis for {} again",
+                             feed->second->project(), it->first);
+            } else {
+                spdlog::debug("Project {}: no viewers, closing {}", feed->second->project(),
+                              it->first);
+            }
             redis_->subscriber.unwatch(it->first);
             feeds_.erase(feed);
             it = idle_since_.erase(it);

@@ -84,6 +84,8 @@ public:
 private:
     void on_subscribed(const std::string& channel);
     void on_message(const std::string& channel);
+    // Redis refused the subscription: the feed's viewers are told, for a while.
+    void on_refused(const std::string& channel);
     void on_reader_ready();
     void schedule_sweep();
     void close_idle_feeds();

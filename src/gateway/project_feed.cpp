@@ -45,6 +45,17 @@ void ProjectFeed::on_tick() {
     }
 }
 
+void ProjectFeed::on_refused(std::chrono::steady_clock::time_point until) {
+    refused_until_ = until;
+    subscribed_ = false;  // no messages will come: reading now could miss some later
+    notify();
+}
+
+std::chrono::seconds ProjectFeed::refusal_left() const {
+    const auto left = refused_until() - std::chrono::steady_clock::now();
+    return std::max(std::chrono::seconds(1), std::chrono::ceil<std::chrono::seconds>(left));
+}
+
 void ProjectFeed::read() {
     if (!subscribed_) {
         return;  // reading before the subscription could miss what comes between

@@ -6,10 +6,12 @@
 // stream after the last id it has, so events arrive with their ids, in
 // order, exactly once, also across Redis reconnections.
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_set>
 
@@ -50,6 +52,17 @@ public:
     void on_reader_ready();
     // Every second: tries again a read that failed.
     void on_tick();
+    // Redis refused the gateway the channel (its ACL user lacks it): the
+    // viewers are told so instead of being placed, until `until`, when the
+    // gateway closes the feed and the next viewer makes it ask again.
+    void on_refused(std::chrono::steady_clock::time_point until);
+    [[nodiscard]] bool refused() const { return refused_until_.has_value(); }
+    // While refused(): when the gateway asks again, and how long that is
+    // from now in whole seconds (at least 1), for Retry-After.
+    [[nodiscard]] std::chrono::steady_clock::time_point refused_until() const {
+        return refused_until_.value_or(std::chrono::steady_clock::time_point{});
+    }
+    [[nodiscard]] std::chrono::seconds refusal_left() const;
 
     // Viewers: told (Viewer::on_feed_changed) when the feed becomes ready and
     // when events are added. A viewer detaches itself when it goes.
@@ -95,6 +108,7 @@ private:
     bool reading_ = false;     // an XRANGE is in flight
     bool read_again_ = false;  // something new was announced while reading
     bool read_failed_ = false;
+    std::optional<std::chrono::steady_clock::time_point> refused_until_;
     std::unordered_set<Viewer*> viewers_;
     std::function<void()> on_idle_;
 };

@@ -66,6 +66,22 @@ void SseSession::await_placement() {
 void SseSession::send_unavailable() {
     spdlog::debug("Viewer {} of project {}: the history could not be read in time, answering 503",
                   peer_, feed().project());
+    send_error("5",
+               "{\"error\":\"the project's history cannot be read now (Redis is not "
+               "available)\"}\n");
+}
+
+void SseSession::send_refused() {
+    spdlog::info("Viewer {} of project {}: Redis refused the gateway the channel {}, answering 503",
+                 peer_, feed().project(), feed().channel());
+    heartbeat_timer_.cancel();  // the wait for placement: nothing comes
+    // Project and channel names need no JSON escaping (is_valid_project_name).
+    send_error(std::to_string(feed().refusal_left().count()),
+               "{\"error\":\"the gateway may not read this project's channel " + feed().channel() +
+                   " (Redis refused it; the gateway's log says why)\"}\n");
+}
+
+void SseSession::send_error(const std::string& retry_after, std::string body) {
     head_sent_ = true;
     writing_ = true;
     closed_ = true;  // nothing else goes out on this connection
@@ -73,10 +89,8 @@ void SseSession::send_unavailable() {
     unavailable_->result(http::status::service_unavailable);
     unavailable_->chunked(false);
     unavailable_->set(http::field::content_type, "application/json");
-    unavailable_->set(http::field::retry_after, "5");
-    unavailable_->body() =
-        "{\"error\":\"the project's history cannot be read now (Redis is not "
-        "available)\"}\n";
+    unavailable_->set(http::field::retry_after, retry_after);
+    unavailable_->body() = std::move(body);
     unavailable_->prepare_payload();
     stream_.expires_after(write_timeout);
     http::async_write(stream_, *unavailable_,
@@ -89,7 +103,18 @@ void SseSession::send_unavailable() {
 }
 
 void SseSession::on_feed_changed() {
-    if (closed_ || !placed()) {
+    if (closed_) {
+        return;
+    }
+    if (feed().refused()) {
+        if (head_sent_) {
+            pump();  // ends the stream once the write in progress is done
+        } else {
+            send_refused();
+        }
+        return;
+    }
+    if (!placed()) {
         return;
     }
     if (!head_sent_) {
@@ -139,6 +164,16 @@ void SseSession::send_no_content() {
 
 void SseSession::pump() {
     if (writing_ || closed_) {
+        return;
+    }
+    if (feed().refused()) {
+        // Its subscription was refused when it was made again (the ACL
+        // changed): the viewer reconnects and is told why.
+        spdlog::info(
+            "Viewer {} of project {}: Redis refused the gateway the channel {}, ending "
+            "the stream",
+            peer_, feed().project(), feed().channel());
+        finish();
         return;
     }
     in_flight_ = take();

@@ -41,6 +41,9 @@ private:
     void send_no_content();
     void await_placement();
     void send_unavailable();
+    void send_refused();
+    // A 503 with Retry-After and a JSON body, after which the connection closes.
+    void send_error(const std::string& retry_after, std::string body);
     void pump();
     void write_chunk(const std::vector<boost::asio::const_buffer>& buffers, std::size_t events);
     void on_written(boost::beast::error_code ec, std::size_t events);
@@ -55,7 +58,7 @@ private:
     std::string peer_;
     http::response<http::empty_body> head_;
     std::optional<http::response_serializer<http::empty_body>> head_writer_;
-    std::optional<HttpResponse> unavailable_;  // the 503, while it is written
+    std::optional<HttpResponse> unavailable_;  // a 503, while it is written
     std::string preamble_;                     // "retry: ...", the first chunk's start
     std::string heartbeat_frame_;
     std::vector<std::shared_ptr<const FeedEvent>> in_flight_;  // kept alive while written

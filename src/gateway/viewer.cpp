@@ -23,7 +23,7 @@ Viewer::~Viewer() {
 }
 
 void Viewer::begin() {
-    if (feed_->ready()) {
+    if (feed_->ready() || feed_->refused()) {
         on_feed_changed();
     }
 }

@@ -31,7 +31,8 @@ public:
     Viewer& operator=(const Viewer&) = delete;
     virtual ~Viewer();
 
-    // The feed became ready, or has new events. Must not detach or destroy
+    // The feed became ready, has new events, or was refused (the viewer
+    // then checks feed().refused() first). Must not detach or destroy
     // the viewer synchronously (the feed is iterating its viewers).
     virtual void on_feed_changed() = 0;
 
@@ -41,7 +42,7 @@ protected:
 
     // The viewer is attached to the feed from construction on, and told of
     // changes (which it may ignore until it is set up); begin() calls
-    // on_feed_changed() at once if the feed is ready already.
+    // on_feed_changed() at once if the feed is ready (or refused) already.
     void begin();
 
     // Places the viewer if the feed is ready; false while it is not.

@@ -54,7 +54,7 @@ void WebSocketSession::on_accept(beast::error_code ec) {
     spdlog::debug("Viewer {} follows project {} (WebSocket)", peer_, feed().project());
     read_loop();
     begin();
-    if (!placed()) {
+    if (open_ && !placed()) {
         await_placement();
     }
 }
@@ -76,7 +76,14 @@ void WebSocketSession::await_placement() {
 }
 
 void WebSocketSession::on_feed_changed() {
-    if (!open_ || !placed()) {
+    if (!open_) {
+        return;
+    }
+    if (feed().refused()) {
+        close_refused();
+        return;
+    }
+    if (!placed()) {
         return;
     }
     if (awaiting_placement_) {
@@ -140,6 +147,18 @@ void WebSocketSession::read_loop() {
 void WebSocketSession::finish() {
     open_ = false;
     ws_.async_close(websocket::close_reason(websocket::close_code::normal, "build finished"),
+                    [self = shared_from_this()](beast::error_code /*ec*/) {});
+}
+
+void WebSocketSession::close_refused() {
+    spdlog::info("Viewer {} of project {}: Redis refused the gateway the channel {}, closing",
+                 peer_, feed().project(), feed().channel());
+    open_ = false;
+    placement_timer_.cancel();
+    // As when the history cannot be read: try again later. (A close may
+    // start while a write is pending; Beast allows one of each.)
+    ws_.async_close(websocket::close_reason(websocket::close_code::try_again_later,
+                                            "the gateway may not read this project's channel"),
                     [self = shared_from_this()](beast::error_code /*ec*/) {});
 }
 

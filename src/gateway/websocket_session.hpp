@@ -38,6 +38,7 @@ private:
     void pump();
     void read_loop();
     void finish();
+    void close_refused();
     void drop(std::string_view why);
     void await_placement();
 

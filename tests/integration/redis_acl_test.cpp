@@ -1,7 +1,8 @@
 // bscd, bsc and bscd-gateway against a redis-server with ACL users: the
 // least-privileged users README.md documents work, a wrong password is a
-// clear start-up error, a refused subscription is reported instead of
-// awaited, and no password ever shows in ps, in an error or in a log.
+// clear start-up error, a refused subscription is reported (and the
+// gateway's viewers answered) instead of awaited, and no password ever shows
+// in ps, in an error or in a log.
 
 #include <filesystem>
 #include <fstream>
@@ -10,6 +11,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "redis/channel_subscriber.hpp"
 #include "support/free_port.hpp"
@@ -22,12 +24,14 @@
 #include "support/subscriber.hpp"
 #include "support/temp_dir.hpp"
 #include "support/wait.hpp"
+#include "support/ws_client.hpp"
 
 namespace bscd::test {
 namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using nlohmann::json;
 
 const std::string admin_password = "admin-Pw-0x51";
 const std::string builder_password = "builder-Pw-0x52";
@@ -373,7 +377,10 @@ TEST_F(RedisAclTest, ARefusedSubscriptionIsReportedAndTheOthersFlow) {
     subscriber.stop();
 }
 
-TEST_F(RedisAclTest, TheGatewayLogsARefusedProjectAndKeepsServingTheOthers) {
+// A gateway whose Redis user lacks a project's channel answers that
+// project's viewers at once (503, WebSocket close 1013), those waiting when
+// the refusal comes and those who come after, and serves the others.
+TEST_F(RedisAclTest, TheGatewayAnswersARefusedProjectAndKeepsServingTheOthers) {
     auto open = start_builder_bscd("open");
     const int port = free_port();
     Process gateway({bin("bscd-gateway"), "--listen", "127.0.0.1:" + std::to_string(port), "-H",
@@ -387,15 +394,42 @@ TEST_F(RedisAclTest, TheGatewayLogsARefusedProjectAndKeepsServingTheOthers) {
     EXPECT_TRUE(wait_until([&] {
         return redis.command({"PUBSUB", "NUMSUB", "bscd-open"}).elements.at(1).integer == 1;
     }));
-    // TODO(gateway): the gateway does not yet act on ChannelSubscriber's
-    // refusal (on_refused): this viewer gets no answer, only the log says why.
-    HttpConnection denied(port);
-    denied.send_request("GET", "/api/v1/projects/demo/events");
-    EXPECT_TRUE(wait_until([&] {
-        return gateway.output().find("refused the subscription to bscd-demo: NOPERM") !=
-               std::string::npos;
-    })) << gateway.output();
-    // The link the refusal dropped is back, with the allowed project on it.
+
+    // The first viewer of demo makes the gateway subscribe, and waits for it.
+    HttpConnection waiting(port);
+    waiting.send_request("GET", "/api/v1/projects/demo/events");
+    const HttpResponse refused = waiting.read_response(10s);
+    ASSERT_EQ(refused.status, 503) << refused.describe() << "\n" << gateway.output();
+    EXPECT_NE(refused.body.find("the gateway may not read this project's channel bscd-demo"),
+              std::string::npos)
+        << refused.body;
+    EXPECT_TRUE(json::parse(refused.body, nullptr, false).contains("error")) << refused.body;
+    const std::string retry_after = refused.header("Retry-After");
+    ASSERT_FALSE(retry_after.empty()) << refused.describe();
+    EXPECT_GE(std::stoi(retry_after), 1);
+    EXPECT_LE(std::stoi(retry_after), 5);
+    EXPECT_TRUE(waiting.wait_closed(5s));
+    EXPECT_NE(gateway.output().find("refused the subscription to bscd-demo: NOPERM"),
+              std::string::npos)
+        << gateway.output();
+    EXPECT_NE(gateway.output().find("Project demo: the gateway may not read its channel bscd-demo"),
+              std::string::npos)
+        << gateway.output();
+
+    // Viewers who come now are told at once, over either transport.
+    SseClient later(port, "/api/v1/projects/demo/events");
+    EXPECT_EQ(later.status(), 503) << later.body();
+    EXPECT_TRUE(later.wait_ended());
+    WsClient socket(port, "/api/v1/projects/demo/ws");
+    EXPECT_TRUE(socket.wait_closed(10s));
+    EXPECT_EQ(socket.close_code(), 1013) << socket.close_error().message();
+    // A WebSocket viewer waiting for another refused project is closed too.
+    WsClient first(port, "/api/v1/projects/other/ws");
+    EXPECT_TRUE(first.wait_closed(10s));
+    EXPECT_EQ(first.close_code(), 1013) << first.close_error().message();
+    EXPECT_FALSE(first.next_text(0ms).has_value());
+
+    // The link the refusals dropped is back, with the allowed project on it.
     EXPECT_TRUE(wait_until([&] {
         return redis.command({"PUBSUB", "NUMSUB", "bscd-open"}).elements.at(1).integer == 1;
     }));
@@ -403,6 +437,43 @@ TEST_F(RedisAclTest, TheGatewayLogsARefusedProjectAndKeepsServingTheOthers) {
     const auto event = allowed.next_event();
     ASSERT_TRUE(event.has_value()) << gateway.output();
     EXPECT_NE(event->data.find("\"code\":10"), std::string::npos);
+    EXPECT_TRUE(gateway.running());
+    expect_no_password(gateway.output(), "the gateway's output");
+}
+
+// A refusal stands a few seconds (each refused SUBSCRIBE costs the gateway
+// its subscription link); then the next viewer makes the gateway ask again,
+// and once the ACL allows the channel, the project is served.
+TEST_F(RedisAclTest, TheGatewayAsksAgainForARefusedProjectLater) {
+    auto daemon = start_builder_bscd();
+    EXPECT_EQ(exchange(socket_path(), "10\n"), "OK\n");
+    const int port = free_port();
+    Process gateway({bin("bscd-gateway"), "--listen", "127.0.0.1:" + std::to_string(port), "-H",
+                     redis.host(), "-P", std::to_string(redis.port()), "--redis-user", "outsider"},
+                    {{"REDIS_PASSWORD", viewer_password}});
+    ASSERT_TRUE(
+        wait_until([&] { return http_get(port, "/healthz", {}, 500ms).status == 200; }, 10s))
+        << gateway.output();
+    {
+        SseClient refused(port, "/api/v1/projects/demo/events");
+        ASSERT_EQ(refused.status(), 503) << refused.body() << "\n" << gateway.output();
+    }
+    ASSERT_EQ(
+        redis.command({"ACL", "SETUSER", "outsider", "&bscd-demo", "%R~bscd-demo:events"}).str,
+        "OK");
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return gateway.output().find(
+                       "Project demo: its next viewer makes the gateway ask Redis for bscd-demo "
+                       "again") != std::string::npos;
+        },
+        15s))
+        << gateway.output();
+    SseClient viewer(port, "/api/v1/projects/demo/events");
+    ASSERT_EQ(viewer.status(), 200) << viewer.body() << "\n" << gateway.output();
+    const auto event = viewer.next_event();
+    ASSERT_TRUE(event.has_value()) << gateway.output();
+    EXPECT_NE(event->data.find("\"code\":10"), std::string::npos) << event->data;
     expect_no_password(gateway.output(), "the gateway's output");
 }
 
