@@ -7,10 +7,6 @@
 
 namespace bscd {
 
-namespace {
-constexpr std::string_view password_option = "--redis-password";
-}  // namespace
-
 void add_redis_options(CLI::App& app, RedisOptions& options) {
     app.add_option("-H,--redis-host", options.host, "Redis server host")
         ->envname("REDIS_HOST")
@@ -25,7 +21,7 @@ void add_redis_options(CLI::App& app, RedisOptions& options) {
                    "Redis ACL user (Redis 6 and later), authenticated with the password")
         ->envname("REDIS_USER");
     auto* password =
-        app.add_option(std::string(password_option), options.password,
+        app.add_option(std::string(redis_password_option.name), options.password,
                        "Redis password; prefer REDIS_PASSWORD or --redis-password-file: "
                        "arguments are visible in ps (this one is overwritten once read)")
             ->envname("REDIS_PASSWORD");
@@ -40,10 +36,11 @@ void add_redis_options(CLI::App& app, RedisOptions& options) {
         ->capture_default_str();
 }
 
-std::string read_password_file(const std::string& path) {
+std::string read_secret_file(std::string_view option, const std::string& path,
+                             std::string_view what) {
     std::ifstream in(path);
     if (!in) {
-        throw CLI::ValidationError("--redis-password-file",
+        throw CLI::ValidationError(std::string(option),
                                    "cannot read " + path + ": " + std::strerror(errno));
     }
     std::string line;
@@ -52,13 +49,15 @@ std::string read_password_file(const std::string& path) {
         line.pop_back();
     }
     if (line.empty()) {
-        throw CLI::ValidationError("--redis-password-file",
-                                   path + " has no password on its first line");
+        throw CLI::ValidationError(std::string(option),
+                                   path + " has no " + std::string(what) + " on its first line");
     }
     return line;
 }
 
-void hide_redis_password(std::string_view program, int argc, char** argv) {
+bool hide_secret_option(std::string_view program, int argc, char** argv, const SecretOption& secret,
+                        bool warn) {
+    const std::string_view option = secret.name;
     bool hidden = false;
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
@@ -66,11 +65,11 @@ void hide_redis_password(std::string_view program, int argc, char** argv) {
             break;  // the rest are positional arguments
         }
         char* value = nullptr;
-        if (arg == password_option && i + 1 < argc) {
+        if (arg == option && i + 1 < argc) {
             value = argv[++i];
-        } else if (arg.starts_with(password_option) && arg.size() > password_option.size() &&
-                   arg[password_option.size()] == '=') {
-            value = argv[i] + password_option.size() + 1;
+        } else if (arg.starts_with(option) && arg.size() > option.size() &&
+                   arg[option.size()] == '=') {
+            value = argv[i] + option.size() + 1;
         }
         if (value != nullptr) {
             // In place: /proc/PID/cmdline reads this very memory.
@@ -78,12 +77,15 @@ void hide_redis_password(std::string_view program, int argc, char** argv) {
             hidden = true;
         }
     }
-    if (hidden) {
+    if (hidden && warn) {
         (void)std::fprintf(stderr,
-                           "%.*s: warning: a password on the command line can be seen by every "
-                           "user (ps); use REDIS_PASSWORD or --redis-password-file instead\n",
-                           static_cast<int>(program.size()), program.data());
+                           "%.*s: warning: %.*s on the command line can be seen by every user "
+                           "(ps); use %.*s instead\n",
+                           static_cast<int>(program.size()), program.data(),
+                           static_cast<int>(secret.what.size()), secret.what.data(),
+                           static_cast<int>(secret.instead.size()), secret.instead.data());
     }
+    return hidden;
 }
 
 }  // namespace bscd

@@ -1,7 +1,6 @@
 #include "gateway/gateway_options.hpp"
 
 #include <charconv>
-#include <fstream>
 
 #include <CLI/CLI.hpp>
 
@@ -33,17 +32,9 @@ std::string split_listen(const std::string& text, std::string& host, unsigned sh
     return {};
 }
 
-std::string read_secret_file(const std::string& path) {
-    std::ifstream in(path);
-    std::string line;
-    if (!in || !std::getline(in, line)) {
-        throw CLI::ValidationError("--token-secret-file", "cannot read a line from " + path);
-    }
-    if (!line.empty() && line.back() == '\r') {
-        line.pop_back();
-    }
-    return line;
-}
+// --token-secret, named as --redis-password is when it shows in ps.
+constexpr SecretOption token_secret_option{"--token-secret", "a token secret",
+                                           "BSCD_TOKEN_SECRET or --token-secret-file"};
 
 std::chrono::milliseconds seconds(double value) {
     return std::chrono::milliseconds(static_cast<long long>(value * 1000));
@@ -61,7 +52,6 @@ ParsedGatewayOptions parse_gateway_options(int argc, char** argv) {
     app.get_formatter()->column_width(34);
     app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     std::string listen = "127.0.0.1:8080";
-    std::string secret_file;
     double idle_seconds = 30;
     double heartbeat_seconds = 15;
 
@@ -77,14 +67,21 @@ ParsedGatewayOptions parse_gateway_options(int argc, char** argv) {
     app.add_option("--allow-origin", o.allow_origins,
                    "answer cross-origin (CORS) requests from this origin; repeatable; * for any")
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    // As --redis-password and --redis-password-file (common/cli_options.cpp).
     auto* secret =
-        app.add_option("--token-secret", o.token_secret,
+        app.add_option(std::string(token_secret_option.name), o.token_secret,
                        "require each viewer to present hex(HMAC-SHA256(secret, project)) as "
-                       "?token= or Authorization: Bearer (prefer the environment variable or a "
-                       "file: arguments are visible in ps)")
+                       "?token= or Authorization: Bearer; prefer BSCD_TOKEN_SECRET or "
+                       "--token-secret-file: arguments are visible in ps (this one is "
+                       "overwritten once read)")
             ->envname("BSCD_TOKEN_SECRET");
-    app.add_option("--token-secret-file", secret_file, "read the token secret from this file")
-        ->check(CLI::ExistingFile)
+    app.add_option_function<std::string>(
+           "--token-secret-file",
+           [&o](const std::string& path) {
+               o.token_secret = read_secret_file("--token-secret-file", path, "token secret");
+           },
+           "file whose first line is the token secret")
+        ->type_name("FILE")
         ->excludes(secret);
     app.add_option("--print-token", o.print_token_for,
                    "print the token of this project for the configured secret, and exit")
@@ -121,9 +118,6 @@ ParsedGatewayOptions parse_gateway_options(int argc, char** argv) {
         if (!problem.empty()) {
             throw CLI::ValidationError("--listen", listen + ": " + problem);
         }
-        if (!secret_file.empty()) {
-            o.token_secret = read_secret_file(secret_file);
-        }
         if (!o.print_token_for.empty() && o.token_secret.empty()) {
             throw CLI::ValidationError("--print-token", "needs a token secret");
         }
@@ -132,6 +126,8 @@ ParsedGatewayOptions parse_gateway_options(int argc, char** argv) {
         return {std::nullopt, status == 0 ? 0 : 2};
     }
     hide_redis_password("bscd-gateway", argc, argv);
+    // --print-token exits at once: its output is the token alone.
+    hide_secret_option("bscd-gateway", argc, argv, token_secret_option, o.print_token_for.empty());
     o.idle_timeout = seconds(idle_seconds);
     o.heartbeat = seconds(heartbeat_seconds);
     return {o, 0};

@@ -1,8 +1,13 @@
 // bscd-gateway facing bad input: invalid project names, unknown paths and
 // methods, oversized requests, idle and surplus connections, attempts to add
-// lines to other viewers' streams, and access tokens.
+// lines to other viewers' streams, and access tokens (and their secret kept
+// out of ps).
 
+#include <fstream>
+#include <iterator>
 #include <string>
+#include <sys/types.h>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -334,6 +339,85 @@ TEST_F(GatewayInputTest, TokensGuardEveryProjectEndpoint) {
     }
     for (const std::string open : {"/healthz", "/metrics", "/assets/app.js", "/assets/style.css"}) {
         EXPECT_EQ(http_get(gateway_port(), open).status, 200) << open;
+    }
+}
+
+// What ps shows of a process: its arguments, NUL-separated.
+std::string command_line(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), {}};
+}
+
+TEST_F(GatewayInputTest, ATokenSecretOnTheCommandLineIsHiddenFromPs) {
+    const std::string secret = "s3cret-0x61";
+    const std::string token = openssl_token(secret, "demo");
+    auto daemon = start_bscd();
+    send_codes({"10"});
+    wait_history(1);
+    // Both forms, --token-secret SECRET and --token-secret=SECRET.
+    for (const auto& args : {std::vector<std::string>{"--token-secret", secret},
+                             std::vector<std::string>{"--token-secret=" + secret}}) {
+        auto gateway = start_gateway(args);
+        const std::string shown = command_line(gateway->pid());
+        EXPECT_EQ(shown.find(secret), std::string::npos) << "the secret in ps: " << shown;
+        EXPECT_NE(shown.find(std::string(secret.size(), 'x')), std::string::npos) << shown;
+        EXPECT_NE(gateway->output().find("bscd-gateway: warning: a token secret on the command "
+                                         "line can be seen by every user (ps); use "
+                                         "BSCD_TOKEN_SECRET or --token-secret-file instead"),
+                  std::string::npos)
+            << gateway->output();
+        // The secret itself was read before it was overwritten.
+        EXPECT_EQ(status_of(gateway_port(), with_token(events_path, token)), 200);
+        EXPECT_EQ(status_of(gateway_port(), events_path), 403);
+        EXPECT_EQ(gateway->output().find(secret), std::string::npos) << gateway->output();
+    }
+}
+
+TEST_F(GatewayInputTest, TheTokenSecretComesFromAFileOrTheEnvironment) {
+    const std::string secret = "s3cret-0x62";
+    const std::string token = openssl_token(secret, "demo");
+    const auto file = [&](const std::string& name, const std::string& content) {
+        const std::string path = dir.file(name);
+        std::ofstream(path) << content;
+        return path;
+    };
+    auto daemon = start_bscd();
+    send_codes({"10"});
+    wait_history(1);
+    // Its first line; a CRLF line end is not part of the secret.
+    auto gateway = start_gateway({"--token-secret-file", file("token.secret", secret + "\r\nx")});
+    EXPECT_EQ(status_of(gateway_port(), with_token(events_path, token)), 200);
+    EXPECT_EQ(status_of(gateway_port(), events_path), 403);
+    EXPECT_EQ(command_line(gateway->pid()).find(secret), std::string::npos);
+    EXPECT_EQ(gateway->output().find("bscd-gateway: warning"), std::string::npos)
+        << gateway->output();
+
+    const auto printed =
+        run({bin("bscd-gateway"), "--print-token", "demo"}, {{"BSCD_TOKEN_SECRET", secret}});
+    EXPECT_EQ(printed.status, 0) << printed.output;
+    EXPECT_EQ(printed.output, token + "\n");
+
+    // As --redis-password-file's: usage errors, exit status 2.
+    const std::string missing = dir.file("missing.secret");
+    const std::string empty = file("empty.secret", "");
+    const std::string blank_first = file("blank.secret", "\n" + secret + "\n");
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+        {{"--token-secret-file", missing},
+         "--token-secret-file: cannot read " + missing + ": No such file or directory"},
+        {{"--token-secret-file", empty},
+         "--token-secret-file: " + empty + " has no token secret on its first line"},
+        {{"--token-secret-file", blank_first},
+         "--token-secret-file: " + blank_first + " has no token secret on its first line"},
+        {{"--token-secret-file", file("good.secret", secret), "--token-secret", secret},
+         "--token-secret excludes --token-secret-file"},
+    };
+    for (const auto& [args, message] : cases) {
+        std::vector<std::string> argv{bin("bscd-gateway"), "--print-token", "demo"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        const auto result = run(argv);
+        EXPECT_EQ(result.status, 2) << message;
+        EXPECT_NE(result.output.find(message), std::string::npos) << result.output;
+        EXPECT_EQ(result.output.find(secret), std::string::npos) << result.output;
     }
 }
 
