@@ -103,6 +103,20 @@ protected:
         EXPECT_TRUE(daemon->running()) << daemon->output();
         return daemon;
     }
+    // bscd-gateway on `port`, reaching this test's Redis, with `extra`
+    // arguments and `env`; returns once it answers /healthz.
+    Process start_gateway(int port, const std::vector<std::string>& extra,
+                          const EnvVars& env = {}) const {
+        std::vector<std::string> args{
+            bin("bscd-gateway"), "--listen", "127.0.0.1:" + std::to_string(port), "-H",
+            redis.host(),        "-P",       std::to_string(redis.port())};
+        args.insert(args.end(), extra.begin(), extra.end());
+        Process gateway(args, env);
+        EXPECT_TRUE(
+            wait_until([&] { return http_get(port, "/healthz", {}, 500ms).status == 200; }, 10s))
+            << gateway.output();
+        return gateway;
+    }
     std::vector<std::string> history(const std::string& channel = "bscd-demo") {
         return history_codes(redis, channel);
     }
@@ -222,12 +236,8 @@ TEST_F(RedisAclTest, APasswordOnTheCommandLineIsHiddenFromPs) {
     EXPECT_EQ(watcher.wait(10s), 0) << watcher.output();
 
     const int port = free_port();
-    Process gateway({bin("bscd-gateway"), "--listen", "127.0.0.1:" + std::to_string(port), "-H",
-                     redis.host(), "-P", std::to_string(redis.port()), "--redis-user", "viewer",
-                     "--redis-password", viewer_password});
-    EXPECT_TRUE(
-        wait_until([&] { return http_get(port, "/healthz", {}, 500ms).status == 200; }, 10s))
-        << gateway.output();
+    Process gateway =
+        start_gateway(port, {"--redis-user", "viewer", "--redis-password", viewer_password});
     expect_no_password(command_line(gateway.pid()), "the gateway's /proc/PID/cmdline");
     EXPECT_NE(gateway.output().find("bscd-gateway: warning: a password on the command line"),
               std::string::npos);
@@ -276,12 +286,7 @@ TEST_F(RedisAclTest, ReadOnlyViewersFollowABuild) {
     Process watcher(bsc_args({"watch", "demo", "--json", "--timeout", "20"}), viewer);
     Process live(bsc_args({"watch", "demo", "--live", "--json", "--timeout", "20"}), viewer);
     const int port = free_port();
-    Process gateway({bin("bscd-gateway"), "--listen", "127.0.0.1:" + std::to_string(port), "-H",
-                     redis.host(), "-P", std::to_string(redis.port())},
-                    viewer);
-    ASSERT_TRUE(
-        wait_until([&] { return http_get(port, "/healthz", {}, 500ms).status == 200; }, 10s))
-        << gateway.output();
+    Process gateway = start_gateway(port, {}, viewer);
     SseClient browser(port, "/api/v1/projects/demo/events");
     ASSERT_EQ(browser.status(), 200);
     const auto first = browser.next_event();
@@ -383,12 +388,8 @@ TEST_F(RedisAclTest, ARefusedSubscriptionIsReportedAndTheOthersFlow) {
 TEST_F(RedisAclTest, TheGatewayAnswersARefusedProjectAndKeepsServingTheOthers) {
     auto open = start_builder_bscd("open");
     const int port = free_port();
-    Process gateway({bin("bscd-gateway"), "--listen", "127.0.0.1:" + std::to_string(port), "-H",
-                     redis.host(), "-P", std::to_string(redis.port()), "--redis-user", "outsider"},
-                    {{"REDIS_PASSWORD", viewer_password}});
-    ASSERT_TRUE(
-        wait_until([&] { return http_get(port, "/healthz", {}, 500ms).status == 200; }, 10s))
-        << gateway.output();
+    Process gateway =
+        start_gateway(port, {"--redis-user", "outsider"}, {{"REDIS_PASSWORD", viewer_password}});
     SseClient allowed(port, "/api/v1/projects/open/events");
     ASSERT_EQ(allowed.status(), 200);
     EXPECT_TRUE(wait_until([&] {
@@ -448,12 +449,8 @@ TEST_F(RedisAclTest, TheGatewayAsksAgainForARefusedProjectLater) {
     auto daemon = start_builder_bscd();
     EXPECT_EQ(exchange(socket_path(), "10\n"), "OK\n");
     const int port = free_port();
-    Process gateway({bin("bscd-gateway"), "--listen", "127.0.0.1:" + std::to_string(port), "-H",
-                     redis.host(), "-P", std::to_string(redis.port()), "--redis-user", "outsider"},
-                    {{"REDIS_PASSWORD", viewer_password}});
-    ASSERT_TRUE(
-        wait_until([&] { return http_get(port, "/healthz", {}, 500ms).status == 200; }, 10s))
-        << gateway.output();
+    Process gateway =
+        start_gateway(port, {"--redis-user", "outsider"}, {{"REDIS_PASSWORD", viewer_password}});
     {
         SseClient refused(port, "/api/v1/projects/demo/events");
         ASSERT_EQ(refused.status(), 503) << refused.body() << "\n" << gateway.output();
