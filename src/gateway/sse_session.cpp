@@ -236,7 +236,7 @@ void SseSession::finish() {
         stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
         return;
     }
-    spdlog::debug("Viewer {} of project {}: build finished, stream ends", peer_, feed().project());
+    spdlog::debug("Viewer {} of project {}: the stream ends", peer_, feed().project());
     stream_.expires_after(write_timeout);
     boost::asio::async_write(
         stream_, http::make_chunk_last(),
