@@ -177,7 +177,8 @@ void HttpSession::serve_state(const HttpRequest& request, const std::string& pro
                                          *state.json + "\n"));
             } else if (state.redis_failed) {
                 self->send(error_response(request, options, http::status::service_unavailable,
-                                          "Redis is not available"));
+                                          "the project's history cannot be read now (the "
+                                          "gateway's log says why)"));
             } else {
                 self->send(error_response(request, options, http::status::not_found,
                                           "project " + project + " has no history"));

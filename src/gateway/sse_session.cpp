@@ -67,8 +67,8 @@ void SseSession::send_unavailable() {
     spdlog::debug("Viewer {} of project {}: the history could not be read in time, answering 503",
                   peer_, feed().project());
     send_error("5",
-               "{\"error\":\"the project's history cannot be read now (Redis is not "
-               "available)\"}\n");
+               "{\"error\":\"the project's history cannot be read now (the gateway's log "
+               "says why)\"}\n");
 }
 
 void SseSession::send_refused() {

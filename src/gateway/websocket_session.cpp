@@ -70,7 +70,7 @@ void WebSocketSession::await_placement() {
                       self->peer_, self->feed().project());
         self->open_ = false;
         self->ws_.async_close(websocket::close_reason(websocket::close_code::try_again_later,
-                                                      "history unavailable (Redis)"),
+                                                      "history unreadable now"),
                               [self](beast::error_code /*ec*/) {});
     });
 }
