@@ -149,10 +149,7 @@ void ProducerSwarm::fail(Connection& connection, std::string reason) {
     connection.timer.cancel();
     connection.socket.close(ignored);
     const std::lock_guard lock(mutex_);
-    ++failed_;
-    if (failure_reasons_.size() < 20) {
-        failure_reasons_.push_back(std::move(reason));
-    }
+    failures_.add(std::move(reason));
 }
 
 bool ProducerSwarm::wait_connected(std::chrono::milliseconds timeout) {
@@ -182,16 +179,12 @@ std::size_t ProducerSwarm::answered_ok() const {
 
 std::size_t ProducerSwarm::failed() const {
     const std::lock_guard lock(mutex_);
-    return failed_;
+    return failures_.count;
 }
 
 std::string ProducerSwarm::failures(std::size_t max) const {
     const std::lock_guard lock(mutex_);
-    std::string text = std::to_string(failed_) + " failed";
-    for (std::size_t i = 0; i < failure_reasons_.size() && i < max; ++i) {
-        text += "; " + failure_reasons_[i];
-    }
-    return text;
+    return failures_.describe(max);
 }
 
 }  // namespace bscd::test

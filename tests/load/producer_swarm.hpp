@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "support/background_loop.hpp"
+#include "support/failure_tally.hpp"
 
 namespace bscd::test {
 
@@ -73,9 +74,8 @@ private:
     std::size_t connected_ = 0;
     std::size_t sent_ = 0;
     std::size_t answered_ok_ = 0;
-    std::size_t failed_ = 0;
     std::size_t total_codes_ = 0;
-    std::vector<std::string> failure_reasons_;
+    FailureTally failures_;
 };
 
 }  // namespace bscd::test

@@ -174,10 +174,7 @@ void SseSwarm::fail(Viewer& viewer, std::string reason) {
     if (was_streaming) {
         --streaming_;
     }
-    ++failed_;
-    if (failure_reasons_.size() < 20) {
-        failure_reasons_.push_back(std::move(reason));
-    }
+    failures_.add(std::move(reason));
 }
 
 std::uint32_t SseSwarm::intern(const std::string& id) {
@@ -196,7 +193,7 @@ std::size_t SseSwarm::streaming() const {
 
 std::size_t SseSwarm::failed() const {
     const std::lock_guard lock(mutex_);
-    return failed_;
+    return failures_.count;
 }
 
 bool SseSwarm::wait_streaming(std::chrono::milliseconds timeout) {
@@ -269,11 +266,7 @@ std::size_t SseSwarm::events_received() const {
 
 std::string SseSwarm::failures(std::size_t max) const {
     const std::lock_guard lock(mutex_);
-    std::string text = std::to_string(failed_) + " failed";
-    for (std::size_t i = 0; i < failure_reasons_.size() && i < max; ++i) {
-        text += "; " + failure_reasons_[i];
-    }
-    return text;
+    return failures_.describe(max);
 }
 
 }  // namespace bscd::test

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "support/background_loop.hpp"
+#include "support/failure_tally.hpp"
 #include "support/http_client.hpp"
 
 namespace bscd::test {
@@ -92,11 +93,10 @@ private:
 
     mutable std::mutex mutex_;  // what the test thread reads
     std::size_t streaming_ = 0;
-    std::size_t failed_ = 0;
     std::size_t malformed_ = 0;
     std::unordered_map<std::string, std::uint32_t> id_index_;
     std::vector<std::size_t> id_counts_;
-    std::vector<std::string> failure_reasons_;
+    FailureTally failures_;
 };
 
 }  // namespace bscd::test
