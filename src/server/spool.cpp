@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <iterator>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -108,11 +109,7 @@ Spool::Spool(const std::string& dir, const std::string& channel)
         if (found_.empty()) {
             empty();
         } else if (scan.confirmed_records > 0 || damaged_lines_ > 0) {
-            std::string kept;
-            for (const SpoolRecord& record : found_) {
-                kept += encode_spool_record(record);
-            }
-            rewrite(kept, found_.size());
+            rewrite(found_);
         }
     } catch (...) {
         ::close(fd_);
@@ -173,11 +170,10 @@ void Spool::confirmed(EntryId newest, const std::deque<Delivery>& held) {
         empty();
     } else if (size_ > compact_above && held.size() * 2 <= records_) {
         // Only when most of it is confirmed: else it would gain little.
-        std::string kept;
-        for (const Delivery& delivery : held) {
-            kept += encode_spool_record(record_of(delivery));
-        }
-        rewrite(kept, held.size());
+        std::vector<SpoolRecord> kept;
+        kept.reserve(held.size());
+        std::transform(held.begin(), held.end(), std::back_inserter(kept), record_of);
+        rewrite(kept);
     } else {
         mark_confirmed(newest);
     }
@@ -218,7 +214,11 @@ void Spool::cut_to(std::size_t size) {
     synced_size_ = std::min(synced_size_, size);
 }
 
-void Spool::rewrite(const std::string& text, std::size_t records) {
+void Spool::rewrite(const std::vector<SpoolRecord>& records) {
+    std::string text;
+    for (const SpoolRecord& record : records) {
+        text += encode_spool_record(record);
+    }
     const std::string fresh_path = path_ + ".new";
     int fresh = -1;
     try {
@@ -238,7 +238,7 @@ void Spool::rewrite(const std::string& text, std::size_t records) {
     ::close(fd_);
     fd_ = fresh;
     size_ = synced_size_ = text.size();
-    records_ = records;
+    records_ = records.size();
 }
 
 }  // namespace bscd

@@ -67,8 +67,8 @@ public:
 
 private:
     void cut_to(std::size_t size);
-    // Replaces the file with `text` (`records` records), synced, renamed over.
-    void rewrite(const std::string& text, std::size_t records);
+    // Replaces the file with one holding only `records` (synced, renamed over).
+    void rewrite(const std::vector<SpoolRecord>& records);
     void mark_confirmed(EntryId newest);
 
     std::string dir_;
