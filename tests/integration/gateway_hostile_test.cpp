@@ -613,15 +613,7 @@ TEST_F(GatewayDescriptorsTest, NewConnectionsGet503AndEverythingRecovers) {
     // Viewers leave: the links come back, the feed with them, and no viewer
     // is left with a stuck stream; new viewers are served.
     viewers.resize(2);
-    HttpResponse health;
-    EXPECT_TRUE(wait_until(
-        [&] {
-            health = http_get(gateway_port(), "/healthz", {}, 1s);
-            return health.status == 200;
-        },
-        20s))
-        << health.describe() << "\n"
-        << gateway->output();
+    EXPECT_TRUE(health_becomes(200, 20s)) << gateway->output();
     EXPECT_GE(log_lines(*gateway, {"Descriptors free again"}), 1u);
     ASSERT_NO_FATAL_FAILURE(expect_code_reaches(viewers, "30"));
     SseClient late(gateway_port(), events_path);
@@ -638,14 +630,7 @@ class GatewayUnreadableHistoryTest : public GatewayTest {};
 TEST_F(GatewayUnreadableHistoryTest, NewViewersGet503OrClose1013AndComeBackLater) {
     auto gateway = start_gateway({"--heartbeat", "1"});
     redis.stop();
-    HttpResponse health;
-    ASSERT_TRUE(wait_until(
-        [&] {
-            health = http_get(gateway_port(), "/healthz", {}, 1s);
-            return health.status == 503;
-        },
-        10s))
-        << health.describe();
+    ASSERT_TRUE(health_becomes(503, 10s));
 
     // Both at once; the WebSocket client reads (and answers pings) meanwhile.
     WsClient socket(gateway_port(), "/api/v1/projects/other/ws");
@@ -664,13 +649,7 @@ TEST_F(GatewayUnreadableHistoryTest, NewViewersGet503OrClose1013AndComeBackLater
     EXPECT_TRUE(json::parse(viewer->body(), nullptr, false).contains("error")) << viewer->body();
 
     redis.start();
-    ASSERT_TRUE(wait_until(
-        [&] {
-            health = http_get(gateway_port(), "/healthz", {}, 1s);
-            return health.status == 200;
-        },
-        20s))
-        << health.describe();
+    ASSERT_TRUE(health_becomes(200, 20s));
     SseClient again(gateway_port(), "/api/v1/projects/other/events");
     EXPECT_EQ(again.status(), 200) << again.body();
     EXPECT_TRUE(gateway->running());

@@ -300,24 +300,11 @@ TEST_F(GatewayStreamTest, HealthFollowsRedisAndViewersMissNothingAcrossAnOutage)
     expect_sse_event(viewer.next_event(), ids[0], 10);
 
     redis.stop();
-    HttpResponse health;
-    EXPECT_TRUE(wait_until(
-        [&] {
-            health = http_get(gateway_port(), "/healthz", {}, 1s);
-            return health.status == 503;
-        },
-        10s))
-        << health.describe();
+    EXPECT_TRUE(health_becomes(503, 10s));
     EXPECT_EQ(gateway_metric("bscd_gateway_redis_up"), 0.0);
 
     redis.start();  // empty: no persistence
-    EXPECT_TRUE(wait_until(
-        [&] {
-            health = http_get(gateway_port(), "/healthz", {}, 1s);
-            return health.status == 200;
-        },
-        20s))
-        << health.describe();
+    EXPECT_TRUE(health_becomes(200, 20s));
     // bscd accepts (and queues) while it has not reconnected yet.
     send_codes({"20", "21"});
     ids = wait_history(2);  // the new server's history

@@ -101,6 +101,21 @@ std::vector<std::string> GatewayTest::wait_history(std::size_t count) {
     return ids;
 }
 
+::testing::AssertionResult GatewayTest::health_becomes(int status,
+                                                       std::chrono::milliseconds timeout) const {
+    HttpResponse health;
+    if (wait_until(
+            [&] {
+                health = http_get(gateway_port_, "/healthz", {}, 1s);
+                return health.status == status;
+            },
+            timeout)) {
+        return ::testing::AssertionSuccess();
+    }
+    return ::testing::AssertionFailure()
+           << "/healthz did not answer " << status << "; last answer: " << health.describe();
+}
+
 std::optional<double> GatewayTest::gateway_metric(const std::string& series) const {
     const HttpResponse response = http_get(gateway_port_, "/metrics");
     if (response.status != 200) {

@@ -2,10 +2,13 @@
 // Tests of bscd-gateway: a BscdTest (its own redis-server and runtime
 // directory) that also runs the gateway on a free loopback port.
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "support/bscd_fixture.hpp"
 #include "support/process.hpp"
@@ -37,6 +40,10 @@ protected:
     std::vector<std::string> history_ids(const std::string& channel = "bscd-demo");
     // Waits until the history of "demo" has `count` entries; its ids.
     std::vector<std::string> wait_history(std::size_t count);
+
+    // Polls GET /healthz until it answers `status` (200: Redis reachable,
+    // 503: not); on failure, the last answer.
+    ::testing::AssertionResult health_becomes(int status, std::chrono::milliseconds timeout) const;
 
     // The value of one series of GET /metrics, e.g.
     // `bscd_gateway_viewers{transport="sse"}`; nullopt when the series is
