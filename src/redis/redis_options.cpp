@@ -4,12 +4,27 @@
 
 namespace bscd {
 
+RedisMode RedisOptions::mode() const {
+    if (!cluster_nodes.empty()) {
+        return RedisMode::Cluster;
+    }
+    return sentinels.empty() ? RedisMode::Standalone : RedisMode::Sentinel;
+}
+
 std::string RedisOptions::address() const {
     const std::string who = user.empty() ? "" : user + "@";
+    switch (mode()) {
+    case RedisMode::Sentinel:
+        return who + "sentinel " + master_name;
+    case RedisMode::Cluster:
+        return who + "cluster";
+    case RedisMode::Standalone:
+        break;
+    }
     if (!unix_socket.empty()) {
         return who + "unix:" + unix_socket;
     }
-    return who + host + ":" + std::to_string(port);
+    return who + HostPort{host, port}.str();
 }
 
 std::vector<std::string> RedisOptions::auth_command() const {
@@ -22,6 +37,26 @@ std::vector<std::string> RedisOptions::auth_command() const {
         return {"AUTH", password};
     }
     return {};
+}
+
+RedisOptions RedisOptions::at(const HostPort& node) const {
+    RedisOptions one = *this;
+    one.host = node.host;
+    one.port = node.port;
+    one.unix_socket.clear();
+    one.sentinels.clear();
+    one.cluster_nodes.clear();
+    one.must_be_master = false;
+    return one;
+}
+
+RedisOptions RedisOptions::sentinel_at(const HostPort& node) const {
+    RedisOptions sentinel;
+    sentinel.host = node.host;
+    sentinel.port = node.port;
+    sentinel.user = sentinel_user;
+    sentinel.password = sentinel_password;
+    return sentinel;
 }
 
 }  // namespace bscd
