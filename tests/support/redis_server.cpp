@@ -30,7 +30,7 @@ RedisServer::RedisServer() : RedisServer(Options{}) {}
 RedisServer::RedisServer(Options options) : options_(std::move(options)) {
     std::string failures;
     for (int attempt = 1; attempt <= kAttempts; ++attempt) {
-        port_ = free_port();
+        port_ = options_.pick_port ? options_.pick_port() : free_port();
         std::string failure;
         if (launch(failure)) {
             return;

@@ -4,6 +4,7 @@
 // reaped and removed when the object goes away.
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <sys/types.h>
@@ -19,6 +20,9 @@ struct RedisServerOptions {
     std::string requirepass;              // empty: no authentication
     std::vector<std::string> extra_args;  // more arguments, e.g. {"--maxclients", "5"}
     std::chrono::milliseconds start_timeout = std::chrono::seconds(10);  // per attempt
+    // Picks the port of each start attempt; empty: free_port(). A cluster
+    // node needs its bus port (port + 10000) free as well.
+    std::function<int()> pick_port;
 };
 
 class RedisServer {
@@ -38,6 +42,8 @@ public:
 
     const std::string& host() const { return host_; }
     int port() const { return port_; }
+    // "127.0.0.1:PORT".
+    std::string address() const { return host_ + ":" + std::to_string(port_); }
     std::string unix_socket() const { return dir_.file("redis.sock"); }
     const std::string& password() const { return options_.requirepass; }
     // -1 while stopped.
@@ -55,6 +61,8 @@ public:
     // but nothing is answered.
     void pause();
     void resume();
+    // True between pause() and resume() (or stop(), kill()).
+    bool paused() const { return paused_; }
 
     // Everything the server wrote to stdout/stderr (e.g. errors in its
     // arguments), then its log file; across restarts.
