@@ -33,6 +33,14 @@ Gateway::RedisSide::RedisSide(boost::asio::io_context& io, Gateway& gateway)
     subscriber.on_refused([&gateway](const std::string& channel, const std::string& /*reason*/) {
         gateway.on_refused(channel);  // the subscriber has logged the reason
     });
+    if (gateway.options_.redis.mode() != RedisMode::Standalone) {
+        // A hung master (paused, or its host gone without a reset) leaves a
+        // subscription waiting with no error; Sentinel also moves the
+        // master. The reader's PINGs notice within 2 s: follow them.
+        // (Standalone keeps its behaviour: TCP keepalive.)
+        reader.on_unresponsive(
+            [this] { subscriber.reconnect("Redis did not answer PING within 2 s"); });
+    }
 }
 
 Gateway::Gateway(boost::asio::io_context& io, GatewayOptions options, Catalog catalog)

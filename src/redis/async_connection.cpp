@@ -22,6 +22,19 @@ std::string error_text(const redisReply* reply) {
     return std::string(reply->str, reply->len);
 }
 
+// Empty when ROLE says "master"; else what it says instead.
+std::string master_role_mismatch(const redisReply& reply) {
+    if (reply.type == REDIS_REPLY_ERROR) {
+        return "ROLE failed: " + error_text(&reply);
+    }
+    if (reply.type != REDIS_REPLY_ARRAY || reply.elements == 0 ||
+        reply.element[0]->type != REDIS_REPLY_STRING) {
+        return "unexpected ROLE reply";
+    }
+    std::string role = error_text(reply.element[0]);
+    return role == "master" ? std::string() : "role: " + role;
+}
+
 }  // namespace
 
 AsyncConnection::AsyncConnection(boost::asio::io_context& io, RedisOptions options)
@@ -29,6 +42,13 @@ AsyncConnection::AsyncConnection(boost::asio::io_context& io, RedisOptions optio
 
 AsyncConnection::~AsyncConnection() {
     close();
+}
+
+void AsyncConnection::connect(RedisOptions node, std::chrono::milliseconds timeout,
+                              ReadyHandler on_ready, LostHandler on_lost) {
+    close();
+    options_ = std::move(node);
+    connect(timeout, std::move(on_ready), std::move(on_lost));
 }
 
 void AsyncConnection::connect(std::chrono::milliseconds timeout, ReadyHandler on_ready,
@@ -86,6 +106,16 @@ void AsyncConnection::handshake() {
     }
     if (options_.db != 0) {
         command({"SELECT", std::to_string(options_.db)}, check("SELECT"));
+    }
+    if (options_.must_be_master) {
+        command({"ROLE"}, [this](const redisReply* reply) {
+            if (reply == nullptr || state_ != State::Connecting) {
+                return;
+            }
+            if (const std::string role = master_role_mismatch(*reply); !role.empty()) {
+                fail(options_.address() + " is not the master (" + role + ")");
+            }
+        });
     }
     command({"PING"}, [this](const redisReply* reply) {
         if (reply == nullptr || state_ != State::Connecting) {

@@ -36,6 +36,10 @@ public:
     // (AUTH, SELECT, PING); on_lost runs once, from the event loop, if that
     // fails or takes longer than `timeout`, or if the link later drops.
     void connect(std::chrono::milliseconds timeout, ReadyHandler on_ready, LostHandler on_lost);
+    // The same, to `node` (one data node: what NodeLocator found); the
+    // handshake also checks its ROLE when node.must_be_master.
+    void connect(RedisOptions node, std::chrono::milliseconds timeout, ReadyHandler on_ready,
+                 LostHandler on_lost);
 
     [[nodiscard]] bool ready() const { return state_ == State::Ready; }
     [[nodiscard]] const RedisOptions& options() const { return options_; }

@@ -36,6 +36,11 @@ public:
     void start();
     void stop();
 
+    // Drops the link (e.g. its node stopped answering another link's
+    // PINGs); it reconnects, to the new master after a failover, and
+    // subscribes again.
+    void reconnect(const std::string& reason) { link_.fail(reason); }
+
     // Subscribe to / unsubscribe from `channel`; idempotent.
     void watch(const std::string& channel);
     void unwatch(const std::string& channel);

@@ -77,6 +77,9 @@ void HistoryReader::ping() {
     if (pings_sent_ > pings_answered_ + 1) {
         ping_overdue_ = true;
         link_.fail("Redis did not answer PING within 2 s");
+        if (on_unresponsive_) {
+            on_unresponsive_();
+        }
         return;
     }
     ++pings_sent_;

@@ -32,6 +32,10 @@ public:
     void start();
     void stop();
 
+    // Runs when Redis stopped answering PINGs (the link is being dropped):
+    // other links to the same node may be stuck as well.
+    void on_unresponsive(std::function<void()> handler) { on_unresponsive_ = std::move(handler); }
+
     // Up to `count` entries of stream `key` after `after` (exclusive), oldest
     // first. False (and no call of `done`) when there is no link now.
     bool read_after(const std::string& key, const EntryId& after, std::size_t count,
@@ -47,6 +51,7 @@ private:
 
     RedisLink link_;
     std::function<void()> on_ready_;
+    std::function<void()> on_unresponsive_;
     boost::asio::steady_timer ping_timer_;
     std::uint64_t pings_sent_ = 0;
     std::uint64_t pings_answered_ = 0;

@@ -2,10 +2,19 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/redis_redirect.hpp"
+
 namespace bscd {
 
-RedisLink::RedisLink(boost::asio::io_context& io, RedisOptions options, std::string purpose)
-    : connection_(io, std::move(options)), purpose_(std::move(purpose)), retry_timer_(io) {}
+RedisLink::RedisLink(boost::asio::io_context& io, RedisOptions options, std::string purpose,
+                     std::string key, RedisLinkPolicy policy)
+    : connection_(io, options),
+      locator_(io, std::move(options)),
+      purpose_(std::move(purpose)),
+      key_(std::move(key)),
+      policy_(policy),
+      backoff_(policy.backoff_initial, policy.backoff_cap),
+      retry_timer_(io) {}
 
 void RedisLink::start(std::function<void()> on_ready, LostHandler on_lost) {
     on_ready_ = std::move(on_ready);
@@ -21,16 +30,36 @@ void RedisLink::stop() {
 }
 
 void RedisLink::connect() {
+    asking_ = false;
+    if (ask_node_) {
+        asking_ = true;
+        connect_to(*std::exchange(ask_node_, std::nullopt));
+        return;
+    }
+    locator_.locate(key_, [this](std::optional<RedisOptions> node, const std::string& error) {
+        if (!running_) {
+            return;
+        }
+        if (!node) {
+            on_lost(error);
+            return;
+        }
+        connect_to(std::move(*node));
+    });
+}
+
+void RedisLink::connect_to(RedisOptions node) {
     connection_.connect(
-        std::chrono::seconds(2),
+        std::move(node), policy_.connect_timeout,
         [this] {
-            backoff_.reset();
+            if (policy_.healthy_when_ready) {
+                backoff_.reset();
+            }
             if (was_up_) {
                 ++reconnects_;
             }
-            if (was_up_ || logged_down_) {
-                spdlog::info("Redis {} link to {} is back", purpose_,
-                             connection_.options().address());
+            if (policy_.log_outages && (was_up_ || logged_down_)) {
+                spdlog::info("Redis {} link to {} is back", purpose_, address());
             }
             was_up_ = true;
             logged_down_ = false;
@@ -41,19 +70,52 @@ void RedisLink::connect() {
         [this](const std::string& reason) { on_lost(reason); });
 }
 
+bool RedisLink::command(const std::vector<std::string>& args,
+                        AsyncConnection::ReplyHandler on_reply) {
+    if (asking_ && !connection_.command({"ASKING"}, [](const redisReply* /*ok*/) {})) {
+        return false;
+    }
+    return connection_.command(args, std::move(on_reply));
+}
+
+void RedisLink::fail(const std::string& reason) {
+    connection_.fail(reason);
+}
+
+void RedisLink::fail_after_error(std::string_view error) {
+    const std::string reason = "Redis answered " + std::string(error);
+    if (auto redirect = parse_redirect(error, connection_.options().host)) {
+        if (redirect->kind == Redirect::Kind::Moved) {
+            locator_.moved(redirect->slot, redirect->node);
+            redirected_ = true;
+        } else {
+            ask_node_ = locator_.options().at(redirect->node);
+        }
+    } else if (is_retry_elsewhere_error(error)) {
+        locator_.forget();
+    }
+    connection_.fail(reason);
+}
+
 void RedisLink::on_lost(const std::string& reason) {
     if (!running_) {
         return;
     }
+    // Unless Redis said where to go (MOVED, ASK), the node may be gone for
+    // good (a failover): find it again. Backoff either way, so that nodes
+    // pointing at each other during a resharding are not hammered.
+    if (!std::exchange(redirected_, false) && !ask_node_) {
+        locator_.forget();
+    }
     const auto delay = backoff_.next();
-    // One warning per outage, not one per attempt.
-    if (!logged_down_) {
-        spdlog::warn("Redis {} link to {}: {}; reconnecting (backoff up to 5 s)", purpose_,
-                     connection_.options().address(), reason);
+    if (policy_.log_outages && !logged_down_) {
+        // One warning per outage, not one per attempt.
+        spdlog::warn("Redis {} link to {}: {}; reconnecting (backoff up to {} ms)", purpose_,
+                     address(), reason, policy_.backoff_cap.count());
         logged_down_ = true;
     } else {
-        spdlog::debug("Redis {} link to {}: {}; next attempt in {} ms", purpose_,
-                      connection_.options().address(), reason, delay.count());
+        spdlog::debug("Redis {} link to {}: {}; next attempt in {} ms", purpose_, address(), reason,
+                      delay.count());
     }
     if (on_lost_) {
         on_lost_(reason);

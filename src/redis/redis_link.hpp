@@ -1,26 +1,44 @@
 #pragma once
-// A Redis link that stays up: connects, and after a failure or a lost link
-// connects again with backoff, for as long as it runs. For consumers that
-// only need "a link when Redis is there" (the gateway's subscriber and
-// history reader); the Publisher manages its own, as it resends on loss.
+// A Redis link that stays up: finds its node (NodeLocator), connects, and
+// after a failure or a lost link finds and connects again with backoff, for
+// as long as it runs. Every program's event-loop link is one of these: the
+// publisher's, the gateway's subscriber's and history reader's.
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "core/backoff.hpp"
 #include "redis/async_connection.hpp"
+#include "redis/node_locator.hpp"
 
 namespace bscd {
 
+struct RedisLinkPolicy {
+    std::chrono::milliseconds connect_timeout{2000};
+    std::chrono::milliseconds backoff_initial{100};
+    std::chrono::milliseconds backoff_cap{5000};
+    // A link that is up counts as healthy (the backoff starts small again).
+    // The publisher says so itself, once Redis took a write: a link on which
+    // Redis refuses every write (NOPERM, OOM) is retried with backoff.
+    bool healthy_when_ready = true;
+    // The link logs its outages (one warning each). The publisher logs its
+    // own, with the codes it holds.
+    bool log_outages = true;
+};
+
 class RedisLink {
 public:
-    // `purpose` names the link in log lines ("subscriber", "history reader").
-    RedisLink(boost::asio::io_context& io, RedisOptions options, std::string purpose);
+    // `purpose` names the link in log lines ("subscriber", "history
+    // reader"); `key` is the key it serves, which places it in a cluster.
+    RedisLink(boost::asio::io_context& io, RedisOptions options, std::string purpose,
+              std::string key = {}, RedisLinkPolicy policy = {});
 
     // Connects now and whenever the link is lost. on_ready runs after each
     // (re)connection, on_lost after each loss (before the next attempt),
@@ -31,21 +49,42 @@ public:
 
     AsyncConnection& connection() { return connection_; }
     [[nodiscard]] bool ready() const { return connection_.ready(); }
+    // The node connected to (or last tried), for log lines.
+    [[nodiscard]] std::string address() const { return connection_.options().address(); }
+
+    // A command for the link's key: sent with ASKING ahead while an ASK
+    // redirection holds. False when there is no link.
+    bool command(const std::vector<std::string>& args, AsyncConnection::ReplyHandler on_reply);
+
     // Drops the link (e.g. Redis stopped answering); it reconnects.
-    void fail(const std::string& reason) { connection_.fail(reason); }
+    void fail(const std::string& reason);
+    // Redis answered a command with `error`: the link is dropped and
+    // reconnects to where the error points: MOVED and ASK name the node,
+    // READONLY, MASTERDOWN and LOADING mean the master has changed.
+    void fail_after_error(std::string_view error);
+    // The owner's word that the link works (see RedisLinkPolicy).
+    void healthy() { backoff_.reset(); }
+
     // Links re-established after a loss.
     [[nodiscard]] std::uint64_t reconnects() const { return reconnects_; }
 
 private:
     void connect();
+    void connect_to(RedisOptions node);
     void on_lost(const std::string& reason);
 
     AsyncConnection connection_;
+    NodeLocator locator_;
     std::string purpose_;
-    Backoff backoff_{std::chrono::milliseconds(100), std::chrono::milliseconds(5000)};
+    std::string key_;
+    RedisLinkPolicy policy_;
+    Backoff backoff_;
     boost::asio::steady_timer retry_timer_;
     std::function<void()> on_ready_;
     LostHandler on_lost_;
+    std::optional<RedisOptions> ask_node_;  // ASK: the next connection goes there, with ASKING
+    bool asking_ = false;                   // this connection is one an ASK pointed to
+    bool redirected_ = false;               // MOVED: the locator knows the new node
     bool running_ = false;
     bool was_up_ = false;  // a link existed before: the next one is a reconnection
     bool logged_down_ = false;

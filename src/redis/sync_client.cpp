@@ -3,22 +3,19 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <initializer_list>
 #include <poll.h>
-#include <span>
 #include <string_view>
 #include <sys/time.h>
 
 #include <hiredis/hiredis.h>
 
+#include "core/redis_redirect.hpp"
+
 namespace bscd {
 
 namespace {
 
-struct ReplyFree {
-    void operator()(redisReply* reply) const { freeReplyObject(reply); }
-};
-using Reply = std::unique_ptr<redisReply, ReplyFree>;
+using OwnedReply = std::unique_ptr<redisReply, ReplyFree>;
 
 timeval to_timeval(std::chrono::milliseconds timeout) {
     if (timeout.count() <= 0) {
@@ -32,13 +29,13 @@ timeval to_timeval(std::chrono::milliseconds timeout) {
 
 // Runs one command; throws RedisError when no reply came (connection lost,
 // timeout). Error replies are returned for the caller to judge.
-Reply run_command(redisContext* context, const std::string& address,
-                  std::span<const std::string_view> args, std::string_view what) {
+OwnedReply run_command(redisContext* context, const std::string& address,
+                       const std::vector<std::string>& args, std::string_view what) {
     std::vector<const char*> argv;
     std::vector<std::size_t> argvlen;
     argv.reserve(args.size());
     argvlen.reserve(args.size());
-    for (std::string_view arg : args) {
+    for (const std::string& arg : args) {
         argv.push_back(arg.data());
         argvlen.push_back(arg.size());
     }
@@ -60,18 +57,7 @@ Reply run_command(redisContext* context, const std::string& address,
         }
         throw RedisError(std::string(what) + " to Redis at " + address + " failed: " + cause);
     }
-    return Reply(raw);
-}
-
-Reply command(redisContext* context, const std::string& address,
-              std::initializer_list<std::string_view> args, std::string_view what) {
-    return run_command(context, address, {args.begin(), args.size()}, what);
-}
-
-Reply command(redisContext* context, const std::string& address,
-              const std::vector<std::string>& args, std::string_view what) {
-    const std::vector<std::string_view> views(args.begin(), args.end());
-    return run_command(context, address, views, what);
+    return OwnedReply(raw);
 }
 
 // [id, [field, value, ...]] as XRANGE and XREAD return each entry.
@@ -96,6 +82,10 @@ void throw_if_error(const redisReply& reply, const std::string& address, std::st
     throw RedisError(message);
 }
 
+// A redirection followed at most this often for one command: more means
+// the cluster is being resharded faster than a client can follow.
+constexpr int max_redirects = 5;
+
 }  // namespace
 
 bool is_refusal(std::string_view error_text) {
@@ -107,12 +97,84 @@ void SyncClient::ContextFree::operator()(redisContext* context) const {
     redisFree(context);
 }
 
+void ReplyFree::operator()(redisReply* reply) const {
+    freeReplyObject(reply);
+}
+
 SyncClient::SyncClient(const RedisOptions& options, std::chrono::milliseconds timeout)
-    : address_(options.address()), timeout_(timeout) {
-    const timeval tv = to_timeval(timeout);
-    redisContext* context = options.unix_socket.empty()
-                                ? redisConnectWithTimeout(options.host.c_str(), options.port, tv)
-                                : redisConnectUnixWithTimeout(options.unix_socket.c_str(), tv);
+    : options_(options), address_(options.address()), timeout_(timeout) {
+    switch (options.mode()) {
+        case RedisMode::Standalone:
+            connect_node(options);
+            return;
+        case RedisMode::Sentinel:
+            connect_master();
+            return;
+        case RedisMode::Cluster: {
+            // Any node will do: each command is followed to its key's node.
+            std::string failures;
+            for (const HostPort& seed : options.cluster_nodes) {
+                try {
+                    connect_node(options.at(seed));
+                    return;
+                } catch (const RedisRefused&) {
+                    throw;
+                } catch (const RedisError& e) {
+                    failures += std::string(failures.empty() ? "" : "; ") + e.what();
+                }
+            }
+            throw RedisError("Could not connect to any Redis cluster seed: " + failures);
+        }
+    }
+}
+
+void SyncClient::connect_master() {
+    std::string failures;
+    for (const HostPort& sentinel : options_.sentinels) {
+        std::optional<RedisOptions> master;
+        try {
+            SyncClient asked(options_.sentinel_at(sentinel), timeout_);
+            const Reply reply = asked.call(
+                {"SENTINEL", "get-master-addr-by-name", options_.master_name}, "SENTINEL");
+            if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {
+                // Brackets, so that an IPv6 host parses as one too.
+                if (auto named =
+                        HostPort::parse("[" + std::string(reply_text(*reply->element[0])) +
+                                        "]:" + std::string(reply_text(*reply->element[1])))) {
+                    master = options_.at(*named);
+                    master->must_be_master = true;
+                }
+            }
+            if (!master) {
+                failures += (failures.empty() ? "" : "; ") + sentinel.str() + " does not know " +
+                            options_.master_name;
+                continue;
+            }
+        } catch (const RedisError& e) {
+            failures += std::string(failures.empty() ? "" : "; ") + e.what();
+            continue;
+        }
+        try {
+            connect_node(*master);
+            return;
+        } catch (const RedisRefused&) {
+            throw;
+        } catch (const RedisError& e) {  // e.g. named before a failover ended: not the master
+            failures += std::string(failures.empty() ? "" : "; ") + e.what();
+        }
+    }
+    throw RedisError("Could not find the Redis master " + options_.master_name +
+                     " through the sentinels: " + failures);
+}
+
+void SyncClient::connect_node(const RedisOptions& node) {
+    context_.reset();
+    host_ = node.host;
+    address_ = node.address();
+    const timeval tv = to_timeval(timeout_);
+    redisContext* context = node.unix_socket.empty()
+                                ? redisConnectWithTimeout(node.host.c_str(), node.port, tv)
+                                : redisConnectUnixWithTimeout(node.unix_socket.c_str(), tv);
     if (context == nullptr) {
         throw RedisError("Could not connect to Redis at " + address_ + ": out of memory");
     }
@@ -127,26 +189,65 @@ SyncClient::SyncClient(const RedisOptions& options, std::chrono::milliseconds ti
                          ": " + context->errstr);
     }
 
-    if (const auto auth = options.auth_command(); !auth.empty()) {
+    if (const auto auth = node.auth_command(); !auth.empty()) {
         // The password itself never goes into a message.
-        Reply reply = command(context, address_, auth, "AUTH");
+        const OwnedReply reply = run_command(context, address_, auth, "AUTH");
         if (reply->type == REDIS_REPLY_ERROR) {
             throw RedisRefused("Redis at " + address_ + " refused the " +
-                               (options.user.empty() ? "password" : "user and password") + ": " +
+                               (node.user.empty() ? "password" : "user and password") + ": " +
                                std::string(reply_text(*reply)));
         }
     }
-    if (options.db != 0) {
-        const std::string db = std::to_string(options.db);
-        Reply reply = command(context, address_, {"SELECT", db}, "SELECT");
+    if (node.db != 0) {
+        const std::string db = std::to_string(node.db);
+        const OwnedReply reply = run_command(context, address_, {"SELECT", db}, "SELECT");
         throw_if_error(*reply, address_, "SELECT " + db);
+    }
+    if (node.must_be_master) {
+        const OwnedReply reply = run_command(context, address_, {"ROLE"}, "ROLE");
+        throw_if_error(*reply, address_, "ROLE");
+        if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0 ||
+            reply_text(*reply->element[0]) != "master") {
+            throw RedisError("Redis at " + address_ + " is not the master " + options_.master_name +
+                             " (a failover is under way)");
+        }
+    }
+}
+
+SyncClient::Reply SyncClient::call(const std::vector<std::string>& args, std::string_view what,
+                                   std::chrono::milliseconds read_timeout) {
+    bool asking = false;
+    bool master_sought = false;
+    for (int redirects = 0;; ++redirects) {
+        redisSetTimeout(context_.get(), to_timeval(read_timeout));
+        if (asking) {
+            (void)run_command(context_.get(), address_, {"ASKING"}, "ASKING");
+        }
+        OwnedReply reply = run_command(context_.get(), address_, args, what);
+        redisSetTimeout(context_.get(), to_timeval(timeout_));
+        if (reply->type != REDIS_REPLY_ERROR || redirects == max_redirects) {
+            return reply;
+        }
+        const std::string_view text = reply_text(*reply);
+        if (auto redirect = parse_redirect(text, host_)) {
+            connect_node(options_.at(redirect->node));
+            asking = redirect->kind == Redirect::Kind::Ask;
+            continue;
+        }
+        if (options_.mode() == RedisMode::Sentinel && !master_sought &&
+            is_retry_elsewhere_error(text)) {
+            connect_master();  // READONLY, MASTERDOWN, LOADING: the master moved
+            master_sought = true;
+            continue;
+        }
+        return reply;
     }
 }
 
 SyncClient::~SyncClient() = default;
 
 void SyncClient::ping() {
-    Reply reply = command(context_.get(), address_, {"PING"}, "PING");
+    const Reply reply = call({"PING"}, "PING");
     const std::string_view text = reply_text(*reply);
     if (reply->type == REDIS_REPLY_STATUS && text == "PONG") {
         return;
@@ -156,7 +257,7 @@ void SyncClient::ping() {
 }
 
 std::optional<std::string> SyncClient::last_stream_id(const std::string& key) {
-    Reply reply = command(context_.get(), address_, {"XINFO", "STREAM", key}, "XINFO STREAM");
+    const Reply reply = call({"XINFO", "STREAM", key}, "XINFO STREAM");
     if (reply->type == REDIS_REPLY_ERROR) {
         const std::string_view text = reply_text(*reply);
         if (text.starts_with("ERR no such key")) {
@@ -181,10 +282,8 @@ std::optional<std::string> SyncClient::last_stream_id(const std::string& key) {
 
 std::vector<StreamEntry> SyncClient::read_stream(const std::string& key, const EntryId& after,
                                                  std::size_t count) {
-    const std::string start = "(" + after.str();
-    const std::string limit = std::to_string(count);
-    Reply reply =
-        command(context_.get(), address_, {"XRANGE", key, start, "+", "COUNT", limit}, "XRANGE");
+    const Reply reply =
+        call({"XRANGE", key, "(" + after.str(), "+", "COUNT", std::to_string(count)}, "XRANGE");
     throw_if_error(*reply, address_, "XRANGE");
     return stream_entries(*reply, address_);
 }
@@ -192,17 +291,11 @@ std::vector<StreamEntry> SyncClient::read_stream(const std::string& key, const E
 std::vector<StreamEntry> SyncClient::wait_stream(const std::string& key, const EntryId& after,
                                                  std::size_t count,
                                                  std::chrono::milliseconds block) {
-    // The read must outlast the wait Redis was asked for.
-    const timeval waiting = to_timeval(block + timeout_);
-    const timeval normal = to_timeval(timeout_);
-    redisSetTimeout(context_.get(), waiting);
-    const std::string limit = std::to_string(count);
     const std::string block_ms = std::to_string(std::max<long long>(block.count(), 1));
-    const std::string from = after.str();
-    Reply reply =
-        command(context_.get(), address_,
-                {"XREAD", "COUNT", limit, "BLOCK", block_ms, "STREAMS", key, from}, "XREAD");
-    redisSetTimeout(context_.get(), normal);
+    // The read must outlast the wait Redis was asked for.
+    const Reply reply = call(
+        {"XREAD", "COUNT", std::to_string(count), "BLOCK", block_ms, "STREAMS", key, after.str()},
+        "XREAD", block + timeout_);
     throw_if_error(*reply, address_, "XREAD");
     // nil when nothing came; else [[key, entries]].
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) {
@@ -216,7 +309,7 @@ std::vector<StreamEntry> SyncClient::wait_stream(const std::string& key, const E
 }
 
 void SyncClient::subscribe(const std::string& channel) {
-    Reply reply = command(context_.get(), address_, {"SUBSCRIBE", channel}, "SUBSCRIBE");
+    const Reply reply = call({"SUBSCRIBE", channel}, "SUBSCRIBE");
     throw_if_error(*reply, address_, "SUBSCRIBE");
 }
 

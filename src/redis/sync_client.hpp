@@ -1,6 +1,8 @@
 #pragma once
 // A blocking Redis connection for short conversations: start-up checks in
-// bscd, `bsc check-redis`. The event-loop code uses AsyncConnection instead.
+// bscd, `bsc check-redis`, `bsc watch`. The event-loop code uses RedisLink
+// instead. Every topology: the master a sentinel names (confirmed with
+// ROLE), or a cluster node, following MOVED and ASK to the key's node.
 
 #include <chrono>
 #include <memory>
@@ -34,10 +36,16 @@ public:
 // (WRONGPASS, NOAUTH, NOPERM): a refusal, not a failure of the moment.
 bool is_refusal(std::string_view error_text);
 
+// Frees a hiredis reply.
+struct ReplyFree {
+    void operator()(redisReply* reply) const;
+};
+
 class SyncClient {
 public:
-    // Connects, authenticates and selects the database. Throws RedisError
-    // naming the address and the cause.
+    // Finds the node (asking the sentinels in turn, or the first cluster
+    // seed that answers), connects, authenticates and selects the database.
+    // Throws RedisError naming the address and the cause.
     explicit SyncClient(const RedisOptions& options,
                         std::chrono::milliseconds timeout = std::chrono::seconds(2));
     ~SyncClient();
@@ -72,7 +80,22 @@ private:
     struct ContextFree {
         void operator()(redisContext* context) const;
     };
+    using Reply = std::unique_ptr<redisReply, ReplyFree>;
+
+    void connect_node(const RedisOptions& node);
+    void connect_master();  // Sentinel
+    // Runs a command on the node that serves it: MOVED and ASK are
+    // followed, and READONLY, MASTERDOWN or LOADING make a Sentinel client
+    // find the master again. `read_timeout` bounds the wait for the reply.
+    Reply call(const std::vector<std::string>& args, std::string_view what,
+               std::chrono::milliseconds read_timeout);
+    Reply call(const std::vector<std::string>& args, std::string_view what) {
+        return call(args, what, timeout_);
+    }
+
+    RedisOptions options_;
     std::unique_ptr<redisContext, ContextFree> context_;
+    std::string host_;  // the node's, for MOVED replies that leave it out
     std::string address_;
     std::chrono::milliseconds timeout_;
 };
