@@ -17,6 +17,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/cluster_slot.hpp"
 #include "support/redis_cluster.hpp"
 #include "support/redis_sentinel_group.hpp"
 
@@ -192,6 +193,12 @@ TEST(RedisClusterTest, ComesUpWithThreeMastersEachWithAReplica) {
         EXPECT_EQ(role(cluster.node(m)), "master");
         EXPECT_EQ(cluster.replica_of(m), m + RedisCluster::master_count);
         EXPECT_EQ(role(cluster.node(m + RedisCluster::master_count)), "slave");
+    }
+
+    // bscd's own slot function agrees with the cluster's.
+    for (const std::string key : {"bscd-demo:events", "{build}present", "{user1000}.following",
+                                  "foo{}{bar}", "foo{{bar}}zap", "a{b", ""}) {
+        EXPECT_EQ(bscd::key_hash_slot(key), cluster.key_slot(key)) << key;
     }
 
     // A key is served by its slot's master, and another master redirects.
