@@ -13,7 +13,19 @@ namespace bscd {
 
 // -H/--redis-host, -P/--redis-port, --redis-socket, --redis-user,
 // --redis-password-file, --redis-password, --redis-db, with REDIS_HOST,
-// REDIS_PORT, REDIS_USER and REDIS_PASSWORD as defaults.
+// REDIS_PORT, REDIS_USER and REDIS_PASSWORD as defaults; and the two other
+// topologies: --redis-sentinel (REDIS_SENTINELS), --redis-master-name
+// (REDIS_MASTER_NAME), --redis-sentinel-user (REDIS_SENTINEL_USER),
+// --redis-sentinel-password-file (REDIS_SENTINEL_PASSWORD holds the password
+// itself), --redis-cluster (REDIS_CLUSTER).
+//
+// Sets the app's final callback, which checks, once everything is parsed,
+// the rules no single option can (each a usage error, a CLI::ValidationError
+// naming both sides): a Sentinel group or a Cluster, not both; neither with
+// -H, -P or --redis-socket given on the command line (REDIS_HOST and
+// REDIS_PORT are then ignored, so that a shell set up for one server keeps
+// working); no --redis-db other than 0 in a Cluster. So the app must not set
+// a final callback of its own.
 void add_redis_options(CLI::App& app, RedisOptions& options);
 
 // A secret that an option takes as its value, though every user sees

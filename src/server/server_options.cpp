@@ -1,5 +1,6 @@
 #include "server/server_options.hpp"
 
+#include <charconv>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -55,6 +56,19 @@ SocketAccess resolve_access(const AccessArguments& given) {
     return access;
 }
 
+// A whole number, 0 or more: CLI11 alone would take "-1" as SIZE_MAX.
+const CLI::Validator replica_count(
+    [](const std::string& input) -> std::string {
+        std::size_t value = 0;
+        const auto* end = input.data() + input.size();
+        const auto [ptr, ec] = std::from_chars(input.data(), end, value);
+        if (input.empty() || ec != std::errc() || ptr != end) {
+            return "the number of replicas must be a whole number, 0 or more, not " + input;
+        }
+        return {};
+    },
+    "", "replica count");
+
 // Fills what depends on other options: Pieman's defaults without a project,
 // per-project names with one.
 void derive_defaults(ServerOptions& o) {
@@ -95,6 +109,13 @@ ParsedServerOptions parse_server_options(int argc, char** argv) {
     app.add_flag("-d,--daemonize", o.daemonize,
                  "daemonize the server; returns once it serves and its pid file exists");
     add_redis_options(app, o.redis);
+    app.add_option("--redis-replicas", o.redis_replicas,
+                   "count a batch of codes as confirmed only once WAIT reports at least R "
+                   "replicas have it (Sentinel: nothing answered OK is lost when a replica takes "
+                   "over); 0: do not wait")
+        ->type_name("R")
+        ->check(replica_count)
+        ->capture_default_str();
     app.add_option("-l,--log-file-prefix", o.log_file, "log file (also logged to stderr)");
     app.add_option("-n,--channel-name", o.channel,
                    "Redis channel to publish codes to [default: bscd-<project>, or "

@@ -29,7 +29,10 @@ struct ServerOptions {
     std::chrono::milliseconds idle_timeout{30'000};
     std::chrono::milliseconds shutdown_timeout{5'000};
     std::size_t outbox_capacity = 100'000;
-    std::string spool_dir;     // --spool: accepted codes reach the disk before OK
+    std::string spool_dir;  // --spool: accepted codes reach the disk before OK
+    // --redis-replicas: a batch counts as confirmed once WAIT reports this
+    // many replicas have it; 0: no WAIT.
+    std::size_t redis_replicas = 0;
     bool keep_history = true;  // --no-history: Pieman's traffic exactly, no stream
     std::size_t history_length = 1000;
     std::chrono::seconds history_ttl{86'400};
