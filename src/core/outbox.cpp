@@ -27,6 +27,40 @@ void Outbox::confirm(std::size_t count) {
     count = std::min(count, sent_);
     entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(count));
     sent_ -= count;
+    possibly_written_ -= std::min(possibly_written_, count);
+}
+
+std::vector<Delivery> Outbox::restamp(std::size_t from, EntryId above, EntryIdSequence& ids,
+                                      std::uint64_t now_ms) {
+    std::vector<Delivery> moved;
+    if (from >= entries_.size()) {
+        return moved;
+    }
+    // Above the newest held too, whatever `ids` knows: the order must stay.
+    ids.continue_after(std::max(above, entries_.back().id));
+    moved.reserve(entries_.size() - from);
+    for (auto it = entries_.begin() + static_cast<std::ptrdiff_t>(from); it != entries_.end();
+         ++it) {
+        it->id = ids.next(now_ms);
+        moved.push_back(*it);
+    }
+    // Under their new ids they were never sent: nothing of them can be in Redis.
+    possibly_written_ = std::min(possibly_written_, from);
+    return moved;
+}
+
+std::optional<EntryId> Outbox::last_in_flight() const {
+    if (sent_ == 0) {
+        return std::nullopt;
+    }
+    return entries_[sent_ - 1].id;
+}
+
+std::optional<EntryId> Outbox::possibly_written_up_to() const {
+    if (possibly_written_ == 0) {
+        return std::nullopt;
+    }
+    return entries_[possibly_written_ - 1].id;
 }
 
 }  // namespace bscd

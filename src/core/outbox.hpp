@@ -5,12 +5,15 @@
 //
 //   push() ─► [ sent, awaiting confirmation | unsent ] ─► confirm()
 //                         ▲ resend_all() when the link drops
+//                         ▲ restamp() when another writer took the ids ahead
 //
 // Entries leave only when Redis confirmed them, oldest first.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <vector>
 
 #include "core/entry_id.hpp"
@@ -33,8 +36,12 @@ public:
     bool push(const Delivery& delivery);
 
     // Appends a code accepted before a restart (from the spool), whatever
-    // the capacity: it was answered OK, so it is never refused now.
-    void restore(const Delivery& delivery) { entries_.push_back(delivery); }
+    // the capacity: it was answered OK, so it is never refused now. Only
+    // before any push(): the codes that may be in Redis stay a prefix.
+    void restore(const Delivery& delivery) {
+        entries_.push_back(delivery);
+        possibly_written_ = entries_.size();  // the crashed bscd may have written it
+    }
 
     // Up to `max` of the oldest unsent entries, now counted as sent.
     std::vector<Delivery> next_batch(std::size_t max);
@@ -45,7 +52,19 @@ public:
 
     // The link was lost: nothing sent is confirmed, so everything still held
     // goes again, in the same order.
-    void resend_all() { sent_ = 0; }
+    void resend_all() {
+        possibly_written_ = std::max(possibly_written_, sent_);
+        sent_ = 0;
+    }
+
+    // The history holds entries bscd did not write at or above the ids of
+    // the entries from `from` on: each of those gets a new id from `ids`,
+    // above `above` and above every id `ids` handed out, in the same order.
+    // Returns them with their new ids. Ids are the only change: the entries
+    // stay where they are, sent or not (the caller drops the link, and so
+    // sends them all again).
+    std::vector<Delivery> restamp(std::size_t from, EntryId above, EntryIdSequence& ids,
+                                  std::uint64_t now_ms);
 
     [[nodiscard]] std::size_t size() const { return entries_.size(); }
     [[nodiscard]] bool empty() const { return entries_.empty(); }
@@ -56,10 +75,21 @@ public:
     // Every entry still held, oldest first (for the shutdown report).
     [[nodiscard]] const std::deque<Delivery>& entries() const { return entries_; }
 
+    // The id of the newest sent, unconfirmed entry: the next batch goes out
+    // behind it, and must not be written if it was not. nullopt when none.
+    [[nodiscard]] std::optional<EntryId> last_in_flight() const;
+    // The id of the newest entry that may already be in Redis although never
+    // confirmed (sent on a lost link, or restored from a spool), or nullopt.
+    // Such an entry may have been trimmed from the history since; one never
+    // sent cannot have been.
+    [[nodiscard]] std::optional<EntryId> possibly_written_up_to() const;
+
 private:
     std::size_t capacity_;
     std::deque<Delivery> entries_;
     std::size_t sent_ = 0;  // entries_[0, sent_) are written, awaiting confirmation
+    // entries_[0, possibly_written_) may be in Redis from an earlier attempt.
+    std::size_t possibly_written_ = 0;
 };
 
 }  // namespace bscd

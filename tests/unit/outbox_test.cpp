@@ -167,6 +167,142 @@ TEST(Outbox, PushWhileInFlightGoesAfterTheSentOnes) {
     EXPECT_EQ(numbers(outbox.next_batch(10)), (N{0, 1, 2}));
 }
 
+TEST(Outbox, LastInFlightIsTheNewestSentEntry) {
+    Outbox outbox = filled(10, 5);
+    EXPECT_FALSE(outbox.last_in_flight().has_value());
+    outbox.next_batch(2);
+    EXPECT_EQ(outbox.last_in_flight(), delivery(1).id);
+    outbox.next_batch(2);
+    EXPECT_EQ(outbox.last_in_flight(), delivery(3).id);
+    outbox.confirm(4);
+    EXPECT_FALSE(outbox.last_in_flight().has_value());
+    outbox.next_batch(1);
+    outbox.resend_all();
+    EXPECT_FALSE(outbox.last_in_flight().has_value());
+}
+
+TEST(Outbox, OnlyEntriesSentOnALostLinkMayBeWrittenAlready) {
+    Outbox outbox = filled(10, 6);
+    EXPECT_FALSE(outbox.possibly_written_up_to().has_value());
+    outbox.next_batch(3);
+    // Sent, but the link is up: its replies will tell.
+    EXPECT_FALSE(outbox.possibly_written_up_to().has_value());
+    outbox.resend_all();
+    EXPECT_EQ(outbox.possibly_written_up_to(), delivery(2).id);
+    // Sending again on the new link, and losing it before all were sent
+    // again, does not forget what the first link may have written.
+    outbox.next_batch(1);
+    outbox.resend_all();
+    EXPECT_EQ(outbox.possibly_written_up_to(), delivery(2).id);
+    outbox.next_batch(5);
+    outbox.resend_all();
+    EXPECT_EQ(outbox.possibly_written_up_to(), delivery(4).id);
+    outbox.next_batch(2);
+    outbox.confirm(2);
+    EXPECT_EQ(outbox.possibly_written_up_to(), delivery(4).id);
+    outbox.next_batch(3);
+    outbox.confirm(3);
+    EXPECT_FALSE(outbox.possibly_written_up_to().has_value());
+    EXPECT_EQ(numbers(outbox.entries()), (N{5}));
+}
+
+TEST(Outbox, RestoredEntriesMayBeWrittenAlready) {
+    Outbox outbox(10);
+    outbox.restore(delivery(0));
+    outbox.restore(delivery(1));
+    EXPECT_EQ(outbox.possibly_written_up_to(), delivery(1).id);
+    outbox.push(delivery(2));
+    EXPECT_EQ(outbox.possibly_written_up_to(), delivery(1).id);
+}
+
+TEST(Outbox, RestampGivesNewIdsAboveTheIntruderInTheSameOrder) {
+    Outbox outbox = filled(10, 5);
+    EntryIdSequence ids;
+    ids.continue_after(delivery(4).id);
+    outbox.next_batch(2);
+    outbox.confirm(1);
+    // Another writer's entry far ahead of bscd's clock.
+    const EntryId intruder{9'999'999'999'999, 0};
+    const auto moved = outbox.restamp(0, intruder, ids, 1'700'000'000'000);
+    ASSERT_EQ(moved.size(), 4u);
+    for (std::size_t i = 0; i < moved.size(); ++i) {
+        EXPECT_EQ(moved[i].id, (EntryId{9'999'999'999'999, i + 1}));
+        EXPECT_EQ(outbox.entries()[i].id, moved[i].id);
+        // Everything else of the code stays, the time it was accepted too.
+        EXPECT_EQ(moved[i].code, delivery(i + 1).code);
+        EXPECT_EQ(moved[i].accepted_ms, delivery(i + 1).accepted_ms);
+    }
+    // Codes accepted afterwards come after the moved ones.
+    EXPECT_EQ(ids.next(1'700'000'000'001), (EntryId{9'999'999'999'999, 5}));
+    EXPECT_EQ(outbox.size(), 4u);
+}
+
+TEST(Outbox, RestampAboveIdsHandedOutWhenTheIntruderIsBelowThem) {
+    // The intruder sits between bscd's ids: the moved entries go above the
+    // newest id bscd handed out (its later codes must stay after them), and
+    // at the clock's time when that is higher still.
+    Outbox outbox = filled(10, 4);
+    EntryIdSequence ids;
+    ids.continue_after(delivery(3).id);  // {1003, 0}
+    const auto moved = outbox.restamp(1, EntryId{1001, 5}, ids, 1002);
+    ASSERT_EQ(moved.size(), 3u);
+    EXPECT_EQ(moved[0].id, (EntryId{1003, 1}));
+    EXPECT_EQ(moved[1].id, (EntryId{1003, 2}));
+    EXPECT_EQ(moved[2].id, (EntryId{1003, 3}));
+    EXPECT_EQ(outbox.entries()[0].id, delivery(0).id) << "entries before `from` keep their ids";
+
+    const auto later = outbox.restamp(3, EntryId{1003, 3}, ids, 5000);
+    ASSERT_EQ(later.size(), 1u);
+    EXPECT_EQ(later[0].id, (EntryId{5000, 0}));
+}
+
+TEST(Outbox, RestampGoesAboveTheHeldEntriesWhateverTheSequenceKnows) {
+    Outbox outbox = filled(10, 3);
+    EntryIdSequence ids;  // knows nothing: the entries' own ids still bound it
+    const auto moved = outbox.restamp(0, EntryId{1000, 0}, ids, 0);
+    ASSERT_EQ(moved.size(), 3u);
+    EXPECT_EQ(moved[0].id, (EntryId{1002, 1}));
+    EXPECT_EQ(moved[2].id, (EntryId{1002, 3}));
+}
+
+TEST(Outbox, RestampedEntriesWereNeverWrittenUnderTheirNewIds) {
+    Outbox outbox = filled(10, 4);
+    outbox.next_batch(4);
+    outbox.resend_all();
+    ASSERT_EQ(outbox.possibly_written_up_to(), delivery(3).id);
+    EntryIdSequence ids;
+    outbox.restamp(2, EntryId{2000, 0}, ids, 0);
+    EXPECT_EQ(outbox.possibly_written_up_to(), delivery(1).id);
+    outbox.restamp(0, EntryId{3000, 0}, ids, 0);
+    EXPECT_FALSE(outbox.possibly_written_up_to().has_value());
+}
+
+TEST(Outbox, RestampKeepsWhatIsSentAndWhatIsNot) {
+    Outbox outbox = filled(10, 5);
+    outbox.next_batch(3);
+    EntryIdSequence ids;
+    outbox.restamp(0, EntryId{2000, 0}, ids, 0);
+    EXPECT_EQ(outbox.in_flight(), 3u);
+    EXPECT_EQ(outbox.unsent(), 2u);
+    outbox.resend_all();  // the publisher drops the link: all go again
+    const auto batch = outbox.next_batch(10);
+    ASSERT_EQ(batch.size(), 5u);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        EXPECT_EQ(batch[i].id, (EntryId{2000, i + 1}));
+        EXPECT_EQ(batch[i].code, delivery(i).code);
+    }
+}
+
+TEST(Outbox, RestampFromBeyondTheEndMovesNothing) {
+    Outbox outbox = filled(10, 2);
+    EntryIdSequence ids;
+    EXPECT_TRUE(outbox.restamp(2, EntryId{2000, 0}, ids, 0).empty());
+    EXPECT_EQ(numbers(outbox.entries()), (N{0, 1}));
+    EXPECT_EQ(ids.last(), EntryId{}) << "nothing handed out";
+    Outbox empty(4);
+    EXPECT_TRUE(empty.restamp(0, EntryId{2000, 0}, ids, 0).empty());
+}
+
 // A long outage, a reconnect, retries and confirmations in arbitrary steps:
 // Redis sees every code, in order, each confirmed exactly once.
 TEST(Outbox, NeverLosesReordersOrDuplicatesConfirmedEntries) {
