@@ -18,6 +18,13 @@
 #   REDIS_IS_AVAILABLE  check_redis sets it to false when Redis does not
 #                       answer; the other functions then do nothing
 # Ours:
+#   REDIS_SENTINELS     a Redis Sentinel group instead (HOST:PORT,...), or
+#   REDIS_CLUSTER       a Redis Cluster (seed nodes HOST:PORT,...): when one is
+#                       set (not empty), REDIS_HOST and REDIS_PORT are not
+#                       used, and bscd and bsc take these, REDIS_MASTER_NAME,
+#                       REDIS_SENTINEL_USER and REDIS_SENTINEL_PASSWORD from
+#                       their environment (exported to them here, also when
+#                       only set). See docs/scaling.md.
 #   BSCD_RUNTIME_DIR    socket and pid file (default as bscd's: /var/run for
 #                       root, else $XDG_RUNTIME_DIR, else /tmp)
 #   BSCD_LOG_FILE       bscd's log (default BSCD_RUNTIME_DIR/bscd-$PROJECT_NAME.log)
@@ -68,14 +75,44 @@ _bsc_active() {
     _bsc_enabled && [[ "${REDIS_IS_AVAILABLE:-true}" == true ]]
 }
 
+# A Sentinel group or a Cluster rather than one server.
+_bsc_redis_topology() {
+    [[ -n "${REDIS_SENTINELS:-}" || -n "${REDIS_CLUSTER:-}" ]]
+}
+
+_bsc_redis_name() {  # Redis as messages name it
+    if [[ -n "${REDIS_SENTINELS:-}" ]]; then
+        printf 'master %s of the sentinels %s' "${REDIS_MASTER_NAME:-mymaster}" "${REDIS_SENTINELS}"
+    elif [[ -n "${REDIS_CLUSTER:-}" ]]; then
+        printf 'cluster %s' "${REDIS_CLUSTER}"
+    else
+        printf '%s:%s' "${REDIS_HOST:-127.0.0.1}" "${REDIS_PORT:-6379}"
+    fi
+}
+
+# _bsc_with_redis COMMAND...: runs COMMAND told where Redis is. One server:
+# --redis-host and --redis-port appended. A topology: the program reads it
+# from the environment (it would refuse -H/-P beside it), so the variables are
+# exported to it, in case the builder only set them.
+_bsc_with_redis() {
+    if _bsc_redis_topology; then
+        REDIS_SENTINELS=${REDIS_SENTINELS:-} REDIS_CLUSTER=${REDIS_CLUSTER:-} \
+            REDIS_MASTER_NAME=${REDIS_MASTER_NAME:-} \
+            REDIS_SENTINEL_USER=${REDIS_SENTINEL_USER:-} \
+            REDIS_SENTINEL_PASSWORD=${REDIS_SENTINEL_PASSWORD:-} "$@"
+    else
+        "$@" --redis-host "${REDIS_HOST:-127.0.0.1}" --redis-port "${REDIS_PORT:-6379}"
+    fi
+}
+
 check_redis() {
     _bsc_enabled || return 0
-    local host=${REDIS_HOST:-127.0.0.1} port=${REDIS_PORT:-6379} out
-    if out=$("$(_bsc_program bsc)" check-redis -H "${host}" -P "${port}" 2>&1); then
-        _bsc_say "Redis ${host}:${port} is available"
+    local out
+    if out=$(_bsc_with_redis "$(_bsc_program bsc)" check-redis 2>&1); then
+        _bsc_say "Redis $(_bsc_redis_name) is available"
     else
         REDIS_IS_AVAILABLE=false
-        _bsc_say "warning: could not connect to Redis ${host}:${port} (${out#bsc: });" \
+        _bsc_say "warning: could not connect to Redis $(_bsc_redis_name) (${out#bsc: });" \
                  "the build goes on without the channel"
     fi
     return 0
@@ -88,8 +125,7 @@ start_bscd() {
         return 0
     fi
     local log=${BSCD_LOG_FILE:-$(_bsc_runtime_dir)/bscd-${PROJECT_NAME}.log} out
-    if out=$("$(_bsc_program bscd)" --daemonize --project "${PROJECT_NAME}" \
-                 --redis-host "${REDIS_HOST:-127.0.0.1}" --redis-port "${REDIS_PORT:-6379}" \
+    if out=$(_bsc_with_redis "$(_bsc_program bscd)" --daemonize --project "${PROJECT_NAME}" \
                  --unix-socket-name "$(_bsc_socket)" --pid "$(_bsc_pid_file)" \
                  --log-file-prefix "${log}" 2>&1); then
         _bsc_say "bscd serves channel bscd-${PROJECT_NAME} (socket $(_bsc_socket), log ${log})"

@@ -4,6 +4,10 @@
 Runs the bsc installed next to this script (symbolic links followed),
 which sends the request and, unlike Pieman's, waits for bscd's answer:
 after EXIT, bscd has removed its pid file when this returns.
+
+It talks to bscd's socket only: its -H and -P are accepted and unused,
+and REDIS_SENTINELS or REDIS_CLUSTER change nothing here (bscd.py hands
+them to bscd).
 """
 
 import argparse

@@ -5,11 +5,25 @@ Exits 0 when Redis answers PING, non-zero otherwise. Runs the bsc installed
 next to this script (symbolic links followed). Like Pieman's, it ignores
 REDIS_HOST and REDIS_PORT; REDIS_PASSWORD, which Pieman does not know,
 still counts: a way to a Redis that requires one.
+
+When REDIS_SENTINELS or REDIS_CLUSTER is set (not empty), the -H and -P
+that Pieman always passes are dropped, and `bsc check-redis` checks the
+Sentinel group's master or the Cluster named in the environment (with
+REDIS_MASTER_NAME, REDIS_SENTINEL_USER and REDIS_SENTINEL_PASSWORD; see
+docs/scaling.md). Without them, it gets -H and -P exactly as before.
 """
 
 import argparse
 import os
 import sys
+
+# bsc reads these itself, and refuses --redis-host/--redis-port beside them.
+TOPOLOGY_VARIABLES = ('REDIS_SENTINELS', 'REDIS_CLUSTER')
+
+
+def redis_topology():
+    """True when the environment names a Sentinel group or a Cluster."""
+    return any(os.environ.get(name) for name in TOPOLOGY_VARIABLES)
 
 
 def main():
@@ -19,9 +33,14 @@ def main():
     args = parser.parse_args()
 
     program = os.path.join(os.path.dirname(os.path.realpath(__file__)), 'bsc')
-    argv = [program, 'check-redis',
-            '--redis-host', args.redis_host,
-            '--redis-port', str(args.redis_port)]
+    argv = [program, 'check-redis']
+    if redis_topology():
+        # Ignored by bsc then; gone, so that nothing in them can matter.
+        os.environ.pop('REDIS_HOST', None)
+        os.environ.pop('REDIS_PORT', None)
+    else:
+        argv += ['--redis-host', args.redis_host,
+                 '--redis-port', str(args.redis_port)]
     os.environ.pop('PROJECT_NAME', None)  # as bscd.py: no defaults from it
     try:
         os.execv(program, argv)
