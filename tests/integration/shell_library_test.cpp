@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "support/bscd_fixture.hpp"
+#include "support/free_port.hpp"
 #include "support/subscriber.hpp"
 #include "support/wait.hpp"
 
@@ -65,6 +66,54 @@ protected:
         EXPECT_EQ(result.status, 0) << result.output;
         EXPECT_NE(result.output.find("BUILD-FINISHED"), std::string::npos) << result.output;
         EXPECT_EQ(result.output.find("ERR trap"), std::string::npos) << result.output;
+    }
+
+    // A directory for BSCD_BIN_DIR with a stand-in bsc and bscd, each
+    // recording in NAME.recorded its arguments ("arg X" lines) and the Redis
+    // variables of its environment ("env NAME=VALUE").
+    std::string fake_programs() const {
+        std::string bin_dir = dir.file("fake-bin");
+        fs::create_directory(bin_dir);
+        for (const char* program : {"bsc", "bscd"}) {
+            const std::string path = bin_dir + "/" + program;
+            std::ofstream(path) << "#!/bin/sh\n"
+                                   "{\n"
+                                   "  for arg in \"$@\"; do printf 'arg %s\\n' \"$arg\"; done\n"
+                                   "  env | grep '^REDIS_' | sed 's/^/env /'\n"
+                                   "} > \"$0.recorded\"\n";
+            fs::permissions(path, fs::perms::owner_all);
+        }
+        return bin_dir;
+    }
+
+    // What fake `program` in `bin_dir` recorded, line by line.
+    static std::vector<std::string> recorded(const std::string& bin_dir,
+                                             const std::string& program) {
+        std::ifstream in(bin_dir + "/" + program + ".recorded");
+        std::vector<std::string> lines;
+        for (std::string line; std::getline(in, line);) {
+            lines.push_back(line);
+        }
+        return lines;
+    }
+
+    static std::vector<std::string> args_of(const std::vector<std::string>& recorded) {
+        std::vector<std::string> args;
+        for (const auto& line : recorded) {
+            if (line.starts_with("arg ")) {
+                args.push_back(line.substr(4));
+            }
+        }
+        return args;
+    }
+
+    static std::string env_of(const std::vector<std::string>& recorded, const std::string& name) {
+        for (const auto& line : recorded) {
+            if (line.starts_with("env " + name + "=")) {
+                return line.substr(5 + name.size());
+            }
+        }
+        return "unset";
     }
 
     const EnvVars enabled{{"ENABLE_BSC_CHANNEL", "true"}};
@@ -213,6 +262,90 @@ stop_bscd
     EXPECT_NE(result.output.find("unknown code 77"), std::string::npos) << result.output;
     EXPECT_EQ(channel.collect(1), std::vector<std::string>{"1000"});
     EXPECT_EQ(channel.next(std::chrono::milliseconds(200)), std::nullopt);
+}
+
+TEST_F(ShellLibraryTest, OneServerIsPassedAsHostAndPort) {
+    const std::string bin_dir = fake_programs();
+    const auto result = build("BSCD_BIN_DIR=" + bin_dir + "\ncheck_redis; start_bscd\n", enabled);
+    expect_finished(result);
+    const std::string host = redis.host();
+    const std::string port = std::to_string(redis.port());
+    EXPECT_EQ(
+        args_of(recorded(bin_dir, "bsc")),
+        (std::vector<std::string>{"check-redis", "--redis-host", host, "--redis-port", port}));
+    EXPECT_EQ(args_of(recorded(bin_dir, "bscd")),
+              (std::vector<std::string>{"--daemonize", "--project", "demo", "--unix-socket-name",
+                                        socket_path(), "--pid", pid_file(), "--log-file-prefix",
+                                        dir.file("bscd-demo.log"), "--redis-host", host,
+                                        "--redis-port", port}));
+    EXPECT_NE(result.output.find("Redis " + host + ":" + port + " is available"), std::string::npos)
+        << result.output;
+}
+
+TEST_F(ShellLibraryTest, ATopologyGoesThroughTheEnvironmentWithoutHostAndPort) {
+    struct Case {
+        std::string settings;  // builder lines: only set, or exported
+        std::string named;     // how the library names that Redis
+        std::vector<std::pair<std::string, std::string>> seen;  // by the programs
+    };
+    const Case cases[] = {
+        {"REDIS_SENTINELS=127.0.0.1:26379,127.0.0.1:26380\nREDIS_MASTER_NAME=builds",
+         "master builds of the sentinels 127.0.0.1:26379,127.0.0.1:26380",
+         {{"REDIS_SENTINELS", "127.0.0.1:26379,127.0.0.1:26380"}, {"REDIS_MASTER_NAME", "builds"}}},
+        {"export REDIS_CLUSTER=127.0.0.1:7000",
+         "cluster 127.0.0.1:7000",
+         {{"REDIS_CLUSTER", "127.0.0.1:7000"}}},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.settings);
+        const std::string bin_dir = fake_programs();
+        const auto result = build(
+            "BSCD_BIN_DIR=" + bin_dir + "\n" + c.settings + "\ncheck_redis; start_bscd\n", enabled);
+        expect_finished(result);
+        const auto bsc = recorded(bin_dir, "bsc");
+        const auto bscd = recorded(bin_dir, "bscd");
+        EXPECT_EQ(args_of(bsc), std::vector<std::string>{"check-redis"});
+        EXPECT_EQ(args_of(bscd),
+                  (std::vector<std::string>{
+                      "--daemonize", "--project", "demo", "--unix-socket-name", socket_path(),
+                      "--pid", pid_file(), "--log-file-prefix", dir.file("bscd-demo.log")}));
+        for (const auto& [name, value] : c.seen) {
+            EXPECT_EQ(env_of(bsc, name), value) << name;
+            EXPECT_EQ(env_of(bscd, name), value) << name;
+        }
+        EXPECT_NE(result.output.find("Redis " + c.named + " is available"), std::string::npos)
+            << result.output;
+        EXPECT_NE(result.output.find("bscd serves channel bscd-demo"), std::string::npos)
+            << result.output;
+    }
+}
+
+TEST_F(ShellLibraryTest, AnUnreachableSentinelGroupTheBuildGoesOnWithoutTheChannel) {
+    // The real programs: REDIS_HOST and REDIS_PORT (set, to this test's
+    // Redis) are ignored, and -H/-P are not passed, so no usage error: the
+    // sentinel, where nothing listens, is what fails.
+    const std::string sentinel = "127.0.0.1:" + std::to_string(free_port());
+    const auto result = build("export REDIS_SENTINELS=" + sentinel + R"(
+check_redis
+echo "REDIS_IS_AVAILABLE=$REDIS_IS_AVAILABLE"
+REDIS_IS_AVAILABLE=true start_bscd
+test -e "$BSCD_RUNTIME_DIR/bscd-demo.pid" && echo "UNEXPECTED-DAEMON"
+send_request_to_bsc_server PREPARED_CHROOT_ENV_CODE
+stop_bscd
+)",
+                              enabled);
+    expect_finished(result);
+    EXPECT_NE(result.output.find("REDIS_IS_AVAILABLE=false"), std::string::npos) << result.output;
+    EXPECT_NE(result.output.find("warning: could not connect to Redis master mymaster of the "
+                                 "sentinels " +
+                                 sentinel),
+              std::string::npos)
+        << result.output;
+    EXPECT_NE(result.output.find("warning: could not start bscd: "), std::string::npos)
+        << result.output;
+    EXPECT_EQ(result.output.find("UNEXPECTED-DAEMON"), std::string::npos) << result.output;
+    EXPECT_EQ(result.output.find("cannot be combined"), std::string::npos) << result.output;
+    EXPECT_EQ(result.output.find("Run with --help"), std::string::npos) << result.output;
 }
 
 }  // namespace
