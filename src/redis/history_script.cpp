@@ -1,67 +1,143 @@
 #include "redis/history_script.hpp"
 
+#include <hiredis/hiredis.h>
+
 #include "core/project.hpp"
 
 namespace bscd {
 
 std::string_view history_script() {
-    // KEYS[1] history stream; ARGV[1] channel; ARGV[2] max length; ARGV[3] ttl
-    // after a final code; ARGV[4] ttl after any other code (a build that
-    // died silently); then groups of 5: id, code, name, accepted ms, final.
+    // KEYS[1] history stream; ARGV[1] channel; ARGV[2] max length; ARGV[3]
+    // ms to live after a final code; ARGV[4] ms after any other (a build
+    // that died silently); ARGV[5] `after` and ARGV[6] `possibly written up
+    // to` (see BatchContext; '0-0' for none); then groups of 5: id, code,
+    // name, accepted ms, final. Answers {processed, written, conflict_last}
+    // (see HistoryOutcome; '' when there was no conflict).
     return R"lua(
-local function split(id)
-  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
-  return tonumber(ms), tonumber(seq)
+local key = KEYS[1]
+-- Ids compared exactly: their parts go up to 2^64, past a Lua number's
+-- precision, and another writer may choose any. Decimal, no leading zeros.
+local function compare_number(a, b)
+  if #a ~= #b then return #a < #b and -1 or 1 end
+  if a == b then return 0 end
+  if #a <= 15 then return tonumber(a) < tonumber(b) and -1 or 1 end
+  for i = 1, #a do  -- byte by byte: Lua's string < collates by locale
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y and -1 or 1 end
+  end
+  return 0
+end
+local function compare_id(a, b)
+  local a_ms, a_seq = string.match(a, '^(%d+)-(%d+)$')
+  local b_ms, b_seq = string.match(b, '^(%d+)-(%d+)$')
+  local by_ms = compare_number(a_ms, b_ms)
+  if by_ms ~= 0 then return by_ms end
+  return compare_number(a_seq, b_seq)
 end
 -- A script is not undone by an error: a PUBLISH refused after its XADD
 -- would leave a code in the history that the retry then skips, never
 -- published. So check every command first (Redis 7's ACL check, if any).
 if redis.acl_check_cmd then
-  local needed = {{'XADD', KEYS[1], '0-1', 'code', '0'}, {'PUBLISH', ARGV[1], '0'},
-                  {'EXPIRE', KEYS[1], '1'}}
+  local needed = {{'XADD', key, '0-1', 'code', '0'}, {'PUBLISH', ARGV[1], '0'},
+                  {'XRANGE', key, '-', '+'}, {'PTTL', key}, {'PEXPIRE', key, '1'}}
   for _, command in ipairs(needed) do
     if not redis.acl_check_cmd(unpack(command)) then
       return redis.error_reply('NOPERM this user may not run ' .. command[1] .. ' on ' .. command[2])
     end
   end
 end
-local last_ms, last_seq = -1, -1
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  local info = redis.call('XINFO', 'STREAM', KEYS[1])
+local last, first, removed = nil, nil, false
+if redis.call('EXISTS', key) == 1 then
+  local info, length, added = redis.call('XINFO', 'STREAM', key), 0, nil
   for i = 1, #info, 2 do
-    if info[i] == 'last-generated-id' then last_ms, last_seq = split(info[i + 1]) end
+    local name, value = info[i], info[i + 1]
+    if name == 'last-generated-id' then last = value
+    elseif name == 'first-entry' and value then first = value[1]
+    elseif name == 'length' then length = value
+    elseif name == 'entries-added' then added = value end
   end
+  -- Whether entries were ever trimmed or deleted; Redis 6 does not count
+  -- what was added, and a stream at its cap may have been trimmed.
+  if added then removed = added > length else removed = length >= tonumber(ARGV[2]) end
 end
-local written, final = 0, nil
-for i = 5, #ARGV, 5 do
-  local ms, seq = split(ARGV[i])
-  if ms > last_ms or (ms == last_ms and seq > last_seq) then
-    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], ARGV[i],
-               'code', ARGV[i + 1], 'name', ARGV[i + 2], 'ts', ARGV[i + 3])
-    redis.call('PUBLISH', ARGV[1], ARGV[i + 1])
-    last_ms, last_seq = ms, seq
-    written = written + 1
+-- An absent entry that an earlier call may have written, older than
+-- everything the stream keeps: trimmed since, so written. One never sent
+-- before cannot be, whatever the stream looks like.
+local function trimmed(id)
+  return removed and compare_id(id, ARGV[6]) <= 0 and (first == nil or compare_id(id, first) < 0)
+end
+local function entry_at(id)
+  local found = redis.call('XRANGE', key, id, id)
+  if #found == 0 then return nil end
+  local fields, entry = found[1][2], {}
+  for j = 1, #fields, 2 do entry[fields[j]] = fields[j + 1] end
+  return entry
+end
+-- The previous batch stopped at a conflict: writing this one now would put
+-- its codes ahead of the earlier ones.
+local conflict = false
+if ARGV[5] ~= '0-0' and ARGV[5] ~= last then
+  conflict = last == nil or (entry_at(ARGV[5]) == nil and not trimmed(ARGV[5]))
+end
+local processed, written, final = 0, 0, nil
+if not conflict then
+  for i = 7, #ARGV, 5 do
+    local id = ARGV[i]
+    if last == nil or compare_id(id, last) > 0 then
+      redis.call('XADD', key, 'MAXLEN', '~', ARGV[2], id,
+                 'code', ARGV[i + 1], 'name', ARGV[i + 2], 'ts', ARGV[i + 3])
+      redis.call('PUBLISH', ARGV[1], ARGV[i + 1])
+      last = id
+      written = written + 1
+    else
+      -- Already written only if it is the very entry: same code, accepted
+      -- at the same ms. Anything else in its way is another writer's.
+      local entry = entry_at(id)
+      if entry then
+        conflict = entry.code ~= ARGV[i + 1] or entry.ts ~= ARGV[i + 3]
+      else
+        conflict = not trimmed(id)
+      end
+      if conflict then break end
+    end
+    processed = processed + 1
     final = ARGV[i + 4] == '1'
   end
 end
-if final == true then
-  redis.call('EXPIRE', KEYS[1], ARGV[3])
-elseif final == false then
-  redis.call('EXPIRE', KEYS[1], ARGV[4])
+-- Always end with a write that replicates, so that a WAIT after this call
+-- covers the entries it found already written as well as those it wrote.
+if final ~= nil then
+  redis.call('PEXPIRE', key, final and ARGV[3] or ARGV[4])
+else
+  -- Nothing processed (a conflict at once): keep the stream's lifetime as
+  -- it is, re-applied; one without any (another writer made it) gets the
+  -- idle one. No stream: nothing to write, and nothing to confirm either.
+  local ttl = redis.call('PTTL', key)
+  if ttl > 0 then
+    redis.call('PEXPIRE', key, string.format('%d', ttl))
+  elseif ttl == -1 then
+    redis.call('PEXPIRE', key, ARGV[4])
+  end
 end
-return written
+return {processed, written, conflict and (last or '0-0') or ''}
 )lua";
 }
 
 std::vector<std::string> history_script_call(const std::string& sha,
                                              const HistorySettings& settings,
-                                             std::span<const Delivery> batch) {
+                                             std::span<const Delivery> batch,
+                                             const BatchContext& context) {
+    using std::chrono::milliseconds;
     std::vector<std::string> args;
-    args.reserve(8 + batch.size() * 5);
-    args.insert(args.end(), {"EVALSHA", sha, "1", history_key(settings.channel), settings.channel,
-                             std::to_string(settings.max_length),
-                             std::to_string(settings.ttl_after_final.count()),
-                             std::to_string(settings.idle_ttl.count())});
+    args.reserve(10 + batch.size() * 5);
+    args.insert(
+        args.end(),
+        {"EVALSHA", sha, "1", history_key(settings.channel), settings.channel,
+         std::to_string(settings.max_length),
+         std::to_string(std::chrono::duration_cast<milliseconds>(settings.ttl_after_final).count()),
+         std::to_string(std::chrono::duration_cast<milliseconds>(settings.idle_ttl).count()),
+         context.after.value_or(EntryId{}).str(),
+         context.possibly_written_up_to.value_or(EntryId{}).str()});
     for (const Delivery& delivery : batch) {
         args.push_back(delivery.id.str());
         args.push_back(std::to_string(delivery.code->value));
@@ -70,6 +146,27 @@ std::vector<std::string> history_script_call(const std::string& sha,
         args.emplace_back(delivery.code->is_final() ? "1" : "0");
     }
     return args;
+}
+
+std::optional<HistoryOutcome> parse_history_reply(const redisReply* reply) {
+    if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY || reply->elements != 3 ||
+        reply->element[0]->type != REDIS_REPLY_INTEGER ||
+        reply->element[1]->type != REDIS_REPLY_INTEGER ||
+        reply->element[2]->type != REDIS_REPLY_STRING || reply->element[0]->integer < 0 ||
+        reply->element[1]->integer < 0 || reply->element[1]->integer > reply->element[0]->integer) {
+        return std::nullopt;
+    }
+    HistoryOutcome outcome;
+    outcome.processed = static_cast<std::size_t>(reply->element[0]->integer);
+    outcome.written = static_cast<std::size_t>(reply->element[1]->integer);
+    const std::string_view last(reply->element[2]->str, reply->element[2]->len);
+    if (!last.empty()) {
+        outcome.conflict_last = EntryId::parse(last);
+        if (!outcome.conflict_last) {
+            return std::nullopt;
+        }
+    }
+    return outcome;
 }
 
 }  // namespace bscd

@@ -1,17 +1,24 @@
 #pragma once
 // The server-side step that makes an accepted code visible: append it to the
-// history stream and PUBLISH it on the live channel, atomically, skipping any
-// entry whose id is not above the stream's last one (a retry after a lost
-// reply), so a code is never published twice.
+// history stream and PUBLISH it on the live channel, atomically. An entry
+// whose id is not above the stream's last one is skipped only when the
+// stream holds that very entry (a retry after a lost reply), so a code is
+// never published twice; any other entry in its way is a conflict (another
+// writer), and the script stops there, so that bscd can move its codes past
+// it instead of losing them.
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/entry_id.hpp"
 #include "core/outbox.hpp"
+
+struct redisReply;
 
 namespace bscd {
 
@@ -29,11 +36,37 @@ struct HistorySettings {
 // The Lua source, loaded once per connection with SCRIPT LOAD.
 std::string_view history_script();
 
-// EVALSHA arguments writing `batch` (oldest first). The script answers the
-// number of entries it wrote (the rest had been written before).
+// Where a batch stands in bscd's outbox, for the script's checks.
+struct BatchContext {
+    // The entry just before the batch while it is still unconfirmed (sent in
+    // an earlier call on this link): if the stream lacks it, that call met a
+    // conflict, and this batch must write nothing ahead of the codes it held.
+    std::optional<EntryId> after;
+    // Entries at or below this id may have been written by an earlier call
+    // (a lost reply, a crash) and trimmed from the stream since; an absent
+    // entry above it was never written.
+    std::optional<EntryId> possibly_written_up_to;
+};
+
+// EVALSHA arguments writing `batch` (oldest first).
 std::vector<std::string> history_script_call(const std::string& sha,
                                              const HistorySettings& settings,
-                                             std::span<const Delivery> batch);
+                                             std::span<const Delivery> batch,
+                                             const BatchContext& context = {});
+
+// What the script answers: the batch's first `processed` entries are in the
+// history (`written` of them by this call, the rest were already there); on
+// a conflict, the entry after them met one, nothing from it on was written,
+// and `conflict_last` is the stream's last id then ({0, 0} without a stream).
+struct HistoryOutcome {
+    std::size_t processed = 0;
+    std::size_t written = 0;
+    std::optional<EntryId> conflict_last;
+};
+
+// The script's reply read, or nullopt when it is not one (an error reply
+// included).
+std::optional<HistoryOutcome> parse_history_reply(const redisReply* reply);
 
 }  // namespace bscd
 

@@ -1,10 +1,14 @@
 #include "redis/publisher.hpp"
 
+#include <limits>
+#include <optional>
 #include <utility>
 
 #include <boost/asio/post.hpp>
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
+
+#include "core/project.hpp"
 
 namespace bscd {
 namespace {
@@ -145,6 +149,7 @@ void Publisher::pump() {
         return;
     }
     while (outbox_.unsent() > 0 && batches_in_flight_ < options_.batches_in_flight) {
+        const BatchContext context{outbox_.last_in_flight(), outbox_.possibly_written_up_to()};
         const auto batch = outbox_.next_batch(options_.batch_size);
         const std::uint64_t link = link_;
         const std::size_t count = batch.size();
@@ -153,7 +158,7 @@ void Publisher::pump() {
         }
         ++batches_in_flight_;
         if (options_.keep_history) {
-            connection_.command(history_script_call(script_sha_, options_.history, batch),
+            connection_.command(history_script_call(script_sha_, options_.history, batch, context),
                                 [this, link, count](const redisReply* reply) {
                                     on_batch_reply(link, count, reply);
                                 });
@@ -186,22 +191,40 @@ void Publisher::on_batch_reply(std::uint64_t link, std::size_t count, const redi
         return;  // that link is gone; its batches are being sent again
     }
     last_reply_ = std::chrono::steady_clock::now();
-    if (reply->type != REDIS_REPLY_INTEGER) {
+    const auto outcome = options_.keep_history
+                             ? parse_history_reply(reply)
+                             : (reply->type == REDIS_REPLY_INTEGER
+                                    ? std::optional(HistoryOutcome{count, count, std::nullopt})
+                                    : std::nullopt);
+    // The script stops short of the batch's end only at a conflict.
+    if (!outcome || outcome->processed > count ||
+        (outcome->processed < count) != outcome->conflict_last.has_value()) {
         // NOSCRIPT after a SCRIPT FLUSH, OOM, a read-only replica...: one way
         // back for all of them: a new link, the script loaded again, a resend.
         const std::string what = reply->type == REDIS_REPLY_ERROR
                                      ? std::string(reply->str, reply->len)
-                                     : std::string("unexpected reply type");
+                                     : std::string("unexpected reply");
         connection_.fail("publishing failed: " + what);
         return;
     }
     --batches_in_flight_;
-    backoff_.reset();
-    if (options_.keep_history && static_cast<std::size_t>(reply->integer) < count) {
+    if (outcome->processed > outcome->written) {
         spdlog::debug("{} of {} codes were already in Redis (resent after a lost reply)",
-                      count - static_cast<std::size_t>(reply->integer), count);
+                      outcome->processed - outcome->written, count);
     }
-    const EntryId newest = outbox_.entries()[count - 1].id;  // a batch is never empty
+    if (outcome->processed > 0) {
+        confirm(outcome->processed);
+    }
+    if (outcome->conflict_last) {
+        move_past_conflict(*outcome->conflict_last);
+        return;
+    }
+    backoff_.reset();
+    pump();
+}
+
+void Publisher::confirm(std::size_t count) {
+    const EntryId newest = outbox_.entries()[count - 1].id;
     outbox_.confirm(count);
     confirmed_ += count;
     if (on_confirmed_) {
@@ -213,7 +236,35 @@ void Publisher::on_batch_reply(std::uint64_t link, std::size_t count, const redi
             done();
         }
     }
-    pump();
+}
+
+void Publisher::move_past_conflict(EntryId last) {
+    // Replies come in order, so every code sent before the conflicting one
+    // is confirmed: what is held now is that code and all after it. Batches
+    // still in flight behind it write nothing (the script's `after` check),
+    // and their replies die with the link dropped below.
+    const std::string& channel = options_.history.channel;
+    if (last.ms == std::numeric_limits<std::uint64_t>::max()) {
+        // EntryIdSequence has no millisecond after this one to move to.
+        spdlog::error(
+            "Conflict in the history of {}: its last id {} leaves no room for ids after it; {} "
+            "codes held until {} is deleted",
+            channel, last.str(), outbox_.size(), history_key(channel));
+        connection_.fail("conflict in the history of " + channel);
+        return;
+    }
+    const auto moved = outbox_.restamp(0, last, ids_, unix_ms_now());
+    if (on_restamped_) {
+        on_restamped_(moved);
+    }
+    spdlog::warn(
+        "Conflict in the history of {}: it holds entries bscd did not write, up to {}, in the "
+        "way of its ids (another writer, or a second bscd for this project?); moving {} codes "
+        "past them",
+        channel, last.str(), moved.size());
+    // A new link, so that nothing answered on the old one counts, and all
+    // that is held goes again under its new ids.
+    connection_.fail("sending " + std::to_string(moved.size()) + " codes again under new ids");
 }
 
 void Publisher::watch_replies() {

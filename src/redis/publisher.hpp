@@ -3,6 +3,9 @@
 // an Outbox holds them until Redis confirms; batches go out pipelined
 // through the history script; a lost link is re-established with backoff and
 // everything unconfirmed is written again (the script skips what had landed).
+// When the history holds entries bscd did not write in the way of its ids
+// (another writer, a second bscd for the project), the codes held move to
+// ids past them and go again: nothing answered OK is lost.
 
 #include <chrono>
 #include <cstdint>
@@ -59,6 +62,13 @@ public:
         on_confirmed_ = std::move(confirmed);
     }
 
+    // Runs `moved` with the codes that got new ids (oldest first; they are
+    // every code held then) after a conflict in the history, before they
+    // are sent again (a spool records them under their new ids).
+    void on_restamped(std::function<void(const std::vector<Delivery>& moved)> moved) {
+        on_restamped_ = std::move(moved);
+    }
+
     // Runs `done` once every accepted code is confirmed (at once if so now).
     void when_drained(std::function<void()> done);
 
@@ -79,6 +89,11 @@ private:
     void pump();
     void publish_only(std::uint64_t link, const std::vector<Delivery>& batch);
     void on_batch_reply(std::uint64_t link, std::size_t count, const redisReply* reply);
+    // Confirms the oldest `count` codes sent.
+    void confirm(std::size_t count);
+    // The batch just answered met another writer's entries after `processed`
+    // codes; `last` is the stream's last id.
+    void move_past_conflict(EntryId last);
     void watch_replies();
 
     boost::asio::io_context& io_;
@@ -101,6 +116,7 @@ private:
     std::uint64_t confirmed_ = 0;
     std::vector<std::function<void()>> drained_waiters_;
     std::function<void(EntryId)> on_confirmed_;
+    std::function<void(const std::vector<Delivery>&)> on_restamped_;
 };
 
 }  // namespace bscd

@@ -25,6 +25,19 @@ Server::Server(boost::asio::io_context& io, const ServerOptions& options, const 
     if (spool_ != nullptr) {
         publisher_.on_confirmed(
             [this](EntryId newest) { spool_->confirmed(newest, publisher_.outbox().entries()); });
+        // Called between requests: the spool's unconfirmed records are then
+        // exactly the codes the outbox holds.
+        publisher_.on_restamped([this](const std::vector<Delivery>& moved) {
+            try {
+                spool_->moved(publisher_.outbox().entries());
+            } catch (const SpoolError& e) {
+                // The old records stay: a replay would move them again.
+                spdlog::error(
+                    "Cannot record {} codes of {} under their new ids in the spool: {}; they "
+                    "are still held and sent",
+                    moved.size(), options_.channel, e.what());
+            }
+        });
     }
 }
 

@@ -214,7 +214,22 @@ void Spool::cut_to(std::size_t size) {
     synced_size_ = std::min(synced_size_, size);
 }
 
+void Spool::moved(const std::deque<Delivery>& held) {
+    std::vector<SpoolRecord> records;
+    records.reserve(held.size());
+    std::transform(held.begin(), held.end(), std::back_inserter(records), record_of);
+    replace(records);
+}
+
 void Spool::rewrite(const std::vector<SpoolRecord>& records) {
+    try {
+        replace(records);
+    } catch (const SpoolError& e) {
+        spdlog::warn("Cannot compact spool {}: {}", path_, e.what());
+    }
+}
+
+void Spool::replace(const std::vector<SpoolRecord>& records) {
     std::string text;
     for (const SpoolRecord& record : records) {
         text += encode_spool_record(record);
@@ -224,15 +239,14 @@ void Spool::rewrite(const std::vector<SpoolRecord>& records) {
     try {
         fresh = open_locked(fresh_path, O_TRUNC);
     } catch (const StartupError& e) {
-        spdlog::warn("Cannot compact spool {}: {}", path_, e.what());
-        return;
+        throw SpoolError(e.what());
     }
     if (!write_all(fresh, text) || ::fdatasync(fresh) != 0 ||
         ::rename(fresh_path.c_str(), path_.c_str()) != 0) {
-        spdlog::warn("Cannot compact spool {}: {}", path_, std::strerror(errno));
+        const int error = errno;
         ::close(fresh);
         ::unlink(fresh_path.c_str());
-        return;
+        throw SpoolError(fmt::format("cannot write {}: {}", fresh_path, std::strerror(error)));
     }
     sync_directory(dir_);
     ::close(fd_);

@@ -7,7 +7,7 @@
 // cut_above with everything confirmed, or at a clean stop, and rewritten
 // with only the unconfirmed codes when it grows large while codes keep
 // coming. On start the unconfirmed records are replayed: the history script
-// skips every id Redis already has, so a replay never duplicates.
+// skips every entry Redis already has, so a replay never duplicates.
 
 #include <cstddef>
 #include <deque>
@@ -55,6 +55,15 @@ public:
     void confirmed(EntryId newest, const std::deque<Delivery>& held);
     // Redis has every code (a clean stop): nothing is left to replay.
     void empty();
+    // bscd moved the codes it holds to new ids (another writer's entries
+    // were in the way in the history); `held` is every unconfirmed code,
+    // oldest first, under its new id. The file is replaced by one holding
+    // exactly those (synced, renamed over): appending them would leave the
+    // old records to be replayed beside the new ones after a crash, each
+    // code twice, and a mark cannot drop the old ones without the new ones
+    // being durable first. SpoolError when that fails: the file keeps the
+    // old ids, which a replay moves again, so nothing is lost or repeated.
+    void moved(const std::deque<Delivery>& held);
 
     [[nodiscard]] const std::string& path() const { return path_; }
     // Bytes in the file now.
@@ -67,8 +76,11 @@ public:
 
 private:
     void cut_to(std::size_t size);
-    // Replaces the file with one holding only `records` (synced, renamed over).
+    // Replaces the file with one holding only `records` (synced, renamed
+    // over); a warning when it cannot (the old file stays, still right).
     void rewrite(const std::vector<SpoolRecord>& records);
+    // The same; SpoolError when it cannot.
+    void replace(const std::vector<SpoolRecord>& records);
     void mark_confirmed(EntryId newest);
 
     std::string dir_;
