@@ -40,21 +40,34 @@ const std::string wrong_password = "wrong-Pw-0x54";
 
 // The ACLs of README.md's "Access" section, as redis-server arguments.
 std::vector<std::string> acl_users() {
-    return {// bscd: the history script and what it calls, on its own keys and channels.
-            "--user", "builder", "on", ">" + builder_password, "resetchannels", "&bscd-*",
-            "resetkeys", "~bscd-*:events", "-@all", "+ping", "+xinfo|stream", "+script|load",
-            "+evalsha", "+exists", "+xadd", "+publish", "+expire",
-            // bscd --no-history: Pieman's traffic, PUBLISH only.
-            "--user", "pieman", "on", ">" + builder_password, "resetchannels", "&bscd-*",
-            "resetkeys", "-@all", "+ping", "+publish",
-            // bsc watch/status/history and bscd-gateway: read only.
-            "--user", "viewer", "on", ">" + viewer_password, "resetchannels", "&bscd-*",
-            "resetkeys", "%R~bscd-*:events", "-@all", "+ping", "+subscribe", "+unsubscribe",
-            "+xrange", "+xread",
-            // A viewer of the builds named open* only.
-            "--user", "outsider", "on", ">" + viewer_password, "resetchannels", "&bscd-open*",
-            "resetkeys", "%R~bscd-open*:events", "-@all", "+ping", "+subscribe", "+unsubscribe",
-            "+xrange", "+xread"};
+    std::vector<std::string> args;
+    const auto user = [&](const std::string& name, const std::string& password,
+                          std::initializer_list<std::string> rules) {
+        args.insert(args.end(), {"--user", name, "on", ">" + password});
+        args.insert(args.end(), rules);
+    };
+    // bscd: the history script and what it calls, on the channels `channel`
+    // names and their streams (and the keys hashing with them).
+    const auto bscd = [&](const std::string& name, const std::string& channel) {
+        user(name, builder_password,
+             {"resetchannels", "&" + channel, "resetkeys", "~" + channel + ":events",
+              "~{" + channel + ":events}:*", "-@all", "+ping", "+xinfo|stream", "+script|load",
+              "+evalsha", "+exists", "+xadd", "+xrange", "+publish", "+pexpire", "+pttl"});
+    };
+    bscd("builder-demo", "bscd-demo");  // one project's builder
+    bscd("builder", "bscd-*");          // every project's: a single trusted builder
+    // bscd --no-history: Pieman's traffic, PUBLISH only.
+    user("pieman-demo", builder_password,
+         {"resetchannels", "&bscd-demo", "resetkeys", "-@all", "+ping", "+publish"});
+    // bsc watch/status/history and bscd-gateway: read only.
+    user("viewer", viewer_password,
+         {"resetchannels", "&bscd-*", "resetkeys", "%R~bscd-*:events", "-@all", "+ping",
+          "+subscribe", "+unsubscribe", "+xrange", "+xread"});
+    // A viewer of the builds named open* only.
+    user("outsider", viewer_password,
+         {"resetchannels", "&bscd-open*", "resetkeys", "%R~bscd-open*:events", "-@all", "+ping",
+          "+subscribe", "+unsubscribe", "+xrange", "+xread"});
+    return args;
 }
 
 RedisServerOptions acl_server() {
@@ -93,8 +106,9 @@ protected:
     }
     // bscd as the builder user, its password from a file; waits until it serves.
     std::unique_ptr<Process> start_builder_bscd(const std::string& project = "demo",
-                                                const std::vector<std::string>& extra = {}) {
-        std::vector<std::string> args{"--redis-user", "builder", "--redis-password-file",
+                                                const std::vector<std::string>& extra = {},
+                                                const std::string& user = "builder") {
+        std::vector<std::string> args{"--redis-user", user, "--redis-password-file",
                                       password_file("builder.pw", builder_password + "\n")};
         args.insert(args.end(), extra.begin(), extra.end());
         auto daemon = std::make_unique<Process>(bscd_args(args, project));
@@ -156,6 +170,49 @@ TEST_F(RedisAclTest, BscdPublishesAsItsLeastPrivilegedUser) {
     expect_no_password(read_file(log), "bscd's log file");
 }
 
+// README's per-project builder: its own project's codes go, also past
+// another writer's entry (the script's conflict path), and it can write no
+// other project's history or channel.
+TEST_F(RedisAclTest, APerProjectBuilderWritesItsOwnProjectOnly) {
+    auto daemon = start_builder_bscd("demo", {"-v"}, "builder-demo");
+    Subscriber subscriber(redis, "bscd-demo");
+    EXPECT_EQ(exchange(socket_path(), "10\n"), "OK\n");
+    EXPECT_EQ(subscriber.next(), "10") << daemon->output();
+    redis.command({"XADD", "bscd-demo:events", "9999999999999-0", "code", "10", "ts", "1"});
+    EXPECT_EQ(exchange(socket_path(), "20\n1000\n"), "OK\nOK\n");
+    EXPECT_EQ(subscriber.collect(2, 10s), (std::vector<std::string>{"20", "1000"}))
+        << daemon->output();
+    EXPECT_EQ(history(), (std::vector<std::string>{"10", "10", "20", "1000"}));
+    EXPECT_NE(daemon->output().find("Conflict in the history of bscd-demo"), std::string::npos)
+        << daemon->output();
+    const auto ttl = redis.command({"TTL", "bscd-demo:events"}).integer;
+    EXPECT_GT(ttl, 0) << "PEXPIRE was refused";
+    EXPECT_LE(ttl, 86400) << "the lifetime after a final code";
+
+    // bscd for another project does not even start: it cannot read where
+    // that history stands.
+    const auto intruding = run(bscd_args({"--redis-user", "builder-demo", "--redis-password-file",
+                                          password_file("builder.pw", builder_password + "\n")},
+                                         "other"));
+    EXPECT_EQ(intruding.status, 1);
+    EXPECT_NE(intruding.output.find("Could not connect to Redis"), std::string::npos)
+        << intruding.output;
+    EXPECT_NE(intruding.output.find("NOPERM"), std::string::npos) << intruding.output;
+
+    // Nor by hand.
+    auto builder = connect_redis(redis.host(), redis.port(), 5s);
+    ASSERT_EQ(redis_command(builder.get(), {"AUTH", "builder-demo", builder_password}).str, "OK");
+    for (const auto& command : std::vector<std::vector<std::string>>{
+             {"XADD", "bscd-other:events", "*", "code", "10"},
+             {"PUBLISH", "bscd-other", "10"},
+             {"XADD", "{bscd-other:events}:meta", "*", "code", "10"}}) {
+        const Reply refused = redis_command(builder.get(), command);
+        EXPECT_EQ(refused.type, Reply::Error) << command[1];
+        EXPECT_EQ(refused.str.rfind("NOPERM", 0), 0U) << refused.str;
+    }
+    expect_no_password(daemon->output() + intruding.output, "bscd's output");
+}
+
 TEST_F(RedisAclTest, ARefusedPublishWritesNothingAndTheCodeGoesOnceAllowed) {
     ASSERT_EQ(redis.command({"ACL", "SETUSER", "builder", "-publish"}).str, "OK");
     auto daemon = start_builder_bscd("demo", {"-v"});
@@ -176,7 +233,7 @@ TEST_F(RedisAclTest, ARefusedPublishWritesNothingAndTheCodeGoesOnceAllowed) {
 
 TEST_F(RedisAclTest, NoHistoryNeedsOnlyPublish) {
     Process daemon(bscd_args({"--no-history"}),
-                   {{"REDIS_USER", "pieman"}, {"REDIS_PASSWORD", builder_password}});
+                   {{"REDIS_USER", "pieman-demo"}, {"REDIS_PASSWORD", builder_password}});
     ASSERT_TRUE(wait_until([&] { return fs::exists(pid_file()) || !daemon.running(); }));
     ASSERT_TRUE(daemon.running()) << daemon.output();
     Subscriber subscriber(redis, "bscd-demo");
