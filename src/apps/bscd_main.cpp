@@ -29,6 +29,7 @@ bscd::PublisherOptions publisher_options(const bscd::ServerOptions& options) {
     publisher.history = {options.channel, options.history_length, options.history_ttl,
                          options.history_idle_ttl};
     publisher.keep_history = options.keep_history;
+    publisher.replicas = options.redis_replicas;
     publisher.outbox_capacity = options.outbox_capacity;
     return publisher;
 }

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/project.hpp"
+#include "redis/stream_reply.hpp"
 
 namespace bscd {
 namespace {
@@ -25,39 +26,38 @@ Publisher::Publisher(boost::asio::io_context& io, RedisOptions redis, PublisherO
                      EntryId history_last)
     : io_(io),
       options_(std::move(options)),
-      connection_(io, std::move(redis)),
+      link_(io, redis, "publisher", history_key(options_.history.channel),
+            RedisLinkPolicy{options_.connect_timeout, options_.backoff_initial,
+                            options_.backoff_cap, /*healthy_when_ready=*/false,
+                            /*log_outages=*/false}),
+      replay_tail_(redis.mode() != RedisMode::Standalone && options_.keep_history),
       outbox_(options_.outbox_capacity),
-      backoff_(options_.backoff_initial, options_.backoff_cap),
-      reconnect_timer_(io),
       watchdog_(io) {
     ids_.continue_after(history_last);
 }
 
 void Publisher::start() {
     stopped_ = false;
-    connect();
+    link_.start([this] { on_ready(); }, [this](const std::string& reason) { on_lost(reason); });
     watch_replies();
 }
 
-void Publisher::connect() {
-    connection_.connect(
-        options_.connect_timeout, [this] { on_ready(); },
-        [this](const std::string& reason) { on_lost(reason); });
-}
-
 void Publisher::on_ready() {
-    const std::uint64_t link = ++link_;
+    const std::uint64_t link = ++link_number_;
     if (!options_.keep_history) {
         on_link_ready();
         return;
     }
-    connection_.command(
+    // On every new link: the node may be another one (a failover, a
+    // resharding) that never saw the script.
+    link_.connection().command(
         {"SCRIPT", "LOAD", std::string(history_script())}, [this, link](const redisReply* reply) {
-            if (reply == nullptr || link != link_) {
+            if (reply == nullptr || link != link_number_) {
                 return;
             }
             if (reply->type != REDIS_REPLY_STRING) {
-                connection_.fail("SCRIPT LOAD failed: " + std::string(reply->str, reply->len));
+                fail_link(reply_text(*reply),
+                          "SCRIPT LOAD failed: " + std::string(reply_text(*reply)));
                 return;
             }
             script_sha_.assign(reply->str, reply->len);
@@ -68,17 +68,21 @@ void Publisher::on_ready() {
 void Publisher::on_link_ready() {
     link_ready_ = true;
     if (outbox_.empty()) {
-        backoff_.reset();  // else once a batch is taken: a link Redis refuses to write on
-                           // (NOPERM, OOM) is retried with backoff, not every 100 ms
+        link_.healthy();  // else once a batch is taken: a link Redis refuses to write on
+                          // (NOPERM, OOM) is retried with backoff, not every 100 ms
     }
-    const auto& address = connection_.options().address();
-    if (link_was_lost_) {
+    const std::string address = link_.address();
+    const bool reconnected = link_was_lost_;
+    if (reconnected) {
         spdlog::info("Reconnected to Redis at {}; {} codes to send", address, outbox_.size());
     } else {
         spdlog::info("Connected to Redis at {}", address);
     }
     link_was_lost_ = false;
     failed_attempts_ = 0;
+    if (reconnected && replay_tail_) {
+        send_tail();
+    }
     pump();
 }
 
@@ -87,8 +91,7 @@ void Publisher::on_lost(const std::string& reason) {
     if (stopped_) {
         return;
     }
-    const auto delay = backoff_.next();
-    const auto& address = connection_.options().address();
+    const std::string address = link_.address();
     if (!link_was_lost_) {
         spdlog::warn("Lost Redis at {}: {}; {} codes held, reconnecting", address, reason,
                      outbox_.size());
@@ -96,16 +99,9 @@ void Publisher::on_lost(const std::string& reason) {
         spdlog::warn("Still no Redis at {} after {} attempts: {}; {} codes held", address,
                      failed_attempts_, reason, outbox_.size());
     } else {
-        spdlog::debug("Redis at {} unreachable: {}; retrying in {} ms", address, reason,
-                      delay.count());
+        spdlog::debug("Redis at {} unreachable: {}; retrying", address, reason);
     }
     link_was_lost_ = true;
-    reconnect_timer_.expires_after(delay);
-    reconnect_timer_.async_wait([this](boost::system::error_code ec) {
-        if (!ec && !stopped_) {
-            connect();
-        }
-    });
 }
 
 Delivery Publisher::stamp(const StatusCode& code) {
@@ -151,17 +147,25 @@ void Publisher::pump() {
     while (outbox_.unsent() > 0 && batches_in_flight_ < options_.batches_in_flight) {
         const BatchContext context{outbox_.last_in_flight(), outbox_.possibly_written_up_to()};
         const auto batch = outbox_.next_batch(options_.batch_size);
-        const std::uint64_t link = link_;
+        const std::uint64_t link = link_number_;
         const std::size_t count = batch.size();
         if (batches_in_flight_ == 0) {
             last_reply_ = std::chrono::steady_clock::now();
         }
         ++batches_in_flight_;
         if (options_.keep_history) {
-            connection_.command(history_script_call(script_sha_, options_.history, batch, context),
-                                [this, link, count](const redisReply* reply) {
-                                    on_batch_reply(link, count, reply);
-                                });
+            link_.command(history_script_call(script_sha_, options_.history, batch, context),
+                          [this, link, count](const redisReply* reply) {
+                              on_batch_reply(link, count, reply);
+                          });
+            if (options_.replicas > 0) {
+                // The script always ends with a replicated write, so this
+                // WAIT covers the batch even when every code was there already.
+                link_.command(
+                    {"WAIT", std::to_string(options_.replicas),
+                     std::to_string(options_.replica_wait.count())},
+                    [this, link](const redisReply* reply) { on_wait_reply(link, reply); });
+            }
         } else {
             publish_only(link, batch);
         }
@@ -176,18 +180,17 @@ void Publisher::publish_only(std::uint64_t link, const std::vector<Delivery>& ba
     std::size_t sent = 0;
     for (const Delivery& delivery : batch) {
         const bool last = ++sent == count;
-        connection_.command(
-            {"PUBLISH", options_.history.channel, std::to_string(delivery.code->value)},
-            [this, link, count, last](const redisReply* reply) {
-                if (reply != nullptr && (reply->type != REDIS_REPLY_INTEGER || last)) {
-                    on_batch_reply(link, count, reply);
-                }
-            });
+        link_.command({"PUBLISH", options_.history.channel, std::to_string(delivery.code->value)},
+                      [this, link, count, last](const redisReply* reply) {
+                          if (reply != nullptr && (reply->type != REDIS_REPLY_INTEGER || last)) {
+                              on_batch_reply(link, count, reply);
+                          }
+                      });
     }
 }
 
 void Publisher::on_batch_reply(std::uint64_t link, std::size_t count, const redisReply* reply) {
-    if (reply == nullptr || link != link_) {
+    if (reply == nullptr || link != link_number_) {
         return;  // that link is gone; its batches are being sent again
     }
     last_reply_ = std::chrono::steady_clock::now();
@@ -201,30 +204,128 @@ void Publisher::on_batch_reply(std::uint64_t link, std::size_t count, const redi
         (outcome->processed < count) != outcome->conflict_last.has_value()) {
         // NOSCRIPT after a SCRIPT FLUSH, OOM, a read-only replica...: one way
         // back for all of them: a new link, the script loaded again, a resend.
-        const std::string what = reply->type == REDIS_REPLY_ERROR
-                                     ? std::string(reply->str, reply->len)
-                                     : std::string("unexpected reply");
-        connection_.fail("publishing failed: " + what);
+        const std::string_view error =
+            reply->type == REDIS_REPLY_ERROR ? reply_text(*reply) : std::string_view();
+        fail_link(error, "publishing failed: " + (error.empty() ? std::string("unexpected reply")
+                                                                : std::string(error)));
         return;
     }
-    --batches_in_flight_;
     if (outcome->processed > outcome->written) {
         spdlog::debug("{} of {} codes were already in Redis (resent after a lost reply)",
                       outcome->processed - outcome->written, count);
     }
-    if (outcome->processed > 0) {
-        confirm(outcome->processed);
-    }
     if (outcome->conflict_last) {
-        move_past_conflict(*outcome->conflict_last);
+        // With replicas the codes processed wait for their WAIT, which dies
+        // with this link: they stay held and are found in place next time.
+        if (options_.replicas == 0 && outcome->processed > 0) {
+            confirm(outcome->processed);
+        }
+        move_past_conflict(*outcome->conflict_last,
+                           options_.replicas == 0 ? 0 : outcome->processed);
         return;
     }
-    backoff_.reset();
+    if (options_.replicas > 0) {
+        awaiting_replicas_.push_back(outcome->processed);
+        return;  // the WAIT that follows confirms it
+    }
+    --batches_in_flight_;
+    confirm(outcome->processed);
+    link_.healthy();
     pump();
+}
+
+void Publisher::on_wait_reply(std::uint64_t link, const redisReply* reply) {
+    if (reply == nullptr || link != link_number_ || awaiting_replicas_.empty()) {
+        return;  // an old link's, or its script failed and the link with it
+    }
+    last_reply_ = std::chrono::steady_clock::now();
+    if (reply->type != REDIS_REPLY_INTEGER ||
+        static_cast<std::size_t>(reply->integer) < options_.replicas) {
+        // Replicas down or lagging: nothing is confirmed. A new link resends
+        // what is held (the script finds it in place) and waits again, with
+        // backoff; the outbox fills meanwhile and, full, answers ERR.
+        const std::string got = reply->type == REDIS_REPLY_INTEGER
+                                    ? std::to_string(reply->integer)
+                                    : std::string(reply_text(*reply));
+        fail_link({}, "WAIT: " + got + " of " + std::to_string(options_.replicas) +
+                          " replicas acknowledged within " +
+                          std::to_string(options_.replica_wait.count()) + " ms");
+        return;
+    }
+    const std::size_t count = awaiting_replicas_.front();
+    awaiting_replicas_.pop_front();
+    --batches_in_flight_;
+    if (count > 0) {
+        confirm(count);
+    }
+    link_.healthy();
+    pump();
+}
+
+void Publisher::fail_link(std::string_view error, const std::string& reason) {
+    if (error.empty()) {
+        link_.fail(reason);
+    } else {
+        link_.fail_after_error(error, reason);
+    }
+}
+
+void Publisher::send_tail() {
+    // Confirmed codes older than tail_age cannot be missing: the failover
+    // that lost them would have been noticed long ago.
+    const auto oldest = std::chrono::steady_clock::now() - options_.tail_age;
+    while (!recent_.empty() && recent_.front().second < oldest) {
+        recent_.pop_front();
+    }
+    std::vector<Delivery> tail;
+    tail.reserve(recent_.size());
+    for (const auto& [delivery, when] : recent_) {
+        tail.push_back(delivery);
+    }
+    const std::uint64_t link = link_number_;
+    for (std::size_t first = 0; first < tail.size(); first += options_.batch_size) {
+        const std::span<const Delivery> batch(tail.data() + first,
+                                              std::min(options_.batch_size, tail.size() - first));
+        // Sent ahead of anything held, on the same link: the order stays.
+        link_.command(history_script_call(script_sha_, options_.history, batch, BatchContext{}),
+                      [this, link](const redisReply* reply) {
+                          if (reply == nullptr || link != link_number_) {
+                              return;
+                          }
+                          const auto outcome = parse_history_reply(reply);
+                          if (!outcome) {
+                              fail_link(reply->type == REDIS_REPLY_ERROR ? reply_text(*reply)
+                                                                         : std::string_view(),
+                                        "sending the tail again failed");
+                              return;
+                          }
+                          if (outcome->written > 0) {
+                              rewritten_from_tail_ += outcome->written;
+                              spdlog::warn(
+                                  "Redis at {} lacked {} codes of {} confirmed before the link was "
+                                  "lost (a failover lost them); written again",
+                                  link_.address(), outcome->written, options_.history.channel);
+                          }
+                      });
+    }
+}
+
+void Publisher::remember_confirmed(std::size_t count) {
+    if (!replay_tail_) {
+        return;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    for (std::size_t i = 0; i < count; ++i) {
+        recent_.emplace_back(outbox_.entries()[i], now);
+    }
+    while (recent_.size() > options_.tail_limit) {
+        recent_.pop_front();
+    }
 }
 
 void Publisher::confirm(std::size_t count) {
     const EntryId newest = outbox_.entries()[count - 1].id;
+    remember_confirmed(count);
     outbox_.confirm(count);
     confirmed_ += count;
     if (on_confirmed_) {
@@ -238,7 +339,7 @@ void Publisher::confirm(std::size_t count) {
     }
 }
 
-void Publisher::move_past_conflict(EntryId last) {
+void Publisher::move_past_conflict(EntryId last, std::size_t processed) {
     // Replies come in order, so every code sent before the conflicting one
     // is confirmed: what is held now is that code and all after it. Batches
     // still in flight behind it write nothing (the script's `after` check),
@@ -250,10 +351,10 @@ void Publisher::move_past_conflict(EntryId last) {
             "Conflict in the history of {}: its last id {} leaves no room for ids after it; {} "
             "codes held until {} is deleted",
             channel, last.str(), outbox_.size(), history_key(channel));
-        connection_.fail("conflict in the history of " + channel);
+        link_.fail("conflict in the history of " + channel);
         return;
     }
-    const auto moved = outbox_.restamp(0, last, ids_, unix_ms_now());
+    const auto moved = outbox_.restamp(processed, last, ids_, unix_ms_now());
     if (on_restamped_) {
         on_restamped_(moved);
     }
@@ -264,7 +365,7 @@ void Publisher::move_past_conflict(EntryId last) {
         channel, last.str(), moved.size());
     // A new link, so that nothing answered on the old one counts, and all
     // that is held goes again under its new ids.
-    connection_.fail("sending " + std::to_string(moved.size()) + " codes again under new ids");
+    link_.fail("sending " + std::to_string(moved.size()) + " codes again under new ids");
 }
 
 void Publisher::watch_replies() {
@@ -275,8 +376,7 @@ void Publisher::watch_replies() {
         }
         if (batches_in_flight_ > 0 &&
             std::chrono::steady_clock::now() - last_reply_ > options_.reply_timeout) {
-            connection_.fail("no reply for " + std::to_string(options_.reply_timeout.count()) +
-                             " ms");
+            link_.fail("no reply for " + std::to_string(options_.reply_timeout.count()) + " ms");
         }
         watch_replies();
     });
@@ -293,18 +393,18 @@ void Publisher::when_drained(std::function<void()> done) {
 void Publisher::forget_link() {
     // Replies still to come belong to the old link and are ignored; nothing
     // it sent is confirmed, so all that is held goes again on the next one.
-    ++link_;
+    ++link_number_;
     link_ready_ = false;
     script_sha_.clear();
     batches_in_flight_ = 0;
+    awaiting_replicas_.clear();
     outbox_.resend_all();
 }
 
 void Publisher::stop() {
     stopped_ = true;
-    reconnect_timer_.cancel();
     watchdog_.cancel();
-    connection_.close();
+    link_.stop();
     forget_link();
 }
 

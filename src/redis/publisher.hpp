@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <string>
 #include <vector>
@@ -16,11 +17,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "core/backoff.hpp"
 #include "core/entry_id.hpp"
 #include "core/outbox.hpp"
-#include "redis/async_connection.hpp"
 #include "redis/history_script.hpp"
+#include "redis/redis_link.hpp"
 
 namespace bscd {
 
@@ -34,6 +34,17 @@ struct PublisherOptions {
     std::chrono::milliseconds reply_timeout{10'000};  // silence that counts as a dead link
     std::chrono::milliseconds backoff_initial{100};
     std::chrono::milliseconds backoff_cap{5000};
+    // --redis-replicas: a batch counts as confirmed only once WAIT says this
+    // many replicas have it, so that a replica promoted at a failover holds
+    // every code answered OK. 0: confirmed when the master answered.
+    std::size_t replicas = 0;
+    std::chrono::milliseconds replica_wait{1000};  // WAIT's timeout; fewer replicas: resend
+    // After a reconnection in Sentinel or Cluster mode, the codes confirmed
+    // within this long (at most `tail_limit`) are sent again first: a
+    // promoted replica may not have had them (asynchronous replication),
+    // and the script writes only what the new master lacks.
+    std::chrono::milliseconds tail_age{10'000};
+    std::size_t tail_limit = 10'000;
 };
 
 class Publisher {
@@ -77,10 +88,12 @@ public:
 
     [[nodiscard]] const Outbox& outbox() const { return outbox_; }
     [[nodiscard]] bool connected() const { return link_ready_; }
+    // Codes confirmed earlier that a new master lacked and that were written
+    // again from the tail (a failover lost them).
+    [[nodiscard]] std::uint64_t rewritten_from_tail() const { return rewritten_from_tail_; }
     [[nodiscard]] std::uint64_t confirmed() const { return confirmed_; }
 
 private:
-    void connect();
     void on_ready();
     void on_link_ready();
     void on_lost(const std::string& reason);
@@ -89,25 +102,35 @@ private:
     void pump();
     void publish_only(std::uint64_t link, const std::vector<Delivery>& batch);
     void on_batch_reply(std::uint64_t link, std::size_t count, const redisReply* reply);
+    void on_wait_reply(std::uint64_t link, const redisReply* reply);
+    // The link cannot be used as it is: `error` (Redis' words, if any) may
+    // point elsewhere (MOVED, READONLY...); either way it is re-established.
+    void fail_link(std::string_view error, const std::string& reason);
+    void send_tail();
+    void remember_confirmed(std::size_t count);
     // Confirms the oldest `count` codes sent.
     void confirm(std::size_t count);
     // The batch just answered met another writer's entries after `processed`
     // codes; `last` is the stream's last id.
-    void move_past_conflict(EntryId last);
+    void move_past_conflict(EntryId last, std::size_t processed);
     void watch_replies();
 
     boost::asio::io_context& io_;
     PublisherOptions options_;
-    AsyncConnection connection_;
+    RedisLink link_;
+    bool replay_tail_;  // Sentinel, Cluster: a reconnection may land on a promoted replica
     Outbox outbox_;
     EntryIdSequence ids_;
-    Backoff backoff_;
-    boost::asio::steady_timer reconnect_timer_;
     boost::asio::steady_timer watchdog_;
     std::string script_sha_;
-    bool link_ready_ = false;  // handshake done, script loaded if needed
-    std::uint64_t link_ = 0;   // numbers links, so replies from an old one are ignored
+    bool link_ready_ = false;        // handshake done, script loaded if needed
+    std::uint64_t link_number_ = 0;  // numbers links, so replies from an old one are ignored
     std::size_t batches_in_flight_ = 0;
+    // With replicas: per batch whose script answered, the codes its WAIT confirms.
+    std::deque<std::size_t> awaiting_replicas_;
+    // Codes confirmed lately and when, oldest first: the tail a reconnection sends again.
+    std::deque<std::pair<Delivery, std::chrono::steady_clock::time_point>> recent_;
+    std::uint64_t rewritten_from_tail_ = 0;
     std::chrono::steady_clock::time_point last_reply_;
     bool pump_scheduled_ = false;
     bool stopped_ = false;

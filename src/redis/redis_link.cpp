@@ -82,8 +82,7 @@ void RedisLink::fail(const std::string& reason) {
     connection_.fail(reason);
 }
 
-void RedisLink::fail_after_error(std::string_view error) {
-    const std::string reason = "Redis answered " + std::string(error);
+void RedisLink::fail_after_error(std::string_view error, const std::string& reason) {
     if (auto redirect = parse_redirect(error, connection_.options().host)) {
         if (redirect->kind == Redirect::Kind::Moved) {
             locator_.moved(redirect->slot, redirect->node);

@@ -61,7 +61,8 @@ public:
     // Redis answered a command with `error`: the link is dropped and
     // reconnects to where the error points: MOVED and ASK name the node,
     // READONLY, MASTERDOWN and LOADING mean the master has changed.
-    void fail_after_error(std::string_view error);
+    // `reason` is what the lost handler is told.
+    void fail_after_error(std::string_view error, const std::string& reason);
     // The owner's word that the link works (see RedisLinkPolicy).
     void healthy() { backoff_.reset(); }
 
