@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "stream.hpp"
+#include "support/code_stream.hpp"
 #include "support/bscd_fixture.hpp"
 #include "support/producer_client.hpp"
 #include "support/subscriber.hpp"

@@ -1,4 +1,4 @@
-#include "stream.hpp"
+#include "support/code_stream.hpp"
 
 #include <algorithm>
 #include <fstream>
