@@ -49,11 +49,11 @@ std::vector<Delivery> Outbox::restamp(std::size_t from, EntryId above, EntryIdSe
     return moved;
 }
 
-std::optional<EntryId> Outbox::last_in_flight() const {
+std::optional<Delivery> Outbox::last_in_flight() const {
     if (sent_ == 0) {
         return std::nullopt;
     }
-    return entries_[sent_ - 1].id;
+    return entries_[sent_ - 1];
 }
 
 std::optional<EntryId> Outbox::possibly_written_up_to() const {

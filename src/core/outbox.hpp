@@ -75,9 +75,9 @@ public:
     // Every entry still held, oldest first (for the shutdown report).
     [[nodiscard]] const std::deque<Delivery>& entries() const { return entries_; }
 
-    // The id of the newest sent, unconfirmed entry: the next batch goes out
-    // behind it, and must not be written if it was not. nullopt when none.
-    [[nodiscard]] std::optional<EntryId> last_in_flight() const;
+    // The newest sent, unconfirmed entry: the next batch goes out behind
+    // it, and must not be written if it was not. nullopt when none.
+    [[nodiscard]] std::optional<Delivery> last_in_flight() const;
     // The id of the newest entry that may already be in Redis although never
     // confirmed (sent on a lost link, or restored from a spool), or nullopt.
     // Such an entry may have been trimmed from the history since; one never

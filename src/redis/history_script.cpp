@@ -9,10 +9,11 @@ namespace bscd {
 std::string_view history_script() {
     // KEYS[1] history stream; ARGV[1] channel; ARGV[2] max length; ARGV[3]
     // ms to live after a final code; ARGV[4] ms after any other (a build
-    // that died silently); ARGV[5] `after` and ARGV[6] `possibly written up
-    // to` (see BatchContext; '0-0' for none); then groups of 5: id, code,
-    // name, accepted ms, final. Answers {processed, written, conflict_last}
-    // (see HistoryOutcome; '' when there was no conflict).
+    // that died silently); ARGV[5..7] `after`: its id ('0-0' for none),
+    // code and accepted ms; ARGV[8] `possibly written up to` ('0-0' for
+    // none; see BatchContext); then groups of 5: id, code, name, accepted
+    // ms, final. Answers {processed, written, conflict_last} (see
+    // HistoryOutcome; '' when there was no conflict).
     return R"lua(
 local key = KEYS[1]
 -- Ids compared exactly: their parts go up to 2^64, past a Lua number's
@@ -46,13 +47,19 @@ if redis.acl_check_cmd then
     end
   end
 end
-local last, first, removed = nil, nil, false
+local function fields_of(pairs)
+  local entry = {}
+  for j = 1, #pairs, 2 do entry[pairs[j]] = pairs[j + 1] end
+  return entry
+end
+local last, first, removed, newest = nil, nil, false, nil
 if redis.call('EXISTS', key) == 1 then
   local info, length, added = redis.call('XINFO', 'STREAM', key), 0, nil
   for i = 1, #info, 2 do
     local name, value = info[i], info[i + 1]
     if name == 'last-generated-id' then last = value
     elseif name == 'first-entry' and value then first = value[1]
+    elseif name == 'last-entry' and value then newest = {id = value[1], fields = fields_of(value[2])}
     elseif name == 'length' then length = value
     elseif name == 'entries-added' then added = value end
   end
@@ -64,24 +71,32 @@ end
 -- everything the stream keeps: trimmed since, so written. One never sent
 -- before cannot be, whatever the stream looks like.
 local function trimmed(id)
-  return removed and compare_id(id, ARGV[6]) <= 0 and (first == nil or compare_id(id, first) < 0)
+  return removed and compare_id(id, ARGV[8]) <= 0 and (first == nil or compare_id(id, first) < 0)
 end
 local function entry_at(id)
+  if newest and newest.id == id then return newest.fields end
   local found = redis.call('XRANGE', key, id, id)
   if #found == 0 then return nil end
-  local fields, entry = found[1][2], {}
-  for j = 1, #fields, 2 do entry[fields[j]] = fields[j + 1] end
-  return entry
+  return fields_of(found[1][2])
+end
+-- Whether bscd's entry (id, code, accepted ms) is in the stream: that very
+-- entry, or trimmed since. Nothing else at its id counts.
+local function in_stream(id, code, ts)
+  local entry = entry_at(id)
+  if entry then return entry.code == code and entry.ts == ts end
+  return trimmed(id)
 end
 -- The previous batch stopped at a conflict: writing this one now would put
--- its codes ahead of the earlier ones.
+-- its codes ahead of the earlier ones, which then move to ids after them.
+-- An entry of another writer's at `after`'s very id (two bscds stamp ids
+-- from the same clock) does not count as bscd's.
 local conflict = false
-if ARGV[5] ~= '0-0' and ARGV[5] ~= last then
-  conflict = last == nil or (entry_at(ARGV[5]) == nil and not trimmed(ARGV[5]))
+if ARGV[5] ~= '0-0' then
+  conflict = last == nil or not in_stream(ARGV[5], ARGV[6], ARGV[7])
 end
 local processed, written, final = 0, 0, nil
 if not conflict then
-  for i = 7, #ARGV, 5 do
+  for i = 9, #ARGV, 5 do
     local id = ARGV[i]
     if last == nil or compare_id(id, last) > 0 then
       redis.call('XADD', key, 'MAXLEN', '~', ARGV[2], id,
@@ -92,12 +107,7 @@ if not conflict then
     else
       -- Already written only if it is the very entry: same code, accepted
       -- at the same ms. Anything else in its way is another writer's.
-      local entry = entry_at(id)
-      if entry then
-        conflict = entry.code ~= ARGV[i + 1] or entry.ts ~= ARGV[i + 3]
-      else
-        conflict = not trimmed(id)
-      end
+      conflict = not in_stream(id, ARGV[i + 1], ARGV[i + 3])
       if conflict then break end
     end
     processed = processed + 1
@@ -129,15 +139,21 @@ std::vector<std::string> history_script_call(const std::string& sha,
                                              const BatchContext& context) {
     using std::chrono::milliseconds;
     std::vector<std::string> args;
-    args.reserve(10 + batch.size() * 5);
+    args.reserve(12 + batch.size() * 5);
     args.insert(
         args.end(),
         {"EVALSHA", sha, "1", history_key(settings.channel), settings.channel,
          std::to_string(settings.max_length),
          std::to_string(std::chrono::duration_cast<milliseconds>(settings.ttl_after_final).count()),
-         std::to_string(std::chrono::duration_cast<milliseconds>(settings.idle_ttl).count()),
-         context.after.value_or(EntryId{}).str(),
-         context.possibly_written_up_to.value_or(EntryId{}).str()});
+         std::to_string(std::chrono::duration_cast<milliseconds>(settings.idle_ttl).count())});
+    if (context.after) {
+        args.push_back(context.after->id.str());
+        args.push_back(std::to_string(context.after->code->value));
+        args.push_back(std::to_string(context.after->accepted_ms));
+    } else {
+        args.insert(args.end(), {"0-0", "", ""});
+    }
+    args.push_back(context.possibly_written_up_to.value_or(EntryId{}).str());
     for (const Delivery& delivery : batch) {
         args.push_back(delivery.id.str());
         args.push_back(std::to_string(delivery.code->value));

@@ -39,9 +39,10 @@ std::string_view history_script();
 // Where a batch stands in bscd's outbox, for the script's checks.
 struct BatchContext {
     // The entry just before the batch while it is still unconfirmed (sent in
-    // an earlier call on this link): if the stream lacks it, that call met a
-    // conflict, and this batch must write nothing ahead of the codes it held.
-    std::optional<EntryId> after;
+    // an earlier call on this link): if the stream lacks it (that very code,
+    // at that id), that call met a conflict, and this batch must write
+    // nothing ahead of the codes it held.
+    std::optional<Delivery> after;
     // Entries at or below this id may have been written by an earlier call
     // (a lost reply, a crash) and trimmed from the stream since; an absent
     // entry above it was never written.

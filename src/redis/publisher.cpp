@@ -287,7 +287,9 @@ void Publisher::send_tail() {
         const std::span<const Delivery> batch(tail.data() + first,
                                               std::min(options_.batch_size, tail.size() - first));
         // Sent ahead of anything held, on the same link: the order stays.
-        link_.command(history_script_call(script_sha_, options_.history, batch, BatchContext{}),
+        // Written before, they may have been trimmed since: not a conflict.
+        const BatchContext context{std::nullopt, tail.back().id};
+        link_.command(history_script_call(script_sha_, options_.history, batch, context),
                       [this, link](const redisReply* reply) {
                           if (reply == nullptr || link != link_number_) {
                               return;

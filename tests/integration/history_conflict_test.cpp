@@ -162,6 +162,14 @@ protected:
         return 0;
     }
     bool history_has(std::size_t length) { return history().size() >= length; }
+    // The stream, one entry a line, for failure messages.
+    std::string dump() {
+        std::string text;
+        for (const Entry& entry : entries()) {
+            text += entry.id.str() + " " + entry.code + " " + entry.ts + "\n";
+        }
+        return text;
+    }
 
     std::string catalog_file_ = dir.file("codes");
 };
@@ -374,7 +382,9 @@ TEST_F(TwoBscdsTest, BothBuildsCodesAllReachTheHistoryOnce) {
     const Codes seen = subscriber.collect(all.size(), 10s);
     EXPECT_FALSE(subscriber.next(200ms).has_value()) << "a code was published twice";
     const Codes stored = history();
-    EXPECT_EQ(sorted(stored), sorted(all));
+    EXPECT_EQ(sorted(stored), sorted(all)) << dump() << "first:\n"
+                                           << first->output() << "second:\n"
+                                           << second->output();
     EXPECT_EQ(sorted(seen), sorted(all));
     // Each build's codes in the order it accepted them.
     EXPECT_EQ(only(stored, from_first), from_first);

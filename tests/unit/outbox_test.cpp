@@ -171,9 +171,13 @@ TEST(Outbox, LastInFlightIsTheNewestSentEntry) {
     Outbox outbox = filled(10, 5);
     EXPECT_FALSE(outbox.last_in_flight().has_value());
     outbox.next_batch(2);
-    EXPECT_EQ(outbox.last_in_flight(), delivery(1).id);
+    ASSERT_TRUE(outbox.last_in_flight().has_value());
+    EXPECT_EQ(outbox.last_in_flight()->id, delivery(1).id);
+    // All of it: the history script checks that very code is at that id.
+    EXPECT_EQ(outbox.last_in_flight()->code, delivery(1).code);
+    EXPECT_EQ(outbox.last_in_flight()->accepted_ms, delivery(1).accepted_ms);
     outbox.next_batch(2);
-    EXPECT_EQ(outbox.last_in_flight(), delivery(3).id);
+    EXPECT_EQ(outbox.last_in_flight()->id, delivery(3).id);
     outbox.confirm(4);
     EXPECT_FALSE(outbox.last_in_flight().has_value());
     outbox.next_batch(1);
