@@ -47,9 +47,9 @@ if redis.acl_check_cmd then
     end
   end
 end
-local function fields_of(pairs)
+local function fields_of(list)
   local entry = {}
-  for j = 1, #pairs, 2 do entry[pairs[j]] = pairs[j + 1] end
+  for j = 1, #list, 2 do entry[list[j]] = list[j + 1] end
   return entry
 end
 local last, first, removed, newest = nil, nil, false, nil

@@ -249,13 +249,14 @@ TEST_F(HistoryConflictTest, AnIntruderJustAheadSplitsABatchAndBothHalvesGoInOrde
 // spool, which tell the test their ids before they reach Redis.
 class OwnIdTest : public HistoryConflictTest {
 protected:
-    std::vector<SpoolRecord> hold_two(const Process& daemon) {
+    std::vector<SpoolRecord> hold(const Codes& codes, const Process& daemon) {
         proxy.cut();
-        EXPECT_EQ(exchange(socket_path(), "101\n102\n"), oks(2));
+        EXPECT_EQ(exchange(socket_path(), requests(codes)), oks(codes.size()));
         auto records = scan_spool(read_file(spool_dir.file("bscd-demo.spool"))).records;
-        EXPECT_EQ(records.size(), 2U) << daemon.output();
+        EXPECT_EQ(records.size(), codes.size()) << daemon.output();
         return records;
     }
+    std::vector<SpoolRecord> hold_two(const Process& daemon) { return hold(range(101, 2), daemon); }
     TempDir spool_dir;
 };
 
@@ -284,6 +285,24 @@ TEST_F(OwnIdTest, TheSameCodeAcceptedAtAnotherTimeIsAConflict) {
     EXPECT_EQ(subscriber.collect(2, 20s), range(101, 2)) << daemon->output();
     EXPECT_EQ(history(), (Codes{"101", "101", "102"}));
     EXPECT_EQ(entries().at(1).ts, std::to_string(held[0].accepted_ms));
+    EXPECT_EQ(count_of(daemon->output(), conflict_warning), 1U) << daemon->output();
+}
+
+TEST_F(OwnIdTest, ABatchBehindAConflictWritesNothingEvenWithAnEntryAtItsPredecessorsId) {
+    // 300 codes go out as two pipelined batches (256 a call); the second
+    // follows the first's last code. Another writer's entry at exactly that
+    // id stops the first batch at once, and must not pass for that code when
+    // the second batch checks what it follows.
+    auto daemon = start_bscd_via_proxy(codes_option({"--spool", spool_dir.path()}));
+    Subscriber subscriber(redis, "bscd-demo");
+    const Codes codes = range(100, 300);
+    const auto held = hold(codes, *daemon);
+    ASSERT_EQ(held.size(), codes.size());
+    intrude(held[255].id.str(), "999", std::to_string(held[255].accepted_ms));
+    proxy.restore();
+    EXPECT_EQ(subscriber.collect(300, 20s), codes) << daemon->output();
+    EXPECT_FALSE(subscriber.next(200ms).has_value()) << "a code was published twice";
+    EXPECT_EQ(history(), concat({"999"}, codes));
     EXPECT_EQ(count_of(daemon->output(), conflict_warning), 1U) << daemon->output();
 }
 
