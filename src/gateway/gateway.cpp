@@ -33,11 +33,12 @@ Gateway::RedisSide::RedisSide(boost::asio::io_context& io, Gateway& gateway)
     subscriber.on_refused([&gateway](const std::string& channel, const std::string& /*reason*/) {
         gateway.on_refused(channel);  // the subscriber has logged the reason
     });
-    if (gateway.options_.redis.mode() != RedisMode::Standalone) {
+    if (gateway.options_.redis.mode() == RedisMode::Sentinel) {
         // A hung master (paused, or its host gone without a reset) leaves a
         // subscription waiting with no error; Sentinel also moves the
         // master. The reader's PINGs notice within 2 s: follow them.
-        // (Standalone keeps its behaviour: TCP keepalive.)
+        // (Standalone keeps its behaviour: TCP keepalive. In a cluster the
+        // reader's nodes need not be the subscriber's: it checks its own.)
         reader.on_unresponsive(
             [this] { subscriber.reconnect("Redis did not answer PING within 2 s"); });
     }

@@ -41,7 +41,8 @@ public:
     [[nodiscard]] GatewayMetrics& metrics() { return metrics_; }
     // The metrics in Prometheus text format, gauges brought up to date.
     [[nodiscard]] std::string render_metrics();
-    // Redis answers the reader's PINGs and the live subscription link is up.
+    // Redis answers the reader's PINGs and the live subscription link is up
+    // (in a cluster: every master answers, and so does the subscriber's node).
     [[nodiscard]] bool redis_up() const {
         return redis_ && redis_->reader.redis_up() && redis_->subscriber.connected();
     }

@@ -9,20 +9,87 @@
 #include "redis/stream_reply.hpp"
 
 namespace bscd {
+namespace {
+constexpr auto probe_interval = std::chrono::seconds(1);
+constexpr auto probe_timeout = std::chrono::seconds(2);
+}  // namespace
 
-ChannelSubscriber::ChannelSubscriber(boost::asio::io_context& io, RedisOptions options,
+ChannelSubscriber::ChannelSubscriber(boost::asio::io_context& io, const RedisOptions& options,
                                      Handlers handlers)
-    : link_(io, std::move(options), "subscriber"), handlers_(std::move(handlers)) {
+    : link_(io, options, "subscriber"),
+      handlers_(std::move(handlers)),
+      clustered_(options.mode() == RedisMode::Cluster),
+      probe_timer_(io) {
     link_.connection().set_push_handler([this](const redisReply& reply) { on_push(reply); });
 }
 
 void ChannelSubscriber::start() {
-    link_.start([this] { reconcile_all(); },
-                [this](const std::string& reason) { on_lost(reason); });
+    link_.start(
+        [this] {
+            awaiting_since_.reset();
+            reconcile_all();
+        },
+        [this](const std::string& reason) { on_lost(reason); });
+    if (clustered_) {
+        // Nothing else watches this node: the history reader's links go to
+        // the masters of the slots it reads, which need not include it.
+        schedule_probe();
+    }
 }
 
 void ChannelSubscriber::stop() {
+    probe_timer_.cancel();
     link_.stop();
+}
+
+void ChannelSubscriber::schedule_probe() {
+    probe_timer_.expires_after(probe_interval);
+    probe_timer_.async_wait([this](boost::system::error_code ec) {
+        if (!ec) {
+            probe();
+            schedule_probe();
+        }
+    });
+}
+
+void ChannelSubscriber::probe() {
+    if (!link_.ready()) {
+        awaiting_since_.reset();
+        return;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (awaiting_since_) {
+        if (now - *awaiting_since_ >= probe_timeout) {
+            awaiting_since_.reset();
+            link_.fail("Redis did not answer within 2 s");
+        }
+        return;
+    }
+    // hiredis 0.14 cannot read a PING's reply on a subscribed link, but
+    // Redis confirms a SUBSCRIBE to a channel it is subscribed to again.
+    const auto subscribed = std::find_if(channels_.begin(), channels_.end(), [](const auto& named) {
+        return named.second.state == State::Subscribed;
+    });
+    const bool in_flight = std::any_of(channels_.begin(), channels_.end(), [](const auto& named) {
+        return named.second.state == State::Subscribing ||
+               named.second.state == State::Unsubscribing;
+    });
+    if (subscribed != channels_.end()) {
+        if (!link_.connection().subscription_command({"SUBSCRIBE", subscribed->first})) {
+            return;
+        }
+    } else if (!in_flight) {
+        // Subscribed to nothing (hiredis left subscribed mode): a plain PING.
+        if (!link_.connection().command({"PING"}, [this](const redisReply* reply) {
+                if (reply != nullptr) {
+                    awaiting_since_.reset();
+                }
+            })) {
+            return;
+        }
+    }
+    // else the reply to the request in flight is the answer.
+    awaiting_since_ = now;
 }
 
 void ChannelSubscriber::watch(const std::string& channel) {
@@ -149,6 +216,7 @@ void ChannelSubscriber::on_push(const redisReply& reply) {
     if (reply.type != REDIS_REPLY_ARRAY || reply.elements < 3) {
         return;
     }
+    awaiting_since_.reset();  // Redis answers
     const std::string_view kind = reply_text(*reply.element[0]);
     const std::string name(reply_text(*reply.element[1]));
     const auto it = channels_.find(name);
@@ -156,6 +224,9 @@ void ChannelSubscriber::on_push(const redisReply& reply) {
         return;
     }
     Channel& channel = it->second;
+    if (kind == "subscribe" && channel.state != State::Subscribing) {
+        return;  // a probe's confirmation (only ever sent once subscribed)
+    }
     if (kind == "message") {
         if (channel.wanted && channel.state == State::Subscribed && handlers_.message) {
             handlers_.message(name, reply_text(*reply.element[2]));

@@ -4,12 +4,15 @@
 // viewers do; the link reconnects with backoff and subscribes again, and
 // says so per channel, so that consumers can catch up on what they missed.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "redis/redis_link.hpp"
 
@@ -24,7 +27,7 @@ public:
         std::function<void(const std::string& channel, std::string_view payload)> message;
     };
 
-    ChannelSubscriber(boost::asio::io_context& io, RedisOptions options, Handlers handlers);
+    ChannelSubscriber(boost::asio::io_context& io, const RedisOptions& options, Handlers handlers);
 
     // Redis refused to subscribe to `channel` (its ACL user lacks the
     // channel): logged as an error, and not asked again until the channel
@@ -38,7 +41,9 @@ public:
 
     // Drops the link (e.g. its node stopped answering another link's
     // PINGs); it reconnects, to the new master after a failover, and
-    // subscribes again.
+    // subscribes again. In a cluster the subscriber checks its node itself
+    // (no other link need go there): every second it asks for something
+    // Redis must answer, and drops the link after 2 s without an answer.
     void reconnect(const std::string& reason) { link_.fail(reason); }
 
     // Subscribe to / unsubscribe from `channel`; idempotent.
@@ -74,11 +79,17 @@ private:
     void on_lost(const std::string& reason);
     void on_push(const redisReply& reply);
     void refuse(const std::string& name, Channel& channel, const std::string& reason);
+    void schedule_probe();
+    void probe();
 
     RedisLink link_;
     Handlers handlers_;
     RefusedHandler on_refused_;
     std::unordered_map<std::string, Channel> channels_;
+    bool clustered_;
+    boost::asio::steady_timer probe_timer_;
+    // Since when an answer is awaited (a probe, or a request in flight).
+    std::optional<std::chrono::steady_clock::time_point> awaiting_since_;
 };
 
 }  // namespace bscd

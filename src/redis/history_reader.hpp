@@ -1,10 +1,19 @@
 #pragma once
-// The gateway's link for reading history streams (XRANGE), which also
-// tells whether Redis answers: it PINGs every second, and a PING left
-// unanswered for two drops the link (Redis hung, or the network did).
+// The gateway's links for reading history streams (XRANGE), which also
+// tell whether Redis answers: each PINGs every second, and a PING left
+// unanswered for two drops its link (Redis hung, or the network did).
+//
+// One link to the node (standalone) or to the master (Sentinel). In a
+// cluster, one link per master, to every master of the slot map the reader
+// keeps (its own NodeLocator); each read goes to the master of its key's
+// slot, follows MOVED (the map is corrected and read again) and ASK (ASKING
+// and the read on the node named, once), and a lost link makes the reader
+// read the map again, so that a promoted replica replaces a dead master.
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,6 +22,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "core/entry_id.hpp"
+#include "redis/node_locator.hpp"
 #include "redis/redis_link.hpp"
 #include "redis/stream_reply.hpp"
 
@@ -24,8 +34,9 @@ public:
     // an error reply, which is logged).
     using EntriesHandler = std::function<void(std::optional<std::vector<StreamEntry>> entries)>;
 
-    // on_ready runs after each (re)connection: reads that found no link can
-    // be tried again then.
+    // on_ready runs after each (re)connection of a link, and in a cluster
+    // after each new slot map: reads that found no link can be tried again
+    // then.
     HistoryReader(boost::asio::io_context& io, RedisOptions options,
                   std::function<void()> on_ready);
 
@@ -41,21 +52,57 @@ public:
     bool read_after(const std::string& key, const EntryId& after, std::size_t count,
                     EntriesHandler done);
 
-    // The link is up and the last PING was answered in time.
-    [[nodiscard]] bool redis_up() const { return link_.ready() && !ping_overdue_; }
-    [[nodiscard]] std::uint64_t reconnects() const { return link_.reconnects(); }
+    // Every link is up and its last PING was answered in time; in a
+    // cluster, also a slot map is loaded: every master in it answers.
+    [[nodiscard]] bool redis_up() const;
+    // Links re-established after a loss; in a cluster also a link to a new
+    // master that replaced a dead one.
+    [[nodiscard]] std::uint64_t reconnects() const;
 
 private:
-    void schedule_ping();
-    void ping();
+    struct NodeLink {
+        NodeLink(boost::asio::io_context& io, RedisOptions options)
+            : link(io, std::move(options), "history reader") {}
+        RedisLink link;
+        std::uint64_t pings_sent = 0;
+        std::uint64_t pings_answered = 0;
+        bool ping_overdue = false;
+        bool replaces_lost = false;  // counts as a reconnection once up
+    };
+    struct Read {
+        std::string key;
+        std::string after;
+        std::size_t count;
+        EntriesHandler done;
+        int redirects = 0;
+    };
 
-    RedisLink link_;
+    [[nodiscard]] bool clustered() const { return options_.mode() == RedisMode::Cluster; }
+    NodeLink& add_link(const std::string& name, RedisOptions options);
+    // Cluster: the link to `node`, started if there was none.
+    NodeLink& link_to(const HostPort& node);
+    // The link for `key`; null when the slot map does not say yet.
+    NodeLink* route(const std::string& key);
+    bool send(const std::shared_ptr<Read>& read, NodeLink* node, bool asking);
+    void on_reply(const std::shared_ptr<Read>& read, NodeLink& node, const redisReply& reply);
+    void reload_slots();
+    void on_slots(const std::string& error);
+    void schedule_ping();
+    void ping(NodeLink& node);
+
+    boost::asio::io_context& io_;
+    RedisOptions options_;
     std::function<void()> on_ready_;
     std::function<void()> on_unresponsive_;
+    // By node ("host:port"); the one link of standalone and Sentinel is "".
+    std::map<std::string, std::unique_ptr<NodeLink>> links_;
+    NodeLocator slots_;  // cluster only
+    bool have_slots_ = false;
+    bool reloading_ = false;
+    // Of links dropped with their node, and new masters' links replacing them.
+    std::uint64_t reconnects_ = 0;
     boost::asio::steady_timer ping_timer_;
-    std::uint64_t pings_sent_ = 0;
-    std::uint64_t pings_answered_ = 0;
-    bool ping_overdue_ = false;
+    bool running_ = false;
 };
 
 }  // namespace bscd

@@ -62,6 +62,36 @@ void NodeLocator::forget() {
     have_slots_ = false;
 }
 
+std::optional<HostPort> NodeLocator::master_of(std::uint16_t slot) const {
+    if (!have_slots_ || slot_owner_[slot] < 0) {
+        return std::nullopt;
+    }
+    return nodes_[static_cast<std::size_t>(slot_owner_[slot])];
+}
+
+std::vector<HostPort> NodeLocator::masters() const {
+    std::vector<bool> serves(nodes_.size(), false);
+    if (have_slots_) {
+        for (const std::int16_t owner : slot_owner_) {
+            if (owner >= 0) {
+                serves[static_cast<std::size_t>(owner)] = true;
+            }
+        }
+    }
+    std::vector<HostPort> found;
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+        if (serves[i]) {
+            found.push_back(nodes_[i]);
+        }
+    }
+    return found;
+}
+
+void NodeLocator::reload(Found done) {
+    waiters_.push_back({{}, std::move(done)});
+    resolve();
+}
+
 void NodeLocator::resolve() {
     if (resolving_) {
         return;  // the answer on its way serves every waiter

@@ -46,6 +46,16 @@ public:
     // the master): the next locate() asks the sentinels or the cluster again.
     void forget();
 
+    // Cluster: the slot map itself, for an owner that routes many keys over
+    // links of its own (the gateway's history reader). The master of `slot`,
+    // nullopt while no map is loaded or no master serves it.
+    [[nodiscard]] std::optional<HostPort> master_of(std::uint16_t slot) const;
+    // The nodes that serve at least one slot.
+    [[nodiscard]] std::vector<HostPort> masters() const;
+    // Reads the slot map again, keeping the current one until the new one is
+    // in (forget() drops it); `done` as locate("")'s.
+    void reload(Found done);
+
     [[nodiscard]] const RedisOptions& options() const { return options_; }
 
 private:
