@@ -104,7 +104,7 @@ void NodeLocator::resolve() {
     }
 }
 
-void NodeLocator::ask_sentinel(std::size_t index, std::string failures) {
+void NodeLocator::ask_sentinel(std::size_t index, const std::string& failures) {
     if (index == options_.sentinels.size()) {
         finish("no sentinel named the master " + options_.master_name + ": " + failures);
         return;
@@ -153,7 +153,7 @@ void NodeLocator::ask_sentinel(std::size_t index, std::string failures) {
         [next](const std::string& reason) { next(reason); });
 }
 
-void NodeLocator::ask_cluster(std::size_t index, std::string failures) {
+void NodeLocator::ask_cluster(std::size_t index, const std::string& failures) {
     // Known nodes first (they include every master seen), then the seeds.
     std::vector<HostPort> candidates = nodes_;
     for (const auto& seed : options_.cluster_nodes) {
@@ -246,9 +246,11 @@ void NodeLocator::finish(const std::string& error) {
             if (!weak.lock()) {
                 return;
             }
-            done(std::move(node), node            ? std::string()
-                                  : error.empty() ? "no node serves that key"
-                                                  : error);
+            std::string why;
+            if (!node) {
+                why = error.empty() ? "no node serves that key" : error;
+            }
+            done(std::move(node), why);
         });
     }
 }

@@ -60,8 +60,8 @@ public:
 
 private:
     void resolve();
-    void ask_sentinel(std::size_t index, std::string failures);
-    void ask_cluster(std::size_t index, std::string failures);
+    void ask_sentinel(std::size_t index, const std::string& failures);
+    void ask_cluster(std::size_t index, const std::string& failures);
     [[nodiscard]] bool load_slots(const redisReply& reply, const HostPort& asked);
     void finish(const std::string& error);
     [[nodiscard]] std::optional<RedisOptions> node_for(const std::string& key) const;

@@ -22,8 +22,8 @@ std::uint64_t unix_ms_now() {
 
 }  // namespace
 
-Publisher::Publisher(boost::asio::io_context& io, RedisOptions redis, PublisherOptions options,
-                     EntryId history_last)
+Publisher::Publisher(boost::asio::io_context& io, const RedisOptions& redis,
+                     PublisherOptions options, EntryId history_last)
     : io_(io),
       options_(std::move(options)),
       link_(io, redis, "publisher", history_key(options_.history.channel),

@@ -50,7 +50,7 @@ struct PublisherOptions {
 class Publisher {
 public:
     // Entry ids continue after `history_last` (the stream's last id, if any).
-    Publisher(boost::asio::io_context& io, RedisOptions redis, PublisherOptions options,
+    Publisher(boost::asio::io_context& io, const RedisOptions& redis, PublisherOptions options,
               EntryId history_last);
 
     void start();

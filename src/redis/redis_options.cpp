@@ -14,12 +14,12 @@ RedisMode RedisOptions::mode() const {
 std::string RedisOptions::address() const {
     const std::string who = user.empty() ? "" : user + "@";
     switch (mode()) {
-    case RedisMode::Sentinel:
-        return who + "sentinel " + master_name;
-    case RedisMode::Cluster:
-        return who + "cluster";
-    case RedisMode::Standalone:
-        break;
+        case RedisMode::Sentinel:
+            return who + "sentinel " + master_name;
+        case RedisMode::Cluster:
+            return who + "cluster";
+        case RedisMode::Standalone:
+            break;
     }
     if (!unix_socket.empty()) {
         return who + "unix:" + unix_socket;

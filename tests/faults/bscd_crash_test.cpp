@@ -6,8 +6,8 @@
 #include <thread>
 #include <vector>
 
-#include "support/code_stream.hpp"
 #include "support/bscd_fixture.hpp"
+#include "support/code_stream.hpp"
 #include "support/producer_client.hpp"
 #include "support/subscriber.hpp"
 #include "support/wait.hpp"
