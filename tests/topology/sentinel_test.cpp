@@ -4,8 +4,6 @@
 // connected shows every event once.
 
 #include <chrono>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <regex>
 #include <string>
@@ -13,94 +11,28 @@
 
 #include <gtest/gtest.h>
 
-#include "support/code_stream.hpp"
-#include "support/history_codes.hpp"
-#include "support/process.hpp"
-#include "support/producer_client.hpp"
 #include "support/redis_sentinel_group.hpp"
-#include "support/temp_dir.hpp"
 #include "support/wait.hpp"
+#include "topology_bscd_test.hpp"
 
 namespace bscd::test {
 namespace {
 
 using namespace std::chrono_literals;
 
-class SentinelTest : public ::testing::Test {
+class SentinelTest : public TopologyBscdTest {
 protected:
-    static constexpr std::size_t chunk = 10;  // codes per write
-
     // --redis-sentinel for each sentinel, as every program takes them.
-    std::vector<std::string> topology() const {
+    std::vector<std::string> topology() const override {
         std::vector<std::string> args;
         for (const auto& address : group.sentinel_addresses()) {
             args.insert(args.end(), {"--redis-sentinel", address});
         }
         return args;
     }
-
-    // `stream_codes`: the catalog of CodeStream, else Pieman's.
-    std::unique_ptr<Process> start_bscd(const std::vector<std::string>& extra = {},
-                                        bool stream_codes = true) {
-        std::vector<std::string> args{bin("bscd"), "--project",        "demo",   "--runtime-dir",
-                                      dir.path(),  "--history-length", "100000", "-v"};
-        if (stream_codes) {
-            args.insert(args.end(), {"--codes", stream.catalog_file()});
-        }
-        const auto nodes = topology();
-        args.insert(args.end(), nodes.begin(), nodes.end());
-        args.insert(args.end(), extra.begin(), extra.end());
-        auto daemon = std::make_unique<Process>(args);
-        const std::string own_pid = std::to_string(daemon->pid()) + "\n";
-        const bool serving = wait_until(
-            [&] {
-                std::ifstream file(dir.file("bscd-demo.pid"));
-                const std::string content((std::istreambuf_iterator<char>(file)),
-                                          std::istreambuf_iterator<char>());
-                return content == own_pid || !daemon->running();
-            },
-            15s);
-        EXPECT_TRUE(serving && daemon->running()) << "bscd did not start:\n" << daemon->output();
-        return daemon;
-    }
-
-    // Sends chunks until `until` codes were sent; every one must be accepted.
-    void send_until(ProducerClient& client, std::size_t until) {
-        while (stream.sent() < until) {
-            const auto refused = stream.send(client, std::min(chunk, until - stream.sent()));
-            ASSERT_TRUE(refused.empty()) << refused.front();
-        }
-    }
-
-    std::string socket_path() const { return dir.file("bscd-demo.sock"); }
-
-    std::vector<std::string> first_codes(std::size_t count) const {
-        return {stream.codes().begin(),
-                stream.codes().begin() + static_cast<std::ptrdiff_t>(count)};
-    }
-
-    // The history on data node `node` once it holds `length` entries.
-    std::vector<std::string> history_when(int node, std::size_t length, const Process& daemon) {
-        std::vector<std::string> codes;
-        const bool complete = wait_until(
-            [&] {
-                try {
-                    codes = history_codes(group.node(node), "bscd-demo");
-                } catch (const std::exception&) {
-                    return false;  // the node is between roles: ask again
-                }
-                return codes.size() >= length;
-            },
-            60s);
-        EXPECT_TRUE(complete) << "history on node " << node << " has " << codes.size() << " of "
-                              << length << "\n"
-                              << daemon.output().substr(0, 6000);
-        return codes;
-    }
+    RedisServer& data_node(int node) override { return group.node(node); }
 
     RedisSentinelGroup group;
-    TempDir dir;
-    CodeStream stream{dir.path(), 300};
 };
 
 // The codes `bsc watch --json` printed, in order.

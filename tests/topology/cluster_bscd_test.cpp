@@ -1,0 +1,87 @@
+// bscd on a real six-node Redis Cluster: the project's stream lives on the
+// master of its slot, and every code answered OK is there exactly once, in
+// order, when that master dies, when another one does, and when the slot is
+// migrated by hand while codes flow (ASK, then MOVED).
+
+#include <array>
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "core/cluster_slot.hpp"
+#include "support/redis_cluster.hpp"
+#include "support/wait.hpp"
+#include "topology_bscd_test.hpp"
+
+namespace bscd::test {
+namespace {
+
+class ClusterBscdTest : public TopologyBscdTest {
+protected:
+    std::vector<std::string> topology() const override {
+        std::vector<std::string> args;
+        for (const auto& seed : cluster.seeds()) {
+            args.insert(args.end(), {"--redis-cluster", seed});
+        }
+        return args;
+    }
+    RedisServer& data_node(int node) override { return cluster.node(node); }
+
+    RedisCluster cluster;
+    const int slot = key_hash_slot("bscd-demo:events");
+};
+
+TEST_F(ClusterBscdTest, TheMasterOfTheProjectsSlotKilledLosesAndRepeatsNothing) {
+    auto daemon = start_bscd({"--redis-replicas", "1"});
+    ProducerClient client(socket_path());
+    send_until(client, 100);
+    const int old_master = cluster.master_of_slot(slot);
+    cluster.kill_node(old_master);
+    send_until(client, 200);
+    const int new_master = cluster.wait_for_slot_master_change(slot, old_master);
+    send_until(client, 300);
+
+    EXPECT_EQ(history_when(new_master, 300, *daemon), stream.codes());
+    EXPECT_EQ(stream.accepted(), stream.codes());
+}
+
+TEST_F(ClusterBscdTest, AnotherMasterKilledChangesNothing) {
+    auto daemon = start_bscd();
+    ProducerClient client(socket_path());
+    send_until(client, 100);
+    const int master = cluster.master_of_slot(slot);
+    const int other = (master + 1) % 3;                         // nodes 0..2 are the first masters
+    const int others_slot = std::array{0, 5461, 10923}[other];  // the first of its range
+    cluster.kill_node(other);
+    send_until(client, 200);
+    cluster.wait_for_slot_master_change(others_slot, other);
+    send_until(client, 300);
+
+    EXPECT_EQ(history_when(master, 300, *daemon), stream.codes());
+}
+
+TEST_F(ClusterBscdTest, TheProjectsSlotMigratedWhileCodesFlowKeepsTheOrder) {
+    auto daemon = start_bscd();
+    ProducerClient client(socket_path());
+    send_until(client, 100);
+    const int from = cluster.master_of_slot(slot);
+    const int to = (from + 1) % 3;
+    history_when(from, 100, *daemon);
+    cluster.begin_migration(slot, from, to);
+    send_until(client, 150);  // still on the source: the key is there
+    history_when(from, 150, *daemon);
+    ASSERT_EQ(cluster.migrate_keys(slot, from, to), 1U);
+    send_until(client, 200);  // ASK to the target
+    // (A plain read on the target is answered MOVED until the slot is its.)
+    ASSERT_TRUE(wait_until([&] { return daemon->output().find(" ASK ") != std::string::npos; }))
+        << "bscd never met the ASK redirection";
+    cluster.finish_migration(slot, to);
+    send_until(client, 300);  // MOVED, if bscd was still asking the source
+
+    EXPECT_EQ(history_when(to, 300, *daemon), stream.codes());
+}
+
+}  // namespace
+}  // namespace bscd::test

@@ -1,0 +1,45 @@
+#pragma once
+// bscd on a Redis topology, for the topology tests: starts a real bscd with
+// the topology's options, streams distinct codes (CodeStream) into it, and
+// reads a data node's history once it is complete.
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "support/code_stream.hpp"
+#include "support/process.hpp"
+#include "support/producer_client.hpp"
+#include "support/redis_server.hpp"
+#include "support/temp_dir.hpp"
+
+namespace bscd::test {
+
+class TopologyBscdTest : public ::testing::Test {
+protected:
+    static constexpr std::size_t chunk = 10;  // codes per write
+
+    // The options every program takes to reach the topology.
+    virtual std::vector<std::string> topology() const = 0;
+    // Data node `node` of the topology.
+    virtual RedisServer& data_node(int node) = 0;
+
+    // Starts bscd (project demo, -v) and waits until it serves.
+    // `stream_codes`: the catalog of CodeStream, else Pieman's.
+    std::unique_ptr<Process> start_bscd(const std::vector<std::string>& extra = {},
+                                        bool stream_codes = true);
+    // Sends chunks until `until` codes were sent; every one must be accepted.
+    void send_until(ProducerClient& client, std::size_t until);
+    std::string socket_path() const { return dir.file("bscd-demo.sock"); }
+    std::vector<std::string> first_codes(std::size_t count) const;
+    // The history on data node `node` once it holds `length` entries.
+    std::vector<std::string> history_when(int node, std::size_t length, const Process& daemon);
+
+    TempDir dir;
+    CodeStream stream{dir.path(), 300};
+};
+
+}  // namespace bscd::test
