@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <utility>
 
+#include "support/wait.hpp"
+
 namespace bscd::test {
 namespace {
 
@@ -24,32 +26,6 @@ constexpr auto probe_timeout = 1000ms;  // one command while polling
 constexpr int bus_port_offset = 10000;
 constexpr int lowest_port = 11000;   // bus ports from 21000
 constexpr int highest_port = 21999;  // bus ports to 31999, below 32768
-
-// Calls missing() every poll_interval until it returns an empty string (ready)
-// or `timeout` passes; then throws std::runtime_error naming `what` and the
-// last thing missing. An exception from missing() counts as not ready.
-void await(const std::string& what, std::chrono::milliseconds timeout,
-           const std::function<std::string()>& missing) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    std::string last;
-    while (true) {
-        try {
-            last = missing();
-        } catch (const std::exception& e) {
-            last = e.what();
-        }
-        if (last.empty()) {
-            return;
-        }
-        if (std::chrono::steady_clock::now() >= deadline) {
-            std::string message = what;
-            message += ": not within " + std::to_string(timeout.count()) + " ms: ";
-            message += last;
-            throw std::runtime_error(message);
-        }
-        std::this_thread::sleep_for(poll_interval);
-    }
-}
 
 std::chrono::milliseconds left_until(std::chrono::steady_clock::time_point deadline) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(deadline -

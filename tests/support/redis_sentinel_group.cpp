@@ -33,32 +33,6 @@ const std::vector<std::string> sentinel_debug_timers = {
     "SENTINEL",   "DEBUG", "info-period",  "1000",  "publish-period", "500",
     "ask-period", "250",   "tilt-trigger", "10000", "tilt-period",    "1000"};
 
-// Calls missing() every poll_interval until it returns an empty string (ready)
-// or `timeout` passes; then throws std::runtime_error naming `what` and the
-// last thing missing. An exception from missing() counts as not ready.
-void await(const std::string& what, std::chrono::milliseconds timeout,
-           const std::function<std::string()>& missing) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    std::string last;
-    while (true) {
-        try {
-            last = missing();
-        } catch (const std::exception& e) {
-            last = e.what();
-        }
-        if (last.empty()) {
-            return;
-        }
-        if (std::chrono::steady_clock::now() >= deadline) {
-            std::string message = what;
-            message += ": not within " + std::to_string(timeout.count()) + " ms: ";
-            message += last;
-            throw std::runtime_error(message);
-        }
-        std::this_thread::sleep_for(poll_interval);
-    }
-}
-
 // An idle connection has nothing to read; readable means the server closed it.
 bool idle_and_open(redisContext* context) {
     pollfd pfd{context->fd, POLLIN, 0};

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <functional>
+#include <string>
 
 namespace bscd::test {
 
@@ -12,5 +13,11 @@ namespace bscd::test {
 // when it never held before).
 bool wait_until(const std::function<bool()>& pred,
                 std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+// Calls missing() about every 20 ms until it returns an empty string (ready)
+// or `timeout` passes; then throws std::runtime_error naming `what` and the
+// last thing missing. An exception from missing() counts as not ready.
+void await(const std::string& what, std::chrono::milliseconds timeout,
+           const std::function<std::string()>& missing);
 
 }  // namespace bscd::test
