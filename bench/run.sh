@@ -7,6 +7,9 @@
 #                           on stderr); about a minute and a half after the build
 #   bench/run.sh fanout     the same build and Redis, then only (h)
 #   bench/run.sh spool      the same build and Redis, then only (i)
+#   bench/run.sh topology   the same build, then only (j) and (k): bscd on a
+#                           Sentinel group and on a Redis Cluster, and
+#                           failovers; a few minutes, so not in the default run
 #
 # It starts a private redis-server (TCP on 127.0.0.1, a free port, no
 # persistence) and bscd (project "bench", socket in a temp dir), plus a bscd
@@ -21,7 +24,9 @@
 # bscd-gateway for each number of SSE viewers and drives them with
 # build/bin/gateway_fanout. (i) runs the same cases against two bscds on the
 # same Redis, one without and one with --spool (in the temp dir), taking turns,
-# and times a raw fdatasync there with dd.
+# and times a raw fdatasync there with dd. (j) and (k) are build/bin/topology_bench,
+# which starts its own Redis nodes (the test fixtures' Sentinel group and
+# cluster), bscds and bscd_load, and removes them on exit, failure included.
 #
 # Exits 0 when it could measure, whatever the figures; targets are reported
 # as met / not met.
@@ -30,8 +35,10 @@ cd "$(dirname "$0")/.."
 
 build_dir=${BUILD_DIR:-build}
 only=${1:-all}
-if [[ "$only" != all && "$only" != fanout && "$only" != spool ]] || (($# > 1)); then
-  printf 'usage: bench/run.sh [fanout|spool]\n' >&2
+if [[ "$only" != all && "$only" != fanout && "$only" != spool && "$only" != topology ]] || (($# > 1)); then
+  printf 'usage: bench/run.sh [fanout|spool|topology]\n' >&2
+  printf '  no argument: every section but topology; topology: (j) and (k) alone (a few minutes,\n' >&2
+  printf '  real Sentinel and Cluster nodes, failovers), never part of the default run\n' >&2
   exit 2
 fi
 seconds_per_case=3    # load per throughput case
@@ -60,6 +67,7 @@ fanout_pid=""       # (h): the bscd-gateway of the current viewer count
 fanout_bscd_pid=""  # (h): the bscd its codes go through
 plain_pid=""  # (i): bscd without --spool
 spool_pid=""  # (i): bscd --spool
+topology_pid=""  # (j), (k): timeout running topology_bench
 exited() {  # exited PID: true once PID is gone or a zombie (kill -0 succeeds on zombies)
   local state
   state=$(ps -o stat= -p "$1" 2>/dev/null) || return 0
@@ -68,7 +76,7 @@ exited() {  # exited PID: true once PID is gone or a zombie (kill -0 succeeds on
 cleanup() {
   local pid
   for pid in "$bscd_pid" "$nohist_pid" "$replay_pid" "$daemon_pid" "$fanout_pid" \
-    "$fanout_bscd_pid" "$plain_pid" "$spool_pid" "$redis_pid"; do
+    "$fanout_bscd_pid" "$plain_pid" "$spool_pid" "$topology_pid" "$redis_pid"; do
     if [[ -n "$pid" ]] && ! exited "$pid"; then
       kill "$pid" 2>/dev/null || true
       for _ in {1..50}; do exited "$pid" && break; sleep 0.1; done
@@ -418,6 +426,34 @@ bin=$PWD/$build_dir/bin
 load=$bin/bscd_load
 
 measure_start=$SECONDS
+short_header() {  # short_header SECTION: the report's header when only SECTION ran
+  cat <<EOF
+bscd benchmark, $1 only, $(date -u '+%Y-%m-%d %H:%M UTC')
+  machine   $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), Linux $(uname -r)
+  load avg  $loadavg_before before, $(cut -d' ' -f1-3 /proc/loadavg) after (the machine is shared)
+  versions  bscd $("$bin/bscd" --version 2>/dev/null | tr -d '\n'), redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p'); build $build_dir/ ($(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build_dir/CMakeCache.txt" | grep . || echo RelWithDebInfo))
+  timing    build ${build_s} s, measurements $((SECONDS - measure_start)) s
+EOF
+}
+if [[ "$only" == topology ]]; then  # (j) and (k) alone; topology_bench starts its own Redis nodes
+  if [[ ! -x "$bin/topology_bench" ]]; then
+    say "bench: $build_dir/bin/topology_bench was not built: it uses the test fixtures, so it needs the tests (-DBSCD_BUILD_TESTS=ON)"
+    exit 1
+  fi
+  loadavg_before=$(cut -d' ' -f1-3 /proc/loadavg)
+  say "== (j), (k): topology_bench, a few minutes"
+  timeout 900 "$bin/topology_bench" >"$work/topology.txt" &
+  topology_pid=$!
+  topology_status=0
+  wait "$topology_pid" || topology_status=$?
+  topology_pid=""
+  if ((topology_status != 0)); then
+    say "bench: topology_bench failed (exit status $topology_status)"
+    exit 1
+  fi
+  printf '%s\n\n%s\n' "$(short_header "(j) and (k)")" "$(cat "$work/topology.txt")"
+  exit 0
+fi
 # ---- private redis-server --------------------------------------------------
 for attempt in 1 2 3; do
   port=$("$load" free-port)
@@ -434,15 +470,6 @@ done
 redis=(-h 127.0.0.1 -p "$port")
 say "== redis-server on 127.0.0.1:$port (pid $redis_pid)"
 
-short_header() {  # short_header SECTION: the report's header when only SECTION ran
-  cat <<EOF
-bscd benchmark, $1 only, $(date -u '+%Y-%m-%d %H:%M UTC')
-  machine   $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), Linux $(uname -r)
-  load avg  $loadavg_before before, $(cut -d' ' -f1-3 /proc/loadavg) after (the machine is shared)
-  versions  bscd $("$bin/bscd" --version 2>/dev/null | tr -d '\n'), redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p'); build $build_dir/ ($(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build_dir/CMakeCache.txt" | grep . || echo RelWithDebInfo))
-  timing    build ${build_s} s, measurements $((SECONDS - measure_start)) s
-EOF
-}
 if [[ "$only" == fanout ]]; then  # (h) alone, with the report's header
   loadavg_before=$(cut -d' ' -f1-3 /proc/loadavg)
   for n in $fanout_viewers; do fanout_case "$n"; done
