@@ -1,9 +1,7 @@
 #include "support/bscd_fixture.hpp"
 
-#include <fstream>
-#include <iterator>
-
 #include "support/history_codes.hpp"
+#include "support/serving_bscd.hpp"
 #include "support/wait.hpp"
 
 namespace bscd::test {
@@ -19,17 +17,7 @@ std::vector<std::string> BscdTest::bscd_args(const std::vector<std::string>& ext
 
 std::unique_ptr<Process> BscdTest::start_bscd(const std::vector<std::string>& extra,
                                               const std::string& project) {
-    auto daemon = std::make_unique<Process>(bscd_args(extra, project));
-    // Its own pid in the pid file: one left by a killed bscd does not count.
-    const std::string own_pid = std::to_string(daemon->pid()) + "\n";
-    const bool serving = wait_until([&] {
-        std::ifstream file(pid_file(project));
-        const std::string content((std::istreambuf_iterator<char>(file)),
-                                  std::istreambuf_iterator<char>());
-        return content == own_pid || !daemon->running();
-    });
-    EXPECT_TRUE(serving && daemon->running()) << "bscd did not start:\n" << daemon->output();
-    return daemon;
+    return start_serving_bscd(bscd_args(extra, project), pid_file(project));
 }
 
 std::string BscdTest::socket_path(const std::string& project) const {

@@ -7,12 +7,17 @@
 
 namespace bscd::test {
 
-CodeStream::CodeStream(const std::string& dir, std::size_t count)
+CodeStream::CodeStream(const std::string& dir, std::size_t count, CodeValues values)
     : catalog_file_(dir + "/stream_codes") {
+    constexpr std::size_t below_final = 999;
+    const std::size_t first = values == CodeValues::distinct ? 100'000 : 0;
+    const std::size_t period = values == CodeValues::distinct ? count : below_final;
     std::ofstream catalog(catalog_file_);
-    for (std::size_t i = 1; i <= count; ++i) {
-        codes_.push_back(std::to_string(100'000 + i));
-        catalog << "STREAM_" << i << "_CODE=" << codes_.back() << "\n";
+    for (std::size_t i = 1; i <= std::min(count, period); ++i) {
+        catalog << "STREAM_" << i << "_CODE=" << first + i << "\n";
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+        codes_.push_back(std::to_string(first + 1 + i % period));
     }
     if (!catalog.flush()) {
         throw std::runtime_error("cannot write " + catalog_file_);

@@ -1,9 +1,14 @@
 #pragma once
-// A long stream of distinct codes for the fault tests: a catalog of
-// `count` codes (values 100001, 100002, ...), so that every code in the
-// history or on the channel says which request it was, and a producer that
-// sends them in order over one connection, in chunks, and keeps what was
-// answered.
+// A long stream of codes for the fault tests, with its catalog, and a
+// producer that sends them in order over one connection, in chunks, and
+// keeps what was answered. The values are either
+// - distinct (100001, 100002, ...): every code in the history or on the
+//   channel says which request it was; but each is final (>= 1000), so a
+//   gateway viewer's stream ends at the first; or
+// - below final (1, 2, ..., 999, 1, 2, ...): viewers keep following. A value
+//   recurs only every 999 codes, far more than a failover's resent tail, so
+//   a lost code and a repeated one cannot hide each other in an in-order
+//   comparison.
 
 #include <cstddef>
 #include <string>
@@ -13,10 +18,12 @@
 
 namespace bscd::test {
 
+enum class CodeValues { distinct, below_final };
+
 class CodeStream {
 public:
     // Writes the catalog file into `dir`.
-    CodeStream(const std::string& dir, std::size_t count);
+    CodeStream(const std::string& dir, std::size_t count, CodeValues values = CodeValues::distinct);
 
     const std::string& catalog_file() const { return catalog_file_; }
     std::size_t size() const { return codes_.size(); }
