@@ -1,7 +1,8 @@
 // bscd on a real six-node Redis Cluster: the project's stream lives on the
 // master of its slot, and every code answered OK is there exactly once, in
-// order, when that master dies, when another one does, and when the slot is
-// migrated by hand while codes flow (ASK, then MOVED).
+// order, when that master dies, when its replica takes over by CLUSTER
+// FAILOVER, when another master dies, and when the slot is migrated by hand
+// while codes flow (ASK, then MOVED).
 
 #include <array>
 #include <chrono>
@@ -11,7 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "core/cluster_slot.hpp"
-#include "support/redis_cluster.hpp"
+#include "support/topologies.hpp"
 #include "support/wait.hpp"
 #include "topology_bscd_test.hpp"
 
@@ -20,16 +21,11 @@ namespace {
 
 class ClusterBscdTest : public TopologyBscdTest {
 protected:
-    std::vector<std::string> topology() const override {
-        std::vector<std::string> args;
-        for (const auto& seed : cluster.seeds()) {
-            args.insert(args.end(), {"--redis-cluster", seed});
-        }
-        return args;
-    }
+    std::vector<std::string> topology() const override { return redis.options(); }
     RedisServer& data_node(int node) override { return cluster.node(node); }
 
-    RedisCluster cluster;
+    ClusterTopology redis;
+    RedisCluster& cluster = redis.cluster;
     const int slot = key_hash_slot("bscd-demo:events");
 };
 
@@ -43,8 +39,22 @@ TEST_F(ClusterBscdTest, TheMasterOfTheProjectsSlotKilledLosesAndRepeatsNothing) 
     const int new_master = cluster.wait_for_slot_master_change(slot, old_master);
     send_until(client, 300);
 
-    EXPECT_EQ(history_when(new_master, 300, *daemon), stream.codes());
-    EXPECT_EQ(stream.accepted(), stream.codes());
+    EXPECT_EQ(history_when(new_master, 300, *daemon), sent_codes());
+    EXPECT_EQ(stream.accepted(), sent_codes());
+}
+
+TEST_F(ClusterBscdTest, AClusterFailoverWhileCodesFlowLosesAndRepeatsNothing) {
+    auto daemon = start_bscd({"--redis-replicas", "1"});
+    ProducerClient client(socket_path());
+    send_until(client, 50);
+    const int old_master = cluster.master_of_slot(slot);
+    const int replica = cluster.replica_of(old_master);
+    send_during(client, [&] { cluster.failover(replica); });
+    send_until(client, stream.sent() + 50);
+
+    EXPECT_EQ(cluster.master_of_slot(slot), replica);
+    EXPECT_EQ(history_when(replica, stream.sent(), *daemon), sent_codes());
+    EXPECT_EQ(stream.accepted(), sent_codes());
 }
 
 TEST_F(ClusterBscdTest, AnotherMasterKilledChangesNothing) {
@@ -59,7 +69,7 @@ TEST_F(ClusterBscdTest, AnotherMasterKilledChangesNothing) {
     cluster.wait_for_slot_master_change(others_slot, other);
     send_until(client, 300);
 
-    EXPECT_EQ(history_when(master, 300, *daemon), stream.codes());
+    EXPECT_EQ(history_when(master, 300, *daemon), sent_codes());
 }
 
 TEST_F(ClusterBscdTest, TheProjectsSlotMigratedWhileCodesFlowKeepsTheOrder) {
@@ -80,7 +90,7 @@ TEST_F(ClusterBscdTest, TheProjectsSlotMigratedWhileCodesFlowKeepsTheOrder) {
     cluster.finish_migration(slot, to);
     send_until(client, 300);  // MOVED, if bscd was still asking the source
 
-    EXPECT_EQ(history_when(to, 300, *daemon), stream.codes());
+    EXPECT_EQ(history_when(to, 300, *daemon), sent_codes());
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // connected shows every event once.
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <regex>
 #include <string>
@@ -11,7 +12,9 @@
 
 #include <gtest/gtest.h>
 
-#include "support/redis_sentinel_group.hpp"
+#include "support/sse_client.hpp"
+#include "support/temp_dir.hpp"
+#include "support/topologies.hpp"
 #include "support/wait.hpp"
 #include "topology_bscd_test.hpp"
 
@@ -22,17 +25,19 @@ using namespace std::chrono_literals;
 
 class SentinelTest : public TopologyBscdTest {
 protected:
-    // --redis-sentinel for each sentinel, as every program takes them.
-    std::vector<std::string> topology() const override {
-        std::vector<std::string> args;
-        for (const auto& address : group.sentinel_addresses()) {
-            args.insert(args.end(), {"--redis-sentinel", address});
-        }
-        return args;
-    }
+    explicit SentinelTest(CodeValues values = CodeValues::distinct) : TopologyBscdTest(values) {}
+
+    std::vector<std::string> topology() const override { return sentinel.options(); }
     RedisServer& data_node(int node) override { return group.node(node); }
 
-    RedisSentinelGroup group;
+    SentinelTopology sentinel;
+    RedisSentinelGroup& group = sentinel.group;
+};
+
+// With a gateway viewer: codes that do not end its stream.
+class SentinelViewerTest : public SentinelTest {
+protected:
+    SentinelViewerTest() : SentinelTest(CodeValues::below_final) {}
 };
 
 // The codes `bsc watch --json` printed, in order.
@@ -46,10 +51,15 @@ std::vector<std::string> watched_codes(const Process& watch) {
     return codes;
 }
 
-TEST_F(SentinelTest, MasterKilledMidStreamLosesAndRepeatsNothingWithAReplicaConfirming) {
+TEST_F(SentinelViewerTest, MasterKilledMidStreamLosesAndRepeatsNothingWithAReplicaConfirming) {
     auto daemon = start_bscd({"--redis-replicas", "1"});
+    const int port = start_gateway();
     ProducerClient client(socket_path());
     send_until(client, 100);
+    SseClient viewer(port, "/api/v1/projects/demo/events");
+    ASSERT_EQ(viewer.status(), 200);
+    ASSERT_EQ(codes_of(viewer.events(100, 15s)), first_codes(100))
+        << viewer.body().substr(0, 3000) << gateway->output();
     // Killed with codes in flight; more accepted while no master is known.
     const int old_master = group.master_index();
     group.kill_node(old_master);
@@ -57,8 +67,116 @@ TEST_F(SentinelTest, MasterKilledMidStreamLosesAndRepeatsNothingWithAReplicaConf
     const int new_master = group.wait_for_new_master(old_master);
     send_until(client, 300);
 
-    EXPECT_EQ(history_when(new_master, 300, *daemon), stream.codes());
-    EXPECT_EQ(stream.accepted(), stream.codes());
+    EXPECT_EQ(history_when(new_master, 300, *daemon), sent_codes());
+    EXPECT_EQ(stream.accepted(), sent_codes());
+    // The viewer that stayed connected: the other 200, once each.
+    const auto sent = sent_codes();
+    const std::vector<std::string> rest(sent.begin() + 100, sent.end());
+    EXPECT_EQ(codes_of(viewer.events(200, 30s)), rest) << gateway->output();
+    const auto extra = viewer.next_event(300ms);
+    EXPECT_FALSE(extra.has_value()) << extra->data;
+}
+
+TEST_F(SentinelTest, TheReplicaThatAcknowledgedIsNotTheOnePromoted) {
+    // Replica `acknowledging` confirms every WAIT but may never be promoted
+    // (replica-priority 0); replica `promoted` misses codes 51..100. The
+    // tail bscd sends after reconnecting gives the new master what it lacks.
+    auto daemon = start_bscd({"--redis-replicas", "1"});
+    ProducerClient client(socket_path());
+    send_until(client, 50);
+    const int old_master = group.master_index();
+    const int acknowledging = (old_master + 1) % RedisSentinelGroup::node_count;
+    const int promoted = (old_master + 2) % RedisSentinelGroup::node_count;
+    group.node(acknowledging).command({"CONFIG", "SET", "replica-priority", "0"});
+    await("the sentinels seeing replica-priority 0", 10s, [&]() -> std::string {
+        for (int s = 0; s < RedisSentinelGroup::sentinel_count; ++s) {
+            const Reply replicas = group.sentinel_command(s, {"SENTINEL", "REPLICAS", "mymaster"});
+            for (const auto& replica : replicas.elements) {
+                std::map<std::string, std::string> fields;
+                for (std::size_t i = 0; i + 1 < replica.elements.size(); i += 2) {
+                    fields[replica.elements[i].str] = replica.elements[i + 1].str;
+                }
+                if (fields["port"] == std::to_string(group.node(acknowledging).port()) &&
+                    fields["slave-priority"] != "0") {
+                    return "sentinel " + std::to_string(s) + " sees " + fields["slave-priority"];
+                }
+            }
+        }
+        return "";
+    });
+    group.pause_node(promoted);
+    // What the master already sent would wait in the paused replica's
+    // socket buffer: cut the replicas' links (the other one reconnects).
+    group.node(old_master).command({"CLIENT", "KILL", "TYPE", "replica"});
+    send_until(client, 100);
+    history_when(acknowledging, 100, *daemon);
+    group.kill_node(old_master);
+    group.resume_node(promoted);
+    ASSERT_EQ(group.wait_for_new_master(old_master), promoted);
+    send_until(client, 150);
+
+    EXPECT_EQ(history_when(promoted, 150, *daemon), first_codes(150));
+    EXPECT_NE(daemon->output().find("lacked"), std::string::npos)
+        << "the promoted replica had every code: the test did not lose the window\n"
+        << daemon->output().substr(0, 6000);
+}
+
+TEST_F(SentinelTest, AGracefulFailoverWhileCodesFlowLosesAndRepeatsNothing) {
+    auto daemon = start_bscd({"--redis-replicas", "1"});
+    ProducerClient client(socket_path());
+    send_until(client, 50);
+    const int old_master = group.master_index();
+    int new_master = -1;
+    send_during(client, [&] { new_master = group.failover(); });
+    send_until(client, stream.sent() + 50);
+
+    EXPECT_NE(new_master, old_master);
+    EXPECT_EQ(history_when(new_master, stream.sent(), *daemon), sent_codes());
+    EXPECT_EQ(stream.accepted(), sent_codes());
+}
+
+TEST_F(SentinelTest, WithEverySentinelDownCodesAreHeldUntilTheOutboxIsFull) {
+    auto daemon = start_bscd({"--outbox-size", "50"});
+    ProducerClient client(socket_path());
+    send_until(client, 50);
+    const int master = group.master_index();
+    history_when(master, 50, *daemon);
+    group.stop_sentinels();
+    // bscd's link dropped: it must ask the sentinels again, and none answers.
+    group.node(master).command({"CLIENT", "KILL", "TYPE", "normal"});
+    ASSERT_TRUE(wait_until([&] {
+        return daemon->output().find("Lost Redis") != std::string::npos;
+    })) << daemon->output();
+    send_until(client, 100);  // held: the outbox is full now
+    const auto refused = stream.send(client, 1);
+    ASSERT_EQ(refused.size(), 1U);
+    EXPECT_TRUE(refused.front().starts_with("ERR outbox full")) << refused.front();
+    group.start_sentinels();
+    ASSERT_TRUE(send_until_accepted(client, 150)) << daemon->output().substr(0, 6000);
+
+    EXPECT_EQ(history_when(master, 150, *daemon), stream.accepted());
+    EXPECT_EQ(stream.accepted().size(), 150U);
+}
+
+TEST_F(SentinelTest, BscdKilledDuringAFailoverLosesNothingItsSpoolHeld) {
+    TempDir spool;
+    const std::vector<std::string> options{"--redis-replicas", "1", "--spool", spool.path()};
+    auto daemon = start_bscd(options);
+    auto client = std::make_unique<ProducerClient>(socket_path());
+    send_until(*client, 100);
+    const int old_master = group.master_index();
+    group.kill_node(old_master);
+    send_until(*client, 200);  // held, and on disk
+    daemon->kill();
+    client.reset();
+    // bscd starts only once Redis answers: after the failover, as a
+    // supervisor's next attempt would. It sends what its spool holds first.
+    const int new_master = group.wait_for_new_master(old_master);
+    daemon = start_bscd(options);
+    client = std::make_unique<ProducerClient>(socket_path());
+    send_until(*client, 300);
+
+    EXPECT_EQ(history_when(new_master, 300, *daemon), sent_codes());
 }
 
 TEST_F(SentinelTest, BscWatchFollowsTheBuildAcrossAFailover) {
@@ -141,9 +259,9 @@ TEST_F(SentinelTest, AHungMasterIsReplacedAndItsLateWritesDoNotCount) {
     group.resume_node(old_master);
     send_until(client, 300);
 
-    EXPECT_EQ(history_when(new_master, 300, *daemon), stream.codes());
+    EXPECT_EQ(history_when(new_master, 300, *daemon), sent_codes());
     group.wait_for_replica(old_master);
-    EXPECT_EQ(history_when(old_master, 300, *daemon), stream.codes());
+    EXPECT_EQ(history_when(old_master, 300, *daemon), sent_codes());
 }
 
 }  // namespace

@@ -1,9 +1,14 @@
 #include "topology_bscd_test.hpp"
 
-#include <fstream>
-#include <iterator>
+#include <atomic>
+#include <thread>
 
+#include <nlohmann/json.hpp>
+
+#include "support/free_port.hpp"
 #include "support/history_codes.hpp"
+#include "support/http_client.hpp"
+#include "support/serving_bscd.hpp"
 #include "support/wait.hpp"
 
 namespace bscd::test {
@@ -28,18 +33,7 @@ std::unique_ptr<Process> TopologyBscdTest::start_bscd(const std::vector<std::str
     const auto nodes = topology();
     args.insert(args.end(), nodes.begin(), nodes.end());
     args.insert(args.end(), extra.begin(), extra.end());
-    auto daemon = std::make_unique<Process>(args);
-    const std::string own_pid = std::to_string(daemon->pid()) + "\n";
-    const bool serving = wait_until(
-        [&] {
-            std::ifstream file(dir.file("bscd-demo.pid"));
-            const std::string content((std::istreambuf_iterator<char>(file)),
-                                      std::istreambuf_iterator<char>());
-            return content == own_pid || !daemon->running();
-        },
-        15s);
-    EXPECT_TRUE(serving && daemon->running()) << "bscd did not start:\n" << daemon->output();
-    return daemon;
+    return start_serving_bscd(args, dir.file("bscd-demo.pid"), 15s);
 }
 
 void TopologyBscdTest::send_until(ProducerClient& client, std::size_t until) {
@@ -47,6 +41,70 @@ void TopologyBscdTest::send_until(ProducerClient& client, std::size_t until) {
         const auto refused = stream.send(client, std::min(chunk, until - stream.sent()));
         ASSERT_TRUE(refused.empty()) << refused.front();
     }
+}
+
+bool TopologyBscdTest::send_until_accepted(ProducerClient& client, std::size_t until,
+                                           std::chrono::milliseconds timeout) {
+    return wait_until(
+        [&] {
+            if (stream.accepted().size() < until) {
+                stream.send(client, 1);
+            }
+            return stream.accepted().size() >= until;
+        },
+        timeout);
+}
+
+void TopologyBscdTest::send_during(ProducerClient& client, const std::function<void()>& fault) {
+    std::atomic<bool> running{true};
+    std::thread producer([&] {
+        while (running && stream.sent() + chunk <= stream.size()) {
+            const auto refused = stream.send(client, chunk);
+            EXPECT_TRUE(refused.empty()) << refused.front();
+            std::this_thread::sleep_for(20ms);  // pacing, not synchronisation
+        }
+    });
+    try {
+        fault();
+    } catch (...) {
+        running = false;
+        producer.join();
+        throw;
+    }
+    running = false;
+    producer.join();
+    EXPECT_LT(stream.sent(), stream.size()) << "the codes ran out before the fault was over";
+}
+
+int TopologyBscdTest::start_gateway() {
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        const int port = free_port();
+        std::vector<std::string> args{bin("bscd-gateway"), "--listen",
+                                      "127.0.0.1:" + std::to_string(port), "--codes",
+                                      stream.catalog_file()};
+        const auto nodes = topology();
+        args.insert(args.end(), nodes.begin(), nodes.end());
+        gateway = std::make_unique<Process>(args);
+        if (wait_until(
+                [&] {
+                    return !gateway->running() || http_get(port, "/healthz", {}, 1s).status == 200;
+                },
+                15s) &&
+            gateway->running()) {
+            return port;
+        }
+    }
+    ADD_FAILURE() << "bscd-gateway did not come up:\n" << gateway->output();
+    return 0;
+}
+
+std::vector<std::string> TopologyBscdTest::codes_of(const std::vector<SseEvent>& events) {
+    std::vector<std::string> codes;
+    codes.reserve(events.size());
+    for (const auto& event : events) {
+        codes.push_back(std::to_string(nlohmann::json::parse(event.data).value("code", 0)));
+    }
+    return codes;
 }
 
 std::vector<std::string> TopologyBscdTest::first_codes(std::size_t count) const {
