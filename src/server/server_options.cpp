@@ -109,13 +109,15 @@ ParsedServerOptions parse_server_options(int argc, char** argv) {
     app.add_flag("-d,--daemonize", o.daemonize,
                  "daemonize the server; returns once it serves and its pid file exists");
     add_redis_options(app, o.redis);
-    app.add_option("--redis-replicas", o.redis_replicas,
-                   "count a batch of codes as confirmed only once WAIT reports at least R "
-                   "replicas have it (Sentinel: nothing answered OK is lost when a replica takes "
-                   "over); 0: do not wait")
-        ->type_name("R")
-        ->check(replica_count)
-        ->capture_default_str();
+    auto* replicas =
+        app.add_option(
+               "--redis-replicas", o.redis_replicas,
+               "count a batch of codes as confirmed only once WAIT reports at least R "
+               "replicas have it (Sentinel: nothing answered OK is lost when a replica takes "
+               "over); 0: do not wait")
+            ->type_name("R")
+            ->check(replica_count)
+            ->capture_default_str();
     app.add_option("-l,--log-file-prefix", o.log_file, "log file (also logged to stderr)");
     app.add_option("-n,--channel-name", o.channel,
                    "Redis channel to publish codes to [default: bscd-<project>, or "
@@ -184,6 +186,8 @@ ParsedServerOptions parse_server_options(int argc, char** argv) {
         "earlier and a code resent after a lost reply may be seen twice");
     // A replay is idempotent only because the history script skips ids it has.
     spool->excludes(no_history);
+    // WAIT confirms what the script wrote, and a resent tail is skipped by it.
+    replicas->excludes(no_history);
     app.add_option("--history-length", o.history_length,
                    "entries kept in the history stream <channel>:events (at least; Redis trims "
                    "in whole nodes)")

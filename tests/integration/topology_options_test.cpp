@@ -265,6 +265,12 @@ TEST_F(TopologyOptionsTest, BscdRedisReplicas) {
         EXPECT_EQ(result.status, 1) << good << ": Redis is out of reach\n" << result.output;
         EXPECT_EQ(result.output.find(usage_hint), std::string::npos) << result.output;
     }
+    // Confirmation leans on the history script; without it there is none.
+    const auto unsupported =
+        run(concat(bscd, {"--redis-replicas", "1", "--no-history"}), neutral_env);
+    EXPECT_EQ(unsupported.status, usage_status) << unsupported.output;
+    EXPECT_FALSE(line_naming(unsupported.output, {"--redis-replicas", "--no-history"}).empty())
+        << unsupported.output;
     const auto help = run({bin("bscd"), "--help"}, neutral_env);
     EXPECT_NE(help.output.find("--redis-replicas R=0"), std::string::npos) << help.output;
 }
