@@ -1,5 +1,6 @@
 #include "redis/publisher.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <optional>
 #include <utility>
@@ -28,8 +29,10 @@ Publisher::Publisher(boost::asio::io_context& io, const RedisOptions& redis,
       options_(std::move(options)),
       link_(io, redis, "publisher", history_key(options_.history.channel),
             RedisLinkPolicy{options_.connect_timeout, options_.backoff_initial,
-                            options_.backoff_cap, /*healthy_when_ready=*/false,
-                            /*log_outages=*/false}),
+                            redis.mode() == RedisMode::Standalone
+                                ? options_.backoff_cap
+                                : std::min(options_.backoff_cap, options_.failover_backoff_cap),
+                            /*healthy_when_ready=*/false, /*log_outages=*/false}),
       replay_tail_(redis.mode() != RedisMode::Standalone && options_.keep_history),
       outbox_(options_.outbox_capacity),
       watchdog_(io) {

@@ -34,6 +34,11 @@ struct PublisherOptions {
     std::chrono::milliseconds reply_timeout{10'000};  // silence that counts as a dead link
     std::chrono::milliseconds backoff_initial{100};
     std::chrono::milliseconds backoff_cap{5000};
+    // The cap in Sentinel and Cluster mode: a lost link there is most often a
+    // failover, over in a second or two, and asking the sentinels or a seed
+    // again is cheap; at 5 s the new master was reached 3.1 s after a kill
+    // that Sentinel had resolved in 1.4 s (docs/performance.md, (k)).
+    std::chrono::milliseconds failover_backoff_cap{500};
     // --redis-replicas: a batch counts as confirmed only once WAIT says this
     // many replicas have it, so that a replica promoted at a failover holds
     // every code answered OK. 0: confirmed when the master answered.
