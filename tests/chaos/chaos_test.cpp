@@ -211,7 +211,7 @@ protected:
         std::cout << std::fixed << std::setprecision(1);
         std::cout << "chaos on " << Topology::name << ": seed " << seed << ", " << seconds
                   << " s; replay with BSCD_CHAOS_SEED=" << seed << " BSCD_CHAOS_SECONDS=" << seconds
-                  << "\n";
+                  << std::endl;
         std::mt19937 random(seed);
 
         // Enough codes for the run at 20/s, with room for a slow end.
@@ -241,7 +241,8 @@ protected:
             const std::string what = fault.run(random);
             std::cout << "  " << step << ". at " << at << " s: " << fault.name << " (" << what
                       << "), whole again after "
-                      << std::chrono::duration<double>(Clock::now() - start).count() - at << " s\n";
+                      << std::chrono::duration<double>(Clock::now() - start).count() - at << " s"
+                      << std::endl;  // flushed: a hung step shows where
         }
         for (const auto& build : builds) {
             build->stop();
@@ -380,13 +381,12 @@ TEST_F(SentinelChaosTest, EveryCodeAnsweredOkIsInTheHistoryOnceAndSeenOnce) {
 
 TEST_F(ClusterChaosTest, EveryCodeAnsweredOkIsInTheHistoryOnceAndSeenOnce) {
     RedisCluster& cluster = topology.cluster;
-    // The master that serves build `b`'s stream now.
-    const auto master_of_build = [&](std::mt19937& r) {
-        return cluster.master_of_slot(
-            key_hash_slot("bscd-chaos" + std::to_string(r() % build_count) + ":events"));
-    };
+    // The slot of a build's stream, and the master that serves it now.
     const auto slot_of_build = [&](std::mt19937& r) {
         return key_hash_slot("bscd-chaos" + std::to_string(r() % build_count) + ":events");
+    };
+    const auto master_of_build = [&](std::mt19937& r) {
+        return cluster.master_of_slot(slot_of_build(r));
     };
     run_chaos({
         {"the master of a build's slot SIGKILLed",
