@@ -37,6 +37,20 @@ RedisServer& SentinelTopology::master_of(const std::string& /*key*/) {
     return group.node(group.master_index());
 }
 
+void SentinelTopology::kill_master_of(const std::string& /*key*/) {
+    const int master = group.master_index();
+    group.kill_node(master);
+    group.wait_for_new_master(master);
+}
+
+std::vector<RedisServer*> SentinelTopology::data_nodes() {
+    std::vector<RedisServer*> nodes;
+    for (int i = 0; i < RedisSentinelGroup::node_count; ++i) {
+        nodes.push_back(&group.node(i));
+    }
+    return nodes;
+}
+
 std::vector<std::string> ClusterTopology::options() const {
     return repeated("--redis-cluster", cluster.seeds());
 }
@@ -47,6 +61,21 @@ EnvVars ClusterTopology::environment() const {
 
 RedisServer& ClusterTopology::master_of(const std::string& key) {
     return cluster.node(cluster.master_of_slot(key_hash_slot(key)));
+}
+
+void ClusterTopology::kill_master_of(const std::string& key) {
+    const int slot = key_hash_slot(key);
+    const int master = cluster.master_of_slot(slot);
+    cluster.kill_node(master);
+    cluster.wait_for_slot_master_change(slot, master);
+}
+
+std::vector<RedisServer*> ClusterTopology::data_nodes() {
+    std::vector<RedisServer*> nodes;
+    for (int i = 0; i < RedisCluster::node_count; ++i) {
+        nodes.push_back(&cluster.node(i));
+    }
+    return nodes;
 }
 
 }  // namespace bscd::test

@@ -67,13 +67,6 @@ protected:
     TempDir dir;
 };
 
-using Topologies = ::testing::Types<SentinelTopology, ClusterTopology>;
-struct TopologyName {
-    template <class T>
-    static std::string GetName(int /*index*/) {
-        return T::name;
-    }
-};
 TYPED_TEST_SUITE(BuildToolsTest, Topologies, TopologyName);
 
 TYPED_TEST(BuildToolsTest, TheShellLibraryReportsABuild) {

@@ -1,0 +1,173 @@
+// The least-privileged Redis users of README.md's "Access", with the extra
+// commands docs/scaling.md lists for each topology, set on every data node
+// (ACL users are not replicated): bscd as one project's builder with
+// --redis-replicas 1, and bscd-gateway as the read-only viewer, report and
+// show a build through the loss of the master that serves it.
+
+#include <chrono>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "support/free_port.hpp"
+#include "support/history_codes.hpp"
+#include "support/http_client.hpp"
+#include "support/process.hpp"
+#include "support/producer_client.hpp"
+#include "support/serving_bscd.hpp"
+#include "support/sse_client.hpp"
+#include "support/temp_dir.hpp"
+#include "support/topologies.hpp"
+#include "support/wait.hpp"
+
+namespace bscd::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::string builder_password = "builder-Pw-0x61";
+const std::string viewer_password = "viewer-Pw-0x62";
+
+// docs/scaling.md, "Access": what each topology adds to the README's users.
+template <class Topology>
+struct TopologyAccess;
+template <>
+struct TopologyAccess<SentinelTopology> {
+    // ROLE confirms the master; WAIT for --redis-replicas.
+    static std::vector<std::string> builder() { return {"+role", "+wait"}; }
+    static std::vector<std::string> viewer() { return {"+role"}; }
+};
+template <>
+struct TopologyAccess<ClusterTopology> {
+    // The slot map, and ASKING during a migration.
+    static std::vector<std::string> builder() { return {"+cluster|slots", "+asking", "+wait"}; }
+    static std::vector<std::string> viewer() { return {"+cluster|slots", "+asking"}; }
+};
+
+std::vector<std::string> concat(std::vector<std::string> head,
+                                const std::vector<std::string>& tail) {
+    head.insert(head.end(), tail.begin(), tail.end());
+    return head;
+}
+
+template <class Topology>
+class TopologyAccessTest : public ::testing::Test {
+protected:
+    TopologyAccessTest() {
+        using Access = TopologyAccess<Topology>;
+        // README.md's users, word for word, and the topology's extras.
+        const auto builder = concat({"ACL",
+                                     "SETUSER",
+                                     "builder-demo",
+                                     "on",
+                                     ">" + builder_password,
+                                     "resetchannels",
+                                     "&bscd-demo",
+                                     "resetkeys",
+                                     "~bscd-demo:events",
+                                     "~{bscd-demo:events}:*",
+                                     "-@all",
+                                     "+ping",
+                                     "+xinfo|stream",
+                                     "+script|load",
+                                     "+evalsha",
+                                     "+exists",
+                                     "+xadd",
+                                     "+xrange",
+                                     "+publish",
+                                     "+pexpire",
+                                     "+pttl"},
+                                    Access::builder());
+        const auto viewer =
+            concat({"ACL", "SETUSER", "viewer", "on", ">" + viewer_password, "resetchannels",
+                    "&bscd-*", "resetkeys", "%R~bscd-*:events", "-@all", "+ping", "+subscribe",
+                    "+unsubscribe", "+xrange", "+xread"},
+                   Access::viewer());
+        for (RedisServer* node : topology.data_nodes()) {
+            EXPECT_EQ(node->command(builder).str, "OK");
+            EXPECT_EQ(node->command(viewer).str, "OK");
+        }
+    }
+
+    std::string password_file(const std::string& name, const std::string& password) const {
+        const std::string path = dir.file(name);
+        std::ofstream(path) << password;
+        return path;
+    }
+
+    // `code` sent, answered OK.
+    void send(ProducerClient& client, int code) {
+        client.write(std::to_string(code) + "\n");
+        ASSERT_EQ(client.read_lines(1), "OK\n") << code;
+    }
+
+    Topology topology;
+    TempDir dir;
+};
+
+TYPED_TEST_SUITE(TopologyAccessTest, Topologies, TopologyName);
+
+TYPED_TEST(TopologyAccessTest, TheDocumentedUsersReportAndShowABuildThroughAFailover) {
+    const auto redis = this->topology.options();
+    auto daemon = start_serving_bscd(
+        concat({bin("bscd"), "--project", "demo", "--runtime-dir", this->dir.path(),
+                "--redis-replicas", "1", "--redis-user", "builder-demo", "--redis-password-file",
+                this->password_file("builder", builder_password)},
+               redis),
+        this->dir.file("bscd-demo.pid"), 15s);
+    const int port = free_port();
+    Process gateway(concat(
+        {bin("bscd-gateway"), "--listen", "127.0.0.1:" + std::to_string(port), "--redis-user",
+         "viewer", "--redis-password-file", this->password_file("viewer", viewer_password)},
+        redis));
+    ASSERT_TRUE(wait_until([&] { return http_get(port, "/healthz", {}, 1s).status == 200; }, 15s))
+        << gateway.output();
+
+    ProducerClient client(this->dir.file("bscd-demo.sock"));
+    const std::vector<int> before{10, 20, 21};
+    const std::vector<int> after{30, 31, 32};
+    for (int code : before) {
+        this->send(client, code);
+    }
+    SseClient viewer(port, "/api/v1/projects/demo/events");
+    ASSERT_EQ(viewer.status(), 200) << viewer.body();
+    ASSERT_EQ(viewer.events(before.size(), 15s).size(), before.size())
+        << gateway.output() << daemon->output();
+    this->topology.kill_master_of("bscd-demo:events");
+    for (int code : after) {
+        this->send(client, code);
+    }
+
+    std::vector<std::string> expected;
+    for (const auto& codes : {before, after}) {
+        for (int code : codes) {
+            expected.push_back(std::to_string(code));
+        }
+    }
+    std::vector<std::string> history;
+    EXPECT_TRUE(wait_until(
+        [&] {
+            try {
+                history = history_codes(this->topology.master_of("bscd-demo:events"), "bscd-demo");
+            } catch (const std::exception&) {
+                return false;
+            }
+            return history.size() >= expected.size();
+        },
+        30s));
+    EXPECT_EQ(history, expected) << daemon->output();
+    std::vector<std::string> shown;
+    for (const auto& event : viewer.events(after.size(), 30s)) {
+        shown.push_back(std::to_string(nlohmann::json::parse(event.data).value("code", 0)));
+    }
+    EXPECT_EQ(shown, std::vector<std::string>(expected.begin() + 3, expected.end()))
+        << gateway.output();
+    EXPECT_EQ(daemon->output().find("NOPERM"), std::string::npos) << daemon->output();
+    EXPECT_EQ(gateway.output().find("NOPERM"), std::string::npos) << gateway.output();
+}
+
+}  // namespace
+}  // namespace bscd::test
