@@ -45,7 +45,7 @@ report_times() {
   printf '   %s\n' "${step_times[@]}"
   printf '   %-44s %5d s\n' "total" "$((SECONDS - started))"
 }
-trap report_times EXIT
+trap 'stop_background; report_times' EXIT
 
 run_suite() {  # run_suite BUILD_DIR [ctest arguments...]
   local dir=$1; shift
@@ -65,17 +65,26 @@ background() {
   background_name=$1; shift
   background_log=$(mktemp "${TMPDIR:-/tmp}/bscd-test-background.XXXXXX")
   local job_started=$SECONDS
+  set -m  # a process group of its own: stop_background ends all of it
   (
     renice -n 19 -p "$BASHPID" >/dev/null  # a subshell: "$@" may be a function
     "$@"
     echo "== background job '$background_name' took $((SECONDS - job_started)) s"
   ) >"$background_log" 2>&1 &
   background_pid=$!
+  set +m
+}
+# On the way out (a failed step): no build or lint left running.
+stop_background() {
+  if [[ -n "$background_pid" ]] && kill -0 "$background_pid" 2>/dev/null; then
+    kill -TERM -- "-$background_pid" 2>/dev/null || true
+  fi
 }
 # collect: waits for the background job; its log, and its status.
 collect() {
   local status=0
   wait "$background_pid" || status=$?
+  background_pid=""
   echo "== background job '$background_name' (exit $status):"
   cat "$background_log"
   rm -f "$background_log"
