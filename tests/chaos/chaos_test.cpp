@@ -31,12 +31,10 @@
 
 #include "core/cluster_slot.hpp"
 #include "support/code_stream.hpp"
-#include "support/free_port.hpp"
 #include "support/history_codes.hpp"
-#include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/producer_client.hpp"
-#include "support/serving_bscd.hpp"
+#include "support/serving_programs.hpp"
 #include "support/sse_client.hpp"
 #include "support/temp_dir.hpp"
 #include "support/topologies.hpp"
@@ -251,20 +249,12 @@ protected:
     }
 
     void start_gateway() {
-        gateway_port = free_port();
-        std::vector<std::string> args{bin("bscd-gateway"), "--listen",
-                                      "127.0.0.1:" + std::to_string(gateway_port), "--codes",
-                                      builds.front()->catalog_file()};
-        const auto options = topology.options();
-        args.insert(args.end(), options.begin(), options.end());
-        gateway = std::make_unique<Process>(args);
-        ASSERT_TRUE(wait_until(
-            [&] {
-                return !gateway->running() ||
-                       http_get(gateway_port, "/healthz", {}, 1s).status == 200;
-            },
-            15s))
-            << gateway->output();
+        std::vector<std::string> options{"--codes", builds.front()->catalog_file()};
+        const auto redis = topology.options();
+        options.insert(options.end(), redis.begin(), redis.end());
+        auto started = start_serving_gateway(options);
+        gateway = std::move(started.process);
+        gateway_port = started.port;
     }
 
     // Every build: the history is exactly what was answered OK, and so is

@@ -1,7 +1,7 @@
 #include "support/bscd_fixture.hpp"
 
 #include "support/history_codes.hpp"
-#include "support/serving_bscd.hpp"
+#include "support/serving_programs.hpp"
 #include "support/wait.hpp"
 
 namespace bscd::test {

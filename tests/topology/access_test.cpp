@@ -12,12 +12,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "support/free_port.hpp"
 #include "support/history_codes.hpp"
-#include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/producer_client.hpp"
-#include "support/serving_bscd.hpp"
+#include "support/serving_programs.hpp"
 #include "support/sse_client.hpp"
 #include "support/temp_dir.hpp"
 #include "support/topologies.hpp"
@@ -118,13 +116,11 @@ TYPED_TEST(TopologyAccessTest, TheDocumentedUsersReportAndShowABuildThroughAFail
                 this->password_file("builder", builder_password)},
                redis),
         this->dir.file("bscd-demo.pid"), 15s);
-    const int port = free_port();
-    Process gateway(concat(
-        {bin("bscd-gateway"), "--listen", "127.0.0.1:" + std::to_string(port), "--redis-user",
-         "viewer", "--redis-password-file", this->password_file("viewer", viewer_password)},
-        redis));
-    ASSERT_TRUE(wait_until([&] { return http_get(port, "/healthz", {}, 1s).status == 200; }, 15s))
-        << gateway.output();
+    const auto gateway =
+        start_serving_gateway(concat({"--redis-user", "viewer", "--redis-password-file",
+                                      this->password_file("viewer", viewer_password)},
+                                     redis));
+    const int port = gateway.port;
 
     ProducerClient client(this->dir.file("bscd-demo.sock"));
     const std::vector<int> before{10, 20, 21};
@@ -135,7 +131,7 @@ TYPED_TEST(TopologyAccessTest, TheDocumentedUsersReportAndShowABuildThroughAFail
     SseClient viewer(port, "/api/v1/projects/demo/events");
     ASSERT_EQ(viewer.status(), 200) << viewer.body();
     ASSERT_EQ(viewer.events(before.size(), 15s).size(), before.size())
-        << gateway.output() << daemon->output();
+        << gateway.process->output() << daemon->output();
     this->topology.kill_master_of("bscd-demo:events");
     for (int code : after) {
         this->send(client, code);
@@ -164,9 +160,10 @@ TYPED_TEST(TopologyAccessTest, TheDocumentedUsersReportAndShowABuildThroughAFail
         shown.push_back(std::to_string(nlohmann::json::parse(event.data).value("code", 0)));
     }
     EXPECT_EQ(shown, std::vector<std::string>(expected.begin() + 3, expected.end()))
-        << gateway.output();
+        << gateway.process->output();
     EXPECT_EQ(daemon->output().find("NOPERM"), std::string::npos) << daemon->output();
-    EXPECT_EQ(gateway.output().find("NOPERM"), std::string::npos) << gateway.output();
+    EXPECT_EQ(gateway.process->output().find("NOPERM"), std::string::npos)
+        << gateway.process->output();
 }
 
 }  // namespace

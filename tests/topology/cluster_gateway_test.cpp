@@ -18,10 +18,10 @@
 #include <nlohmann/json.hpp>
 
 #include "core/cluster_slot.hpp"
-#include "support/free_port.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "support/redis_cluster.hpp"
+#include "support/serving_programs.hpp"
 #include "support/sse_client.hpp"
 #include "support/wait.hpp"
 
@@ -81,20 +81,13 @@ protected:
 
     // Starts bscd-gateway with the three masters as seeds; waits for /healthz 200.
     void start_gateway() {
-        for (int attempt = 0; attempt < 3; ++attempt) {
-            port = free_port();
-            std::vector<std::string> args = {bin("bscd-gateway"), "--listen",
-                                             "127.0.0.1:" + std::to_string(port)};
-            for (int m = 0; m < RedisCluster::master_count; ++m) {
-                args.insert(args.end(), {"--redis-cluster", cluster.node(m).address()});
-            }
-            gateway = std::make_unique<Process>(args);
-            if (wait_until([&] { return !gateway->running() || health() == 200; }, 15s) &&
-                gateway->running()) {
-                return;
-            }
+        std::vector<std::string> seeds;
+        for (int m = 0; m < RedisCluster::master_count; ++m) {
+            seeds.insert(seeds.end(), {"--redis-cluster", cluster.node(m).address()});
         }
-        FAIL() << "bscd-gateway did not come up:\n" << gateway->output();
+        auto started = start_serving_gateway(seeds);
+        gateway = std::move(started.process);
+        port = started.port;
     }
 
     int health() { return http_get(port, "/healthz", {}, 1s).status; }

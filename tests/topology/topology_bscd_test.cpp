@@ -5,10 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "support/free_port.hpp"
 #include "support/history_codes.hpp"
-#include "support/http_client.hpp"
-#include "support/serving_bscd.hpp"
+#include "support/serving_programs.hpp"
 #include "support/wait.hpp"
 
 namespace bscd::test {
@@ -77,25 +75,12 @@ void TopologyBscdTest::send_during(ProducerClient& client, const std::function<v
 }
 
 int TopologyBscdTest::start_gateway() {
-    for (int attempt = 0; attempt < 3; ++attempt) {
-        const int port = free_port();
-        std::vector<std::string> args{bin("bscd-gateway"), "--listen",
-                                      "127.0.0.1:" + std::to_string(port), "--codes",
-                                      stream.catalog_file()};
-        const auto nodes = topology();
-        args.insert(args.end(), nodes.begin(), nodes.end());
-        gateway = std::make_unique<Process>(args);
-        if (wait_until(
-                [&] {
-                    return !gateway->running() || http_get(port, "/healthz", {}, 1s).status == 200;
-                },
-                15s) &&
-            gateway->running()) {
-            return port;
-        }
-    }
-    ADD_FAILURE() << "bscd-gateway did not come up:\n" << gateway->output();
-    return 0;
+    std::vector<std::string> options{"--codes", stream.catalog_file()};
+    const auto nodes = topology();
+    options.insert(options.end(), nodes.begin(), nodes.end());
+    auto started = start_serving_gateway(options);
+    gateway = std::move(started.process);
+    return started.port;
 }
 
 std::vector<std::string> TopologyBscdTest::codes_of(const std::vector<SseEvent>& events) {
