@@ -78,6 +78,7 @@ background() {
 stop_background() {
   if [[ -n "$background_pid" ]] && kill -0 "$background_pid" 2>/dev/null; then
     kill -TERM -- "-$background_pid" 2>/dev/null || true
+    rm -f "$background_log"
   fi
 }
 # collect: waits for the background job; its log, and its status.
