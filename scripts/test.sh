@@ -6,11 +6,12 @@
 #      topology tests and the short chaos run, the load test, and the real
 #      example image build (label `image`: root and a Debian archive);
 #   2. the libFuzzer targets of tests/fuzz (request parser, catalog parser,
-#      the gateway's HTTP request handling), built with clang, 60 s each from
+#      the gateway's HTTP request handling), built with clang, 30 s each from
 #      their committed corpora (scripts/fuzz.sh);
 #   3. the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer,
-#      but the image builds: minutes of debootstrap and apt that run the same
-#      bscd and bsc paths as the integration tests;
+#      but the image builds (minutes of debootstrap and apt that run the same
+#      bscd and bsc paths as the integration tests), the packaging tests and
+#      the load test;
 #   4. the integration and fault tests (event loop, sockets, the test proxy's
 #      thread) under ThreadSanitizer.
 # `scripts/test.sh --quick` runs step 1 without the long tests (labels
@@ -23,8 +24,11 @@
 # - What only needs the CPU runs niced in the background while a test suite
 #   leaves it idle (image builds wait on the network, topology tests on
 #   failover timers): lint and the ASan build during the plain suite, the
-#   TSan build during the ASan suite. Each background job's log is printed
-#   when it is collected; a failure there fails the run.
+#   TSan build during the ASan suite, the fuzzers during the TSan suite.
+#   Each background job's log is printed when it is collected; a failure
+#   there fails the run.
+# - The image builds, a serial chain of about 12 minutes, start first (their
+#   ctest COST), and the rest of the plain suite runs beside them.
 # Each step's wall time is printed as it ends, and all of them at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -113,8 +117,6 @@ fi
 background "lint, build (ASan+UBSan)" lint_and_asan_build
 run_suite build
 step "tests (lint, ASan build behind)"
-scripts/fuzz.sh 60
-step "fuzz"
 collect
 step "rest of lint and ASan build"
 
@@ -123,11 +125,17 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # Only what the TSan pass runs: the integration and fault tests and the programs.
 background "build (TSan)" env TARGETS="integration_tests faults_tests" \
   scripts/build.sh build-tsan -DBSCD_SANITIZE=thread -DBSCD_BUILD_BENCH=OFF
-run_suite build-asan -LE image
+# Not the image builds, the packaging tests (an install tree and a Debian
+# package of sanitized programs tell nothing more) or the load test (a
+# serial minute of both cores; its paths are the integration tests').
+run_suite build-asan -LE "image|packaging|load"
 step "tests (ASan+UBSan; TSan build behind)"
 collect
 step "rest of TSan build"
 
+background "fuzz" scripts/fuzz.sh 30
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 run_suite build-tsan -L integration
-step "tests (TSan)"
+step "tests (TSan; fuzzing behind)"
+collect
+step "rest of fuzzing"
