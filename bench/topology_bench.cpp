@@ -73,6 +73,7 @@
 #include "support/producer_client.hpp"
 #include "support/redis_connection.hpp"
 #include "support/redis_server.hpp"
+#include "support/serving_programs.hpp"
 #include "support/temp_dir.hpp"
 #include "support/topologies.hpp"
 #include "support/wait.hpp"
@@ -261,13 +262,10 @@ public:
         args.insert(args.end(), redis.begin(), redis.end());
         args.insert(args.end(), extra.begin(), extra.end());
         process_ = std::make_unique<t::Process>(args);
-        const std::string own_pid = std::to_string(process_->pid()) + "\n";
         const bool serving = t::wait_until(
             [&] {
-                std::ifstream file(dir_.file("bscd-" + project + ".pid"));
-                const std::string content((std::istreambuf_iterator<char>(file)),
-                                          std::istreambuf_iterator<char>());
-                return content == own_pid || !process_->running() || interrupted;
+                return t::holds_own_pid(*process_, dir_.file("bscd-" + project + ".pid")) ||
+                       !process_->running() || interrupted;
             },
             15s);
         check_interrupted();

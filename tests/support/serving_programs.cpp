@@ -11,19 +11,19 @@
 
 namespace bscd::test {
 
+bool holds_own_pid(const Process& daemon, const std::string& pid_file) {
+    std::ifstream file(pid_file);
+    const std::string content((std::istreambuf_iterator<char>(file)),
+                              std::istreambuf_iterator<char>());
+    return content == std::to_string(daemon.pid()) + "\n";
+}
+
 std::unique_ptr<Process> start_serving_bscd(const std::vector<std::string>& argv,
                                             const std::string& pid_file,
                                             std::chrono::milliseconds timeout) {
     auto daemon = std::make_unique<Process>(argv);
-    const std::string own_pid = std::to_string(daemon->pid()) + "\n";
-    const bool serving = wait_until(
-        [&] {
-            std::ifstream file(pid_file);
-            const std::string content((std::istreambuf_iterator<char>(file)),
-                                      std::istreambuf_iterator<char>());
-            return content == own_pid || !daemon->running();
-        },
-        timeout);
+    const bool serving =
+        wait_until([&] { return holds_own_pid(*daemon, pid_file) || !daemon->running(); }, timeout);
     EXPECT_TRUE(serving && daemon->running()) << "bscd did not start:\n" << daemon->output();
     return daemon;
 }

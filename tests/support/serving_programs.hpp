@@ -12,6 +12,9 @@
 
 namespace bscd::test {
 
+// Whether `pid_file` holds the pid of `daemon` (a bscd that serves).
+bool holds_own_pid(const Process& daemon, const std::string& pid_file);
+
 // Runs `argv` (bscd and its arguments) and waits until `pid_file` holds the
 // new process' pid. Adds a test failure, with bscd's output, when it exits
 // first or `timeout` passes; returns the process either way.
