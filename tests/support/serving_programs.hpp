@@ -20,7 +20,7 @@ bool holds_own_pid(const Process& daemon, const std::string& pid_file);
 // first or `timeout` passes; returns the process either way.
 std::unique_ptr<Process> start_serving_bscd(
     const std::vector<std::string>& argv, const std::string& pid_file,
-    std::chrono::milliseconds timeout = std::chrono::seconds(5));
+    std::chrono::milliseconds timeout = std::chrono::seconds(15));
 
 struct ServingGateway {
     std::unique_ptr<Process> process;  // never null: on failure, the exited one
