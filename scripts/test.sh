@@ -8,12 +8,16 @@
 #   2. the libFuzzer targets of tests/fuzz (request parser, catalog parser,
 #      the gateway's HTTP request handling), built with clang, 30 s each from
 #      their committed corpora (scripts/fuzz.sh);
-#   3. the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer,
-#      but the image builds (minutes of debootstrap and apt that run the same
-#      bscd and bsc paths as the integration tests), the packaging tests and
-#      the load test;
-#   4. the integration and fault tests (event loop, sockets, the test proxy's
-#      thread) under ThreadSanitizer.
+#   3. the whole suite again with the programs built under AddressSanitizer +
+#      UndefinedBehaviorSanitizer, but the image builds (minutes of
+#      debootstrap and apt that run the same bscd and bsc paths as the
+#      integration tests), the packaging tests and the load test;
+#   4. the integration and fault tests (event loop, sockets) with the
+#      programs built under ThreadSanitizer.
+# The sanitizer builds make only the programs and the unit tests: the other
+# tests drive real bscd, bsc and bscd-gateway processes, so the plain
+# build's test binaries run the sanitized programs (BSCD_TEST_BIN_DIR), and
+# the unit tests run the libraries in-process under ASan+UBSan.
 # `scripts/test.sh --quick` runs step 1 without the long tests (labels
 # `image`, `load` and `chaos`): the edit loop.
 #
@@ -98,9 +102,11 @@ collect() {
     exit "$status"
   fi
 }
+programs="bsc bscd bscd-gateway"
 lint_and_asan_build() {
   scripts/lint.sh build
-  scripts/build.sh build-asan -DBSCD_SANITIZE=address,undefined -DBSCD_BUILD_BENCH=OFF
+  TARGETS="$programs unit_tests" \
+    scripts/build.sh build-asan -DBSCD_SANITIZE=address,undefined -DBSCD_BUILD_BENCH=OFF
 }
 
 scripts/install-deps.sh --tests
@@ -122,20 +128,20 @@ step "rest of lint and ASan build"
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-# Only what the TSan pass runs: the integration and fault tests and the programs.
-background "build (TSan)" env TARGETS="integration_tests faults_tests" \
+background "build (TSan)" env TARGETS="$programs" \
   scripts/build.sh build-tsan -DBSCD_SANITIZE=thread -DBSCD_BUILD_BENCH=OFF
+run_suite build-asan -L unit
 # Not the image builds, the packaging tests (an install tree and a Debian
 # package of sanitized programs tell nothing more) or the load test (a
 # serial minute of both cores; its paths are the integration tests').
-run_suite build-asan -LE "image|packaging|load"
+BSCD_TEST_BIN_DIR="$PWD/build-asan/bin" run_suite build -LE "unit|image|packaging|load"
 step "tests (ASan+UBSan; TSan build behind)"
 collect
 step "rest of TSan build"
 
 background "fuzz" scripts/fuzz.sh 30
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
-run_suite build-tsan -L integration
+BSCD_TEST_BIN_DIR="$PWD/build-tsan/bin" run_suite build -L integration
 step "tests (TSan; fuzzing behind)"
 collect
 step "rest of fuzzing"

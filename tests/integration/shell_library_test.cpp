@@ -37,7 +37,7 @@ protected:
             "trap 'echo ERR trap: $BASH_COMMAND; exit 99' ERR\n"
             ". " BSCD_SOURCE_DIR "/share/bscd/bsc.sh\n" +
             body + "\necho BUILD-FINISHED\n";
-        env.insert(env.begin(), {{"BSCD_BIN_DIR", BSCD_BIN_DIR},
+        env.insert(env.begin(), {{"BSCD_BIN_DIR", bin_dir()},
                                  {"BSCD_RUNTIME_DIR", dir.path()},
                                  {"PROJECT_NAME", "demo"},
                                  {"REDIS_HOST", redis.host()},

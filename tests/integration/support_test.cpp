@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <netinet/in.h>
@@ -122,8 +123,18 @@ TEST(ProcessTest, OutputIsReadableWhileRunningAndAfterDeath) {
     EXPECT_EQ(moved.output(), "ready\n");
 }
 
-TEST(ProcessTest, BinIsInTheBuildTree) {
+TEST(ProcessTest, BinIsInThisBuildTreeUnlessTheEnvironmentChoosesAnother) {
+    const char* outer = std::getenv("BSCD_TEST_BIN_DIR");
+    const std::string restore = outer != nullptr ? outer : "";
+    ::unsetenv("BSCD_TEST_BIN_DIR");
     EXPECT_EQ(bin("bscd"), std::string(BSCD_BIN_DIR) + "/bscd");
+    ::setenv("BSCD_TEST_BIN_DIR", "/opt/sanitized/bin", 1);
+    EXPECT_EQ(bin("bscd"), "/opt/sanitized/bin/bscd");
+    if (outer != nullptr) {
+        ::setenv("BSCD_TEST_BIN_DIR", restore.c_str(), 1);
+    } else {
+        ::unsetenv("BSCD_TEST_BIN_DIR");
+    }
 }
 
 TEST(RedisServerTest, AnswersPingAndHasAPrivateUnixSocket) {

@@ -1,6 +1,7 @@
 #include "support/process.hpp"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
@@ -220,8 +221,13 @@ RunResult run(const std::vector<std::string>& argv, const EnvVars& env,
     return {*status, process.output()};
 }
 
+std::string bin_dir() {
+    const char* chosen = std::getenv("BSCD_TEST_BIN_DIR");
+    return chosen != nullptr && *chosen != '\0' ? chosen : BSCD_BIN_DIR;
+}
+
 std::string bin(const std::string& name) {
-    return std::string(BSCD_BIN_DIR) + "/" + name;
+    return bin_dir() + "/" + name;
 }
 
 }  // namespace bscd::test

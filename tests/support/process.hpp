@@ -74,7 +74,12 @@ struct RunResult {
 RunResult run(const std::vector<std::string>& argv, const EnvVars& env = {},
               std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
-// Path of an executable built by this project: BSCD_BIN_DIR + "/" + name.
+// Where the programs under test are: BSCD_TEST_BIN_DIR from the environment
+// when set (so one test build can run sanitized programs of another build
+// tree: scripts/test.sh does), else this build tree's bin/ (BSCD_BIN_DIR).
+std::string bin_dir();
+
+// Path of a program built by this project: bin_dir() + "/" + name.
 std::string bin(const std::string& name);
 
 }  // namespace bscd::test

@@ -81,7 +81,7 @@ TYPED_TEST(BuildToolsTest, TheShellLibraryReportsABuild) {
     }
     script += "stop_bscd\necho BUILD-FINISHED\n";
     EnvVars env = this->builder_environment();
-    env.insert(env.end(), {{"BSCD_BIN_DIR", BSCD_BIN_DIR},
+    env.insert(env.end(), {{"BSCD_BIN_DIR", bin_dir()},
                            {"BSCD_RUNTIME_DIR", this->dir.path()},
                            {"PROJECT_NAME", "shell"},
                            {"ENABLE_BSC_CHANNEL", "true"}});
