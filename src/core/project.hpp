@@ -14,6 +14,18 @@ bool is_valid_project_name(std::string_view name);
 inline constexpr std::string_view project_name_rule =
     "letters, digits, '-', '_', '.', at most 128 characters, no '..'";
 
+// A build profile: the kind of build whose timings compare (e.g.
+// "bookworm-arm64"), whose earlier builds an estimate learns from. It names
+// Redis keys as a project does, hence the same rule.
+bool is_valid_profile_name(std::string_view name);
+inline constexpr std::string_view profile_name_rule = project_name_rule;
+
+// Pieman's build as a profile, "<os>.<device>" (OS=raspbian-buster-armhf,
+// DEVICE=rpi-3-b: "raspbian-buster-armhf.rpi-3-b"), made a valid profile
+// name: every other character '_', a '.' after a '.' too, at most 128
+// characters. Empty (no profile) when either is empty.
+std::string default_profile(std::string_view os, std::string_view device);
+
 // Pieman's live channel for a project: "bscd-<project>".
 std::string channel_for_project(std::string_view project);
 

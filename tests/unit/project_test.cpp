@@ -1,6 +1,7 @@
 #include "core/project.hpp"
 
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -50,6 +51,54 @@ TEST(ProjectName, Invalid) {
     };
     for (const std::string& name : invalid) {
         EXPECT_FALSE(is_valid_project_name(name)) << '"' << name << '"';
+    }
+}
+
+TEST(ProfileName, TheProjectNameRule) {
+    for (const std::string name : {"bookworm-arm64", "raspbian-buster-armhf.rpi-3-b", "a"}) {
+        EXPECT_TRUE(is_valid_profile_name(name)) << name;
+    }
+    for (const std::string& name :
+         std::vector<std::string>{"", "a..b", "a b", "a/b", "a:b", std::string(129, 'x')}) {
+        EXPECT_FALSE(is_valid_profile_name(name)) << '"' << name << '"';
+    }
+    EXPECT_EQ(profile_name_rule, project_name_rule);
+}
+
+TEST(ProfileName, DefaultIsPiemansOsDotDevice) {
+    struct Case {
+        std::string os;
+        std::string device;
+        std::string profile;
+    };
+    const Case cases[] = {
+        {"raspbian-buster-armhf", "rpi-3-b", "raspbian-buster-armhf.rpi-3-b"},
+        {"ubuntu-jammy-arm64", "rpi-4-b", "ubuntu-jammy-arm64.rpi-4-b"},
+        {"a", "b", "a.b"},
+        // Either missing: no profile.
+        {"", "rpi-3-b", ""},
+        {"raspbian-buster-armhf", "", ""},
+        {"", "", ""},
+        // Characters outside the rule become '_'.
+        {"my os", "rpi/3:b", "my_os.rpi_3_b"},
+        {"caf\xc3\xa9", "d", "caf__.d"},
+        {std::string("a\0b", 3), "d\n", "a_b.d_"},
+        // No "..", wherever the dots come from.
+        {"os.", "dev", "os._dev"},
+        {"os", ".dev", "os._dev"},
+        {"a..b", "c...d", "a._b.c._.d"},
+        {".", ".", "._."},
+        // Cut to 128 characters, after the '.' or before it.
+        {std::string(100, 'o'), std::string(100, 'd'),
+         std::string(100, 'o') + '.' + std::string(27, 'd')},
+        {std::string(200, 'o'), "d", std::string(128, 'o')},
+        {std::string(127, 'o'), "d", std::string(127, 'o') + '.'},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE('"' + c.os + "\" \"" + c.device + '"');
+        const std::string profile = default_profile(c.os, c.device);
+        EXPECT_EQ(profile, c.profile);
+        EXPECT_TRUE(profile.empty() || is_valid_profile_name(profile)) << profile;
     }
 }
 
