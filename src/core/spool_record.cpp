@@ -4,8 +4,11 @@
 #include <array>
 #include <charconv>
 #include <optional>
+#include <stdexcept>
 
 #include <boost/crc.hpp>
+
+#include "core/project.hpp"
 
 namespace bscd {
 namespace {
@@ -32,6 +35,7 @@ bool parse_number(std::string_view text, Number& value, int base = 10) {
 }
 
 constexpr std::string_view mark_word = "confirmed";
+constexpr std::string_view start_word = "start";
 
 // A line's text before its checksum, when the checksum matches.
 std::optional<std::string_view> checked_body(std::string_view line) {
@@ -54,6 +58,26 @@ std::optional<EntryId> parse_mark(std::string_view body) {
     }
     const auto id = EntryId::parse(next_field(body));
     return body.empty() ? id : std::nullopt;
+}
+
+std::optional<BuildStart> parse_start(std::string_view body) {
+    if (next_field(body) != start_word) {
+        return std::nullopt;
+    }
+    // "<ms>" or "<ms> <profile>": a profile field is there only for a profile.
+    const auto space = body.find(' ');
+    BuildStart start;
+    if (!parse_number(body.substr(0, space), start.started_ms)) {
+        return std::nullopt;
+    }
+    if (space != std::string_view::npos) {
+        const std::string_view profile = body.substr(space + 1);
+        if (!is_valid_profile_name(profile)) {
+            return std::nullopt;
+        }
+        start.profile = std::string(profile);
+    }
+    return start;
 }
 
 bool parse_record(std::string_view rest, SpoolRecord& record) {
@@ -96,6 +120,17 @@ std::string encode_confirmed_mark(EntryId newest) {
     return checked_line(std::string(mark_word) + ' ' + newest.str());
 }
 
+std::string encode_build_start(const BuildStart& start) {
+    if (!start.profile.empty() && !is_valid_profile_name(start.profile)) {
+        throw std::invalid_argument("not a profile name: " + start.profile);
+    }
+    std::string body = std::string(start_word) + ' ' + std::to_string(start.started_ms);
+    if (!start.profile.empty()) {
+        body += ' ' + start.profile;
+    }
+    return checked_line(std::move(body));
+}
+
 SpoolScan scan_spool(std::string_view text) {
     SpoolScan scan;
     std::optional<EntryId> confirmed;
@@ -106,6 +141,8 @@ SpoolScan scan_spool(std::string_view text) {
         SpoolRecord record;
         if (const auto mark = body ? parse_mark(*body) : std::nullopt) {
             confirmed = confirmed ? std::max(*confirmed, *mark) : *mark;
+        } else if (auto started = body ? parse_start(*body) : std::nullopt) {
+            scan.build_start = std::move(started);  // a later one is the newer
         } else if (body && parse_record(*body, record)) {
             scan.records.push_back(std::move(record));
         } else {
