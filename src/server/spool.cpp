@@ -89,6 +89,11 @@ Spool::Spool(const std::string& dir, const std::string& channel)
         const std::string text = read_all(fd_);
         SpoolScan scan = scan_spool(text);
         found_ = std::move(scan.records);
+        found_start_ = std::move(scan.build_start);
+        if (found_start_) {
+            start_line_ = encode_build_start(*found_start_);
+            start_at_head_ = text.starts_with(start_line_);
+        }
         records_ = found_.size() + scan.confirmed_records;
         damaged_lines_ = scan.damaged_lines;
         size_ = text.size();
@@ -108,7 +113,8 @@ Spool::Spool(const std::string& dir, const std::string& channel)
         // were reported): start from a file that holds just those.
         if (found_.empty()) {
             empty();
-        } else if (scan.confirmed_records > 0 || damaged_lines_ > 0) {
+        } else if (scan.confirmed_records > 0 || damaged_lines_ > 0 ||
+                   (!start_line_.empty() && !start_at_head_)) {
             rewrite(found_);
         }
     } catch (...) {
@@ -136,6 +142,20 @@ std::vector<Delivery> Spool::recovered(const Catalog& catalog) {
     }
     found_.clear();
     return held;
+}
+
+void Spool::record_build_start(const BuildStart& start) {
+    const std::string line = encode_build_start(start);
+    const std::size_t before = size_;
+    if (!write_all(fd_, line)) {
+        const int error = errno;
+        cut_to(size_);
+        throw SpoolError(fmt::format("cannot write spool {}: {}", path_, std::strerror(error)));
+    }
+    size_ += line.size();
+    sync();
+    start_line_ = line;
+    start_at_head_ = before == 0;
 }
 
 void Spool::append(const Delivery& delivery) {
@@ -180,9 +200,16 @@ void Spool::confirmed(EntryId newest, const std::deque<Delivery>& held) {
 }
 
 void Spool::empty() {
+    if (!start_line_.empty() && !start_at_head_) {
+        // Cutting to nothing and writing the start again could lose it in a
+        // crash between the two: a new file, renamed over, cannot.
+        rewrite({});
+        return;
+    }
     // Not synced: if the cut is lost in a crash, the marks still say what
     // needs no replay, and replaying what Redis already has changes nothing.
-    cut_to(0);
+    // The start at the head was synced when recorded.
+    cut_to(start_line_.size());
     records_ = 0;
 }
 
@@ -230,7 +257,7 @@ void Spool::rewrite(const std::vector<SpoolRecord>& records) {
 }
 
 void Spool::replace(const std::vector<SpoolRecord>& records) {
-    std::string text;
+    std::string text = start_line_;  // first, where a later cut keeps it
     for (const SpoolRecord& record : records) {
         text += encode_spool_record(record);
     }
@@ -253,6 +280,7 @@ void Spool::replace(const std::vector<SpoolRecord>& records) {
     fd_ = fresh;
     size_ = synced_size_ = text.size();
     records_ = records.size();
+    start_at_head_ = !start_line_.empty();
 }
 
 }  // namespace bscd

@@ -8,13 +8,18 @@
 // with only the unconfirmed codes when it grows large while codes keep
 // coming. On start the unconfirmed records are replayed: the history script
 // skips every entry Redis already has, so a replay never duplicates.
+// The build's start is recorded once and kept through every cut (cut to it,
+// not to nothing) and rewrite, written first: a bscd restarted mid-build
+// still knows when the build began.
 
 #include <cstddef>
 #include <deque>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "core/build_start.hpp"
 #include "core/catalog.hpp"
 #include "core/outbox.hpp"
 #include "core/spool_record.hpp"
@@ -43,6 +48,16 @@ public:
     // name): it was accepted.
     std::vector<Delivery> recovered(const Catalog& catalog);
     [[nodiscard]] std::size_t damaged_lines() const { return damaged_lines_; }
+    // The build start the file held when opened (the last one recorded);
+    // nullopt if none. record_build_start does not change it.
+    [[nodiscard]] std::optional<BuildStart> build_start() const { return found_start_; }
+
+    // Appends the build's start and syncs it: all of it or, on failure,
+    // nothing (SpoolError). Call it between batches of codes (none appended
+    // and not synced): a failed sync cuts those off too, as sync() does.
+    // std::invalid_argument, nothing written, when the profile is neither
+    // empty nor a valid profile name.
+    void record_build_start(const BuildStart& start);
 
     // Appends a record: all of it or, on failure, nothing (SpoolError).
     void append(const Delivery& delivery);
@@ -53,7 +68,8 @@ public:
     // Redis confirmed every code up to `newest`; `held` is what is still
     // unconfirmed, oldest first.
     void confirmed(EntryId newest, const std::deque<Delivery>& held);
-    // Redis has every code (a clean stop): nothing is left to replay.
+    // Redis has every code (a clean stop): nothing is left to replay. The
+    // build start stays.
     void empty();
     // bscd moved the codes it holds to new ids (another writer's entries
     // were in the way in the history); `held` is every unconfirmed code,
@@ -76,8 +92,9 @@ public:
 
 private:
     void cut_to(std::size_t size);
-    // Replaces the file with one holding only `records` (synced, renamed
-    // over); a warning when it cannot (the old file stays, still right).
+    // Replaces the file with one holding only the build start (if any) and
+    // `records` (synced, renamed over); a warning when it cannot (the old
+    // file stays, still right).
     void rewrite(const std::vector<SpoolRecord>& records);
     // The same; SpoolError when it cannot.
     void replace(const std::vector<SpoolRecord>& records);
@@ -92,6 +109,9 @@ private:
     std::size_t unsynced_records_ = 0;
     bool mark_failing_ = false;  // said once, not at every confirmation
     std::vector<SpoolRecord> found_;
+    std::optional<BuildStart> found_start_;
+    std::string start_line_;      // the build start to keep, encoded; empty: none
+    bool start_at_head_ = false;  // the file begins with start_line_: a cut can keep it
     std::size_t damaged_lines_ = 0;
     std::deque<StatusCode> unknown_codes_;  // recovered codes the catalog lacks (stable addresses)
 };

@@ -1,9 +1,13 @@
 // The spool file itself (src/server/spool.hpp), on a real filesystem: what a
 // restart finds, the marks of what Redis confirmed, the cut of a large
-// confirmed spool, the rewrite of a large spool, the lock.
+// confirmed spool, the rewrite of a large spool, the lock, and the build's
+// start kept through all of them.
 
 #include <deque>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -155,6 +159,159 @@ TEST(SpoolFileTest, AMostlyUnconfirmedSpoolIsNotRewritten) {
     held.pop_front();  // one confirmed: a rewrite would copy everything to gain one line
     spool.confirmed(first, held);
     EXPECT_EQ(spool.size(), size + encode_confirmed_mark(first).size());
+}
+
+const BuildStart a_start{1'699'999'999'000, "bookworm-arm64"};
+
+std::string file_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+TEST(SpoolFileTest, ARecordedBuildStartIsFoundOnReopen) {
+    TempDir dir;
+    {
+        Spool spool(dir.path(), "bscd-demo");
+        EXPECT_EQ(spool.build_start(), std::nullopt);
+        spool.record_build_start(a_start);
+        EXPECT_EQ(spool.build_start(), std::nullopt);  // what the file held when opened
+        spool.append(delivery(1));
+        spool.sync();
+    }
+    Spool again(dir.path(), "bscd-demo");
+    EXPECT_EQ(again.build_start(), a_start);
+    ASSERT_EQ(again.recovered(Catalog::builtin()).size(), 1U);  // not taken for a code
+    EXPECT_EQ(again.damaged_lines(), 0U);
+}
+
+TEST(SpoolFileTest, ABuildStartWithoutAProfileIsFoundOnReopen) {
+    TempDir dir;
+    Spool(dir.path(), "bscd-demo").record_build_start({42, ""});
+    EXPECT_EQ(Spool(dir.path(), "bscd-demo").build_start(), (BuildStart{42, ""}));
+}
+
+TEST(SpoolFileTest, AStartRecordedAfterCodesIsMovedFirstOnReopen) {
+    TempDir dir;
+    const std::string file = dir.file("bscd-demo.spool");
+    {
+        Spool spool(dir.path(), "bscd-demo");
+        spool.append(delivery(1));
+        spool.sync();
+        spool.record_build_start(a_start);
+    }
+    {
+        Spool again(dir.path(), "bscd-demo");
+        EXPECT_EQ(again.build_start(), a_start);
+        EXPECT_EQ(again.recovered(Catalog::builtin()).size(), 1U);
+        // First, so that a cut to it keeps it.
+        EXPECT_TRUE(file_text(file).starts_with(encode_build_start(a_start))) << file_text(file);
+        again.empty();
+        EXPECT_EQ(file_text(file), encode_build_start(a_start));
+    }
+    EXPECT_EQ(Spool(dir.path(), "bscd-demo").build_start(), a_start);
+}
+
+TEST(SpoolFileTest, ACleanStopKeepsTheBuildStart) {
+    TempDir dir;
+    const std::string file = dir.file("bscd-demo.spool");
+    {
+        Spool spool(dir.path(), "bscd-demo");
+        spool.append(delivery(1));  // before the start: the cut cannot just keep a head
+        spool.sync();
+        spool.record_build_start(a_start);
+        spool.append(delivery(2));
+        spool.sync();
+        spool.confirmed(delivery(2).id, {});
+        spool.empty();
+        EXPECT_EQ(file_text(file), encode_build_start(a_start));
+        EXPECT_EQ(spool.size(), encode_build_start(a_start).size());
+        spool.empty();  // the start now at the head: cut to it
+        EXPECT_EQ(file_text(file), encode_build_start(a_start));
+    }
+    Spool again(dir.path(), "bscd-demo");
+    EXPECT_EQ(again.build_start(), a_start);
+    EXPECT_TRUE(again.recovered(Catalog::builtin()).empty());
+}
+
+TEST(SpoolFileTest, TheCutAboveCutAboveKeepsTheBuildStart) {
+    TempDir dir;
+    const std::string file = dir.file("bscd-demo.spool");
+    const std::string start_line = encode_build_start(a_start);
+    {
+        Spool spool(dir.path(), "bscd-demo");
+        spool.record_build_start(a_start);
+        std::uint64_t n = 0;
+        for (; spool.size() <= Spool::cut_above; ++n) {
+            spool.append(delivery(n));
+            spool.confirmed(delivery(n).id, {});
+        }
+        spool.append(delivery(n));
+        spool.sync();
+        spool.confirmed(delivery(n).id, {});
+        EXPECT_EQ(spool.size(), start_line.size());
+        EXPECT_EQ(file_text(file), start_line);
+        spool.append(delivery(n + 1));  // appends go on after it
+        spool.sync();
+        EXPECT_EQ(file_text(file).substr(0, start_line.size()), start_line);
+    }
+    Spool again(dir.path(), "bscd-demo");
+    EXPECT_EQ(again.build_start(), a_start);
+    EXPECT_EQ(again.recovered(Catalog::builtin()).size(), 1U);
+}
+
+TEST(SpoolFileTest, TheCompactionRewriteKeepsTheBuildStart) {
+    TempDir dir;
+    const std::string file = dir.file("bscd-demo.spool");
+    std::deque<Delivery> held;
+    {
+        Spool spool(dir.path(), "bscd-demo");
+        spool.append(delivery(0));
+        spool.sync();
+        held.push_back(delivery(0));
+        spool.record_build_start(a_start);  // not at the head: the rewrite puts it there
+        for (std::uint64_t n = 1; spool.size() <= Spool::compact_above; ++n) {
+            spool.append(delivery(n));
+            held.push_back(delivery(n));
+        }
+        spool.sync();
+        EntryId newest_confirmed;
+        while (held.size() > 10) {
+            newest_confirmed = held.front().id;
+            held.pop_front();
+        }
+        spool.confirmed(newest_confirmed, held);
+        EXPECT_LT(spool.size(), 1000U);  // it was rewritten
+        EXPECT_TRUE(file_text(file).starts_with(encode_build_start(a_start)));
+    }
+    Spool again(dir.path(), "bscd-demo");
+    EXPECT_EQ(again.build_start(), a_start);
+    EXPECT_EQ(again.recovered(Catalog::builtin()).size(), held.size());
+}
+
+TEST(SpoolFileTest, MovedCodesKeepTheBuildStart) {
+    TempDir dir;
+    const std::string file = dir.file("bscd-demo.spool");
+    std::deque<Delivery> held;
+    {
+        Spool spool(dir.path(), "bscd-demo");
+        spool.record_build_start(a_start);
+        spool.append(delivery(1));
+        spool.append(delivery(2));
+        spool.sync();
+        for (const std::uint64_t n : {1U, 2U}) {
+            Delivery later = delivery(n);
+            later.id = EntryId{later.id.ms + 1000, 0};  // past another writer's entries
+            held.push_back(later);
+        }
+        spool.moved(held);
+        EXPECT_TRUE(file_text(file).starts_with(encode_build_start(a_start)));
+    }
+    Spool again(dir.path(), "bscd-demo");
+    EXPECT_EQ(again.build_start(), a_start);
+    const auto found = again.recovered(Catalog::builtin());
+    ASSERT_EQ(found.size(), 2U);
+    EXPECT_EQ(found[0].id, held[0].id);
+    EXPECT_EQ(found[1].id, held[1].id);
 }
 
 TEST(SpoolFileTest, OneDaemonAtATime) {
