@@ -1,8 +1,10 @@
 #include "server/server_options.hpp"
 
 #include <charconv>
+#include <cstdlib>
 #include <iostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -69,9 +71,20 @@ const CLI::Validator replica_count(
     },
     "", "replica count");
 
+// A variable of the environment; empty when unset.
+std::string_view environment(const char* name) {
+    const char* value = std::getenv(name);
+    return value == nullptr ? std::string_view() : std::string_view(value);
+}
+
 // Fills what depends on other options: Pieman's defaults without a project,
 // per-project names with one.
 void derive_defaults(ServerOptions& o) {
+    // Pieman's build settings name the kind of build. Without a history
+    // there is nothing to learn from, and no reason to refuse the default.
+    if (o.profile.empty() && o.keep_history) {
+        o.profile = default_profile(environment("OS"), environment("DEVICE"));
+    }
     if (o.runtime_dir.empty()) {
         o.runtime_dir = default_runtime_dir();
     }
@@ -131,6 +144,21 @@ ParsedServerOptions parse_server_options(int argc, char** argv) {
         ->check([](const std::string& name) {
             return is_valid_project_name(name) ? std::string() : std::string(project_name_rule);
         });
+    auto* profile =
+        app.add_option("--profile", o.profile,
+                       "build profile, the kind of build whose timings compare (e.g. "
+                       "bookworm-arm64): estimates are learnt from its earlier builds "
+                       "[default: $OS.$DEVICE when both are set, as Pieman's; else none]")
+            ->type_name("NAME")
+            ->envname("BSCD_PROFILE")
+            ->check([](const std::string& name) {
+                // Named both ways: the value may come from the environment.
+                return is_valid_profile_name(name)
+                           ? std::string()
+                           : "\"" + name +
+                                 "\" is not a profile name (--profile or BSCD_PROFILE): " +
+                                 std::string(profile_name_rule);
+            });
     app.add_option("--codes", o.codes_file,
                    "build status codes file (Pieman's NAME=VALUE format) replacing the built-in "
                    "catalog")
@@ -188,6 +216,8 @@ ParsedServerOptions parse_server_options(int argc, char** argv) {
     spool->excludes(no_history);
     // WAIT confirms what the script wrote, and a resent tail is skipped by it.
     replicas->excludes(no_history);
+    // A profile's estimate is learnt from, and kept beside, the history.
+    profile->excludes(no_history);
     app.add_option("--history-length", o.history_length,
                    "entries kept in the history stream <channel>:events (at least; Redis trims "
                    "in whole nodes)")

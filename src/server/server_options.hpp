@@ -22,6 +22,7 @@ struct ServerOptions {
     bool verbose = false;     // -v
     // Added by bscd.
     std::string project;  // --project, PROJECT_NAME
+    std::string profile;  // --profile, BSCD_PROFILE, else Pieman's $OS.$DEVICE; empty: none
     std::string codes_file;
     std::string runtime_dir;
     SocketAccess socket_access;  // --socket-mode, --socket-group, --allow-uid, --allow-gid

@@ -1,21 +1,25 @@
 // bscd against a real redis-server: what a Pieman consumer sees on the
 // channel, and how the daemon behaves at start, under bad input and on exit.
 
+#include <algorithm>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
+#include <sstream>
 #include <string>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <vector>
 
+#include "core/project.hpp"
 #include "core/request.hpp"
 #include "support/bscd_fixture.hpp"
 #include "support/producer_client.hpp"
+#include "support/serving_programs.hpp"
 #include "support/subscriber.hpp"
 #include "support/wait.hpp"
 
@@ -426,6 +430,109 @@ TEST_F(BscdTest, NoHistoryPublishesExactlyAsPieman) {
     EXPECT_EQ(subscriber.collect(3), (std::vector<std::string>{"10", "20", "82"}));
     EXPECT_EQ(redis.command({"EXISTS", "bscd-demo:events"}).integer, 0);
     EXPECT_EQ(redis.command({"DBSIZE"}).integer, 0) << "no key at all, as with Pieman";
+}
+
+// The profile's variables a test runner may have exported, cleared.
+const EnvVars no_profile_env{{"BSCD_PROFILE", ""}, {"OS", ""}, {"DEVICE", ""}};
+
+// `argv` run by env(1) with `vars` set: start_serving_bscd takes no
+// environment, and env execs bscd under its own pid, the one bscd writes.
+std::vector<std::string> under_env(const EnvVars& vars, const std::vector<std::string>& argv) {
+    std::vector<std::string> wrapped{"env"};
+    for (const auto& [name, value] : vars) {
+        wrapped.push_back(name + "=" + value);
+    }
+    wrapped.insert(wrapped.end(), argv.begin(), argv.end());
+    return wrapped;
+}
+
+// Whether some line of `output` holds every one of `words`.
+bool a_line_names(const std::string& output, const std::vector<std::string>& words) {
+    std::istringstream lines(output);
+    for (std::string line; std::getline(lines, line);) {
+        if (std::all_of(words.begin(), words.end(),
+                        [&](const auto& word) { return line.find(word) != std::string::npos; })) {
+            return true;
+        }
+    }
+    return false;
+}
+
+TEST_F(BscdTest, ProfileOptionIsAccepted) {
+    auto daemon = start_serving_bscd(
+        under_env(no_profile_env, bscd_args({"--profile", "bookworm-arm64"})), pid_file());
+    EXPECT_EQ(exchange(socket_path(), "10\n"), "OK\n");
+}
+
+TEST_F(BscdTest, ProfileFromTheEnvironment) {
+    // Read, since it is checked: a bad one stops bscd before anything else.
+    const auto refused =
+        run(bscd_args(), {{"BSCD_PROFILE", "bookworm arm64"}, {"OS", ""}, {"DEVICE", ""}});
+    EXPECT_EQ(refused.status, 2) << refused.output;
+    EXPECT_TRUE(a_line_names(
+        refused.output, {"\"bookworm arm64\"", "BSCD_PROFILE", std::string(profile_name_rule)}))
+        << refused.output;
+    EXPECT_FALSE(fs::exists(pid_file()));
+
+    auto daemon = start_serving_bscd(
+        under_env({{"BSCD_PROFILE", "bookworm-arm64"}, {"OS", ""}, {"DEVICE", ""}}, bscd_args()),
+        pid_file());
+    EXPECT_EQ(exchange(socket_path(), "10\n"), "OK\n");
+}
+
+TEST_F(BscdTest, TheProfileFlagWinsOverTheEnvironment) {
+    // The environment's, invalid, would be refused: it is not even read.
+    auto daemon = start_serving_bscd(
+        under_env({{"BSCD_PROFILE", "not a profile"}, {"OS", ""}, {"DEVICE", ""}},
+                  bscd_args({"--profile", "bookworm-arm64"})),
+        pid_file());
+    EXPECT_EQ(exchange(socket_path(), "10\n"), "OK\n");
+}
+
+TEST_F(BscdTest, AnInvalidProfileIsAUsageErrorNamingTheRule) {
+    for (const std::string& bad : std::vector<std::string>{"bookworm arm64", "a..b", "a/b", "a:b",
+                                                           "", std::string(129, 'x')}) {
+        const auto result = run(bscd_args({"--profile", bad}), no_profile_env);
+        EXPECT_EQ(result.status, 2) << bad << "\n" << result.output;
+        EXPECT_TRUE(a_line_names(result.output, {"--profile", std::string(profile_name_rule)}))
+            << bad << "\n"
+            << result.output;
+    }
+    EXPECT_FALSE(fs::exists(pid_file()));
+}
+
+TEST_F(BscdTest, AProfileNeedsTheHistory) {
+    const auto flag =
+        run(bscd_args({"--profile", "bookworm-arm64", "--no-history"}), no_profile_env);
+    EXPECT_EQ(flag.status, 2) << flag.output;
+    EXPECT_TRUE(a_line_names(flag.output, {"--profile", "--no-history"})) << flag.output;
+    // The environment's counts as given.
+    const auto env = run(bscd_args({"--no-history"}),
+                         {{"BSCD_PROFILE", "bookworm-arm64"}, {"OS", ""}, {"DEVICE", ""}});
+    EXPECT_EQ(env.status, 2) << env.output;
+    EXPECT_TRUE(a_line_names(env.output, {"--profile", "--no-history"})) << env.output;
+}
+
+TEST_F(BscdTest, PiemansOsAndDeviceNeverStopBscd) {
+    // The default profile from them is made valid, and dropped without a
+    // history: Pieman's environment alone is never a usage error.
+    const EnvVars piemans{
+        {"BSCD_PROFILE", ""}, {"OS", "raspbian-buster-armhf"}, {"DEVICE", "rpi 3/b.."}};
+    for (const auto& extra :
+         {std::vector<std::string>{}, std::vector<std::string>{"--no-history"}}) {
+        SCOPED_TRACE(::testing::PrintToString(extra));
+        auto daemon = start_serving_bscd(under_env(piemans, bscd_args(extra)), pid_file());
+        EXPECT_EQ(exchange(socket_path(), "10\nEXIT\n"), "OK\nOK\n");
+        EXPECT_EQ(daemon->wait(5s), 0) << daemon->output();
+    }
+}
+
+TEST_F(BscdTest, HelpDocumentsTheProfile) {
+    const auto help = run({bin("bscd"), "--help"}, no_profile_env);
+    EXPECT_EQ(help.status, 0) << help.output;
+    for (const char* text : {"--profile NAME", "BSCD_PROFILE", "$OS.$DEVICE"}) {
+        EXPECT_NE(help.output.find(text), std::string::npos) << text << "\n" << help.output;
+    }
 }
 
 TEST_F(BscdTest, PasswordFromTheEnvironment) {
