@@ -28,6 +28,9 @@
 #   BSCD_RUNTIME_DIR    socket and pid file (default as bscd's: /var/run for
 #                       root, else $XDG_RUNTIME_DIR, else /tmp)
 #   BSCD_LOG_FILE       bscd's log (default BSCD_RUNTIME_DIR/bscd-$PROJECT_NAME.log)
+#   BSCD_PROFILE        the kind of build whose timings compare (e.g.
+#                       bookworm-arm64), for bscd --profile (default: bscd's,
+#                       $OS.$DEVICE when both are exported, as Pieman's are)
 #   BSCD_BIN_DIR        where bscd and bsc are (default: next to this library
 #                       when installed, ../../bin, else PATH)
 #
@@ -124,10 +127,15 @@ start_bscd() {
         _bsc_say "warning: PROJECT_NAME is not set; the build goes on without the channel"
         return 0
     fi
-    local log=${BSCD_LOG_FILE:-$(_bsc_runtime_dir)/bscd-${PROJECT_NAME}.log} out
+    local log=${BSCD_LOG_FILE:-$(_bsc_runtime_dir)/bscd-${PROJECT_NAME}.log} out profile=()
+    # As an option: also when only set, not exported.
+    if [[ -n "${BSCD_PROFILE:-}" ]]; then
+        profile=(--profile "${BSCD_PROFILE}")
+    fi
+    # ${a[@]+...}: bash before 4.4 calls an empty array unbound under set -u.
     if out=$(_bsc_with_redis "$(_bsc_program bscd)" --daemonize --project "${PROJECT_NAME}" \
                  --unix-socket-name "$(_bsc_socket)" --pid "$(_bsc_pid_file)" \
-                 --log-file-prefix "${log}" 2>&1); then
+                 --log-file-prefix "${log}" ${profile[@]+"${profile[@]}"} 2>&1); then
         _bsc_say "bscd serves channel bscd-${PROJECT_NAME} (socket $(_bsc_socket), log ${log})"
     else
         _bsc_say "warning: could not start bscd: ${out:-no reason given};" \

@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/project.hpp"
 #include "support/bscd_fixture.hpp"
 #include "support/free_port.hpp"
 #include "support/subscriber.hpp"
@@ -280,6 +281,51 @@ TEST_F(ShellLibraryTest, OneServerIsPassedAsHostAndPort) {
                                         "--redis-port", port}));
     EXPECT_NE(result.output.find("Redis " + host + ":" + port + " is available"), std::string::npos)
         << result.output;
+}
+
+TEST_F(ShellLibraryTest, BscdProfileIsPassedAsProfile) {
+    struct Case {
+        std::string settings;  // builder lines
+        std::vector<std::string> profile_args;
+    };
+    const Case cases[] = {
+        {"BSCD_PROFILE=bookworm-arm64", {"--profile", "bookworm-arm64"}},  // only set
+        {"export BSCD_PROFILE=raspbian-buster-armhf.rpi-3-b",
+         {"--profile", "raspbian-buster-armhf.rpi-3-b"}},
+        {"unset BSCD_PROFILE", {}},  // bscd's own default then
+        {"BSCD_PROFILE=", {}},
+    };
+    const std::string host = redis.host();
+    const std::string port = std::to_string(redis.port());
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.settings);
+        const std::string bin_dir = fake_programs();
+        const auto result =
+            build("BSCD_BIN_DIR=" + bin_dir + "\n" + c.settings + "\nstart_bscd\n", enabled);
+        expect_finished(result);
+        std::vector<std::string> expected{
+            "--daemonize",        "--project",         "demo",
+            "--unix-socket-name", socket_path(),       "--pid",
+            pid_file(),           "--log-file-prefix", dir.file("bscd-demo.log")};
+        expected.insert(expected.end(), c.profile_args.begin(), c.profile_args.end());
+        expected.insert(expected.end(), {"--redis-host", host, "--redis-port", port});
+        EXPECT_EQ(args_of(recorded(bin_dir, "bscd")), expected);
+    }
+}
+
+TEST_F(ShellLibraryTest, TheRealBscdTakesTheProfileAndAnInvalidOneDoesNotFailTheBuild) {
+    const auto served = build("BSCD_PROFILE=bookworm-arm64\nstart_bscd\nstop_bscd\n", enabled);
+    expect_finished(served);
+    EXPECT_NE(served.output.find("bscd serves channel bscd-demo"), std::string::npos)
+        << served.output;
+
+    const auto refused = build("BSCD_PROFILE='bookworm arm64'\nstart_bscd\n", enabled);
+    expect_finished(refused);
+    EXPECT_NE(refused.output.find("warning: could not start bscd: "), std::string::npos)
+        << refused.output;
+    EXPECT_NE(refused.output.find(std::string(profile_name_rule)), std::string::npos)
+        << refused.output;
+    EXPECT_FALSE(fs::exists(pid_file()));
 }
 
 TEST_F(ShellLibraryTest, ATopologyGoesThroughTheEnvironmentWithoutHostAndPort) {
