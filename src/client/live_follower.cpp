@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "core/backoff.hpp"
+#include "core/unix_ms.hpp"
 
 namespace bscd::client {
 
@@ -34,9 +35,7 @@ bool LiveFollower::follow(const HistoryFollower::EntryHandler& on_entry,
                 backoff.reset();
             }
             if (auto payload = client->next_message(std::max(wait, std::chrono::milliseconds(1)))) {
-                using namespace std::chrono;
-                const auto ms = static_cast<std::uint64_t>(
-                    duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+                const auto ms = static_cast<std::uint64_t>(unix_ms_now());
                 last = ms > last.ms ? EntryId{ms, 0} : EntryId{last.ms, last.seq + 1};
                 if (!on_entry(
                         StreamEntry{last, {{"code", *payload}, {"ts", std::to_string(ms)}}})) {

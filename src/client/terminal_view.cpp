@@ -8,6 +8,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "core/unix_ms.hpp"
+
 namespace bscd::client {
 namespace {
 
@@ -54,11 +56,6 @@ std::string fit(const std::string& text, std::size_t columns) {
         }
     }
     return text;
-}
-
-std::int64_t now_ms() {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
 std::string clock_text(std::int64_t ms) {
@@ -127,7 +124,7 @@ std::string TerminalView::progress_line(const BuildProgress& progress) const {
         text += "  " + (stage->description.empty() ? stage->name : stage->description);
     }
     if (progress.started_ms()) {
-        text += "  " + clock_text(now_ms() - *progress.started_ms());
+        text += "  " + clock_text(unix_ms_now() - *progress.started_ms());
     }
     // The bar takes what the text leaves, between 10 and 30 cells.
     const std::size_t room = width > text.size() + 6 ? width - text.size() - 6 : 0;

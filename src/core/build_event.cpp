@@ -1,11 +1,13 @@
 #include "core/build_event.hpp"
 
 #include <charconv>
-#include <limits>
 #include <system_error>
 #include <utility>
 
 #include <nlohmann/json.hpp>
+
+#include "core/estimate.hpp"
+#include "core/unix_ms.hpp"
 
 namespace bscd {
 
@@ -173,21 +175,14 @@ std::optional<BuildEvent> BuildTimeline::add(const HistoryEntry& entry) {
 
     std::optional<std::int64_t> duration;
     if (!stages_.empty()) {
-        const std::int64_t previous = stages_.back().event.ts_ms;
-        constexpr std::int64_t max = std::numeric_limits<std::int64_t>::max();
-        if (entry.ts_ms <= previous) {
-            duration = 0;
-        } else if (previous < 0 && entry.ts_ms > max + previous) {
-            duration = max;  // absurd times from a stream: no overflow
-        } else {
-            duration = entry.ts_ms - previous;
-        }
+        duration = elapsed_ms(stages_.back().event.ts_ms, entry.ts_ms);
     }
     stages_.push_back(Stage{event, duration});
     return event;
 }
 
-std::string BuildTimeline::state_json() const {
+std::string BuildTimeline::state_json(const std::optional<BuildStart>& start,
+                                      const Estimate* estimate) const {
     const BuildEvent& last = stages_.back().event;
     const StatusCode* code = progress_.last_code();
     nlohmann::ordered_json j;
@@ -203,6 +198,9 @@ std::string BuildTimeline::state_json() const {
     j["updated"] = iso8601_utc(progress_.updated_ms().value_or(0));
     j["last_id"] = last.id.str();
     j["events"] = stages_.size();
+    if (estimate != nullptr) {
+        add_estimate(j, start, *estimate);
+    }
     return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 

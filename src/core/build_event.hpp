@@ -9,11 +9,14 @@
 #include <string_view>
 #include <vector>
 
+#include "core/build_start.hpp"
 #include "core/catalog.hpp"
 #include "core/entry_id.hpp"
 #include "core/progress.hpp"
 
 namespace bscd {
+
+struct Estimate;
 
 // A history stream entry as bscd writes it: fields code, name, ts.
 struct HistoryEntry {
@@ -74,8 +77,10 @@ public:
     //  "stages":14,"code":21,"name":"SET_UP_TIMEZONE_CODE",
     //  "description":"time zone set up","started":"...Z","updated":"...Z",
     //  "last_id":"1763938454570-2","events":3}
-    // state is "running", "succeeded" or "failed".
-    [[nodiscard]] std::string state_json() const;
+    // state is "running", "succeeded" or "failed". With an estimate, also
+    // its members (add_estimate, core/estimate.hpp).
+    [[nodiscard]] std::string state_json(const std::optional<BuildStart>& start = std::nullopt,
+                                         const Estimate* estimate = nullptr) const;
 
 private:
     std::string project_;

@@ -16,9 +16,12 @@ void append_single_line(std::string& out, std::string_view text) {
 std::string sse_event(std::string_view id, std::string_view type, std::string_view data) {
     std::string out;
     out.reserve(id.size() + type.size() + data.size() + 32);
-    out += "id: ";
-    append_single_line(out, id);
-    out += "\nevent: ";
+    if (!id.empty()) {
+        out += "id: ";
+        append_single_line(out, id);
+        out += "\n";
+    }
+    out += "event: ";
     append_single_line(out, type);
     out += "\ndata: ";
     for (std::size_t i = 0; i < data.size(); ++i) {

@@ -23,6 +23,11 @@ TEST(SseFrame, LineBreaksAndNulsAreDroppedFromIdAndType) {
               "id: 1-0data: x\nevent: statusx\ndata: d\n\n");
 }
 
+TEST(SseFrame, AnEventWithoutIdLeavesTheResumePointAlone) {
+    // An empty id: field would reset the browser's Last-Event-ID.
+    EXPECT_EQ(sse_event("", "estimate", "{}"), "event: estimate\ndata: {}\n\n");
+}
+
 TEST(SseFrame, CommentIsOneLine) {
     EXPECT_EQ(sse_comment("keepalive"), ": keepalive\n\n");
     EXPECT_EQ(sse_comment("a\nb"), ": ab\n\n");
