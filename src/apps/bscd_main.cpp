@@ -11,9 +11,11 @@
 #include "common/logging.hpp"
 #include "core/catalog.hpp"
 #include "core/project.hpp"
+#include "core/unix_ms.hpp"
 #include "redis/history_script.hpp"
 #include "redis/publisher.hpp"
 #include "redis/sync_client.hpp"
+#include "server/build_recording.hpp"
 #include "server/daemonizer.hpp"
 #include "server/listener.hpp"
 #include "server/pid_file.hpp"
@@ -24,14 +26,31 @@
 
 namespace {
 
-bscd::PublisherOptions publisher_options(const bscd::ServerOptions& options) {
+bscd::PublisherOptions publisher_options(const bscd::ServerOptions& options,
+                                         const std::optional<bscd::BuildStart>& build) {
     bscd::PublisherOptions publisher;
     publisher.history = {options.channel, options.history_length, options.history_ttl,
-                         options.history_idle_ttl};
+                         options.history_idle_ttl, build};
     publisher.keep_history = options.keep_history;
     publisher.replicas = options.redis_replicas;
     publisher.outbox_capacity = options.outbox_capacity;
     return publisher;
+}
+
+// The build's start: the spool's when bscd restarts with one, else now;
+// Redis may keep an earlier one (a restart without a spool), which wins.
+// The spool learns the one kept, so that a restart finds it.
+bscd::BuildStart begin_build(bscd::SyncClient& redis, bscd::BuildRecording& recording,
+                             std::optional<bscd::Spool>& spool,
+                             const bscd::ServerOptions& options) {
+    const auto spooled = spool ? spool->build_start() : std::nullopt;
+    const bscd::BuildStart kept = recording.begin(
+        redis, spooled.value_or(bscd::BuildStart{bscd::unix_ms_now(), options.profile}),
+        options.history_idle_ttl);
+    if (spool && spooled != kept) {
+        spool->record_build_start(kept);
+    }
+    return kept;
 }
 
 // Codes a previous bscd accepted and Redis may not have: they go first.
@@ -77,26 +96,30 @@ int main(int argc, char** argv) {
                                           : bscd::Catalog::load_file(options.codes_file);
         bscd::Listener::claim_path(options.socket_path);
         bscd::PidFile::check_available(options.pid_file);
+        std::optional<bscd::Spool> spool;
+        if (!options.spool_dir.empty()) {
+            spool.emplace(options.spool_dir, options.channel);
+        }
+        bscd::BuildRecording recording(options.redis, options.project, options.channel, {});
         bscd::EntryId history_last;
+        std::optional<bscd::BuildStart> build;
         try {
             bscd::SyncClient redis(options.redis);
             redis.ping();
             if (options.keep_history) {
                 history_last = bscd::read_history_position(redis, options.channel);
+                build = begin_build(redis, recording, spool, options);
             }
         } catch (const bscd::RedisError& e) {
             spdlog::critical("Could not connect to Redis: {}", e.what());
             return 1;
         }
 
-        std::optional<bscd::Spool> spool;
-        if (!options.spool_dir.empty()) {
-            spool.emplace(options.spool_dir, options.channel);
-        }
-
         auto daemon = options.daemonize ? bscd::Daemonizer::detach() : bscd::Daemonizer();
         boost::asio::io_context io;
-        bscd::Publisher publisher(io, options.redis, publisher_options(options), history_last);
+        bscd::Publisher publisher(io, options.redis, publisher_options(options, build),
+                                  history_last);
+        publisher.on_final_confirmed([&recording] { recording.build_ended(); });
         if (spool) {
             replay_spool(*spool, catalog, publisher);
         }

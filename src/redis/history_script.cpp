@@ -2,20 +2,23 @@
 
 #include <hiredis/hiredis.h>
 
+#include "core/build_keys.hpp"
 #include "core/project.hpp"
 
 namespace bscd {
 
 std::string_view history_script() {
-    // KEYS[1] history stream; ARGV[1] channel; ARGV[2] max length; ARGV[3]
+    // KEYS[1] history stream, KEYS[2] the build's hash (its start, beside
+    // the stream: same slot); ARGV[1] channel; ARGV[2] max length; ARGV[3]
     // ms to live after a final code; ARGV[4] ms after any other (a build
     // that died silently); ARGV[5..7] `after`: its id ('0-0' for none),
     // code and accepted ms; ARGV[8] `possibly written up to` ('0-0' for
-    // none; see BatchContext); then groups of 5: id, code, name, accepted
+    // none; see BatchContext); ARGV[9], ARGV[10] the build's start ms ('' if
+    // not known) and profile; then groups of 5: id, code, name, accepted
     // ms, final. Answers {processed, written, conflict_last} (see
     // HistoryOutcome; '' when there was no conflict).
     return R"lua(
-local key = KEYS[1]
+local key, build = KEYS[1], KEYS[2]
 -- Ids compared exactly: their parts go up to 2^64, past a Lua number's
 -- precision, and another writer may choose any. Decimal, no leading zeros.
 local function compare_number(a, b)
@@ -96,7 +99,7 @@ if ARGV[5] ~= '0-0' then
 end
 local processed, written, final = 0, 0, nil
 if not conflict then
-  for i = 9, #ARGV, 5 do
+  for i = 11, #ARGV, 5 do
     local id = ARGV[i]
     if last == nil or compare_id(id, last) > 0 then
       redis.call('XADD', key, 'MAXLEN', '~', ARGV[2], id,
@@ -114,10 +117,27 @@ if not conflict then
     final = ARGV[i + 4] == '1'
   end
 end
+-- The build's start, again: bscd wrote it at its start, but a failover
+-- may have lost it since (asynchronous replication); a WAIT after this
+-- call covers it. One already there stays: it is the build's own.
+-- Only where this user may: a user set up before bscd kept starts (its
+-- ACL lacks the hash) still gets every code written.
+local may_keep_build = ARGV[9] ~= '' and (not redis.acl_check_cmd or
+  (redis.acl_check_cmd('HSETNX', build, 'started', '0') and
+   redis.acl_check_cmd('PEXPIRE', build, '1')))
+local function keep_build(ttl)
+  if may_keep_build then
+    if redis.call('HSETNX', build, 'started', ARGV[9]) == 1 and ARGV[10] ~= '' then
+      redis.call('HSETNX', build, 'profile', ARGV[10])
+    end
+    redis.call('PEXPIRE', build, ttl)
+  end
+end
 -- Always end with a write that replicates, so that a WAIT after this call
 -- covers the entries it found already written as well as those it wrote.
 if final ~= nil then
   redis.call('PEXPIRE', key, final and ARGV[3] or ARGV[4])
+  keep_build(final and ARGV[3] or ARGV[4])
 else
   -- Nothing processed (a conflict at once): keep the stream's lifetime as
   -- it is, re-applied; one without any (another writer made it) gets the
@@ -125,8 +145,10 @@ else
   local ttl = redis.call('PTTL', key)
   if ttl > 0 then
     redis.call('PEXPIRE', key, string.format('%d', ttl))
+    keep_build(string.format('%d', ttl))
   elseif ttl == -1 then
     redis.call('PEXPIRE', key, ARGV[4])
+    keep_build(ARGV[4])
   end
 end
 return {processed, written, conflict and (last or '0-0') or ''}
@@ -139,11 +161,11 @@ std::vector<std::string> history_script_call(const std::string& sha,
                                              const BatchContext& context) {
     using std::chrono::milliseconds;
     std::vector<std::string> args;
-    args.reserve(12 + batch.size() * 5);
+    args.reserve(14 + batch.size() * 5);
     args.insert(
         args.end(),
-        {"EVALSHA", sha, "1", history_key(settings.channel), settings.channel,
-         std::to_string(settings.max_length),
+        {"EVALSHA", sha, "2", history_key(settings.channel), build_key(settings.channel),
+         settings.channel, std::to_string(settings.max_length),
          std::to_string(std::chrono::duration_cast<milliseconds>(settings.ttl_after_final).count()),
          std::to_string(std::chrono::duration_cast<milliseconds>(settings.idle_ttl).count())});
     if (context.after) {
@@ -154,6 +176,12 @@ std::vector<std::string> history_script_call(const std::string& sha,
         args.insert(args.end(), {"0-0", "", ""});
     }
     args.push_back(context.possibly_written_up_to.value_or(EntryId{}).str());
+    if (settings.build) {
+        args.push_back(std::to_string(settings.build->started_ms));
+        args.push_back(settings.build->profile);
+    } else {
+        args.insert(args.end(), {"", ""});
+    }
     for (const Delivery& delivery : batch) {
         args.push_back(delivery.id.str());
         args.push_back(std::to_string(delivery.code->value));

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/build_start.hpp"
 #include "core/entry_id.hpp"
 #include "core/outbox.hpp"
 
@@ -31,6 +32,9 @@ struct HistorySettings {
     // Lifetime after any other code, so that a build that died without a
     // final code does not leave its history in Redis for ever.
     std::chrono::seconds idle_ttl{std::chrono::days(7)};
+    // The build's start, kept beside the stream with its lifetime (nullopt:
+    // not known, nothing kept).
+    std::optional<BuildStart> build;
 };
 
 // The Lua source, loaded once per connection with SCRIPT LOAD.

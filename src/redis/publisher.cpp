@@ -10,18 +10,10 @@
 #include <spdlog/spdlog.h>
 
 #include "core/project.hpp"
+#include "core/unix_ms.hpp"
 #include "redis/stream_reply.hpp"
 
 namespace bscd {
-namespace {
-
-std::uint64_t unix_ms_now() {
-    using namespace std::chrono;
-    return static_cast<std::uint64_t>(
-        duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
-}
-
-}  // namespace
 
 Publisher::Publisher(boost::asio::io_context& io, const RedisOptions& redis,
                      PublisherOptions options, EntryId history_last)
@@ -108,8 +100,8 @@ void Publisher::on_lost(const std::string& reason) {
 }
 
 Delivery Publisher::stamp(const StatusCode& code) {
-    const auto now = unix_ms_now();
-    return Delivery{ids_.next(now), &code, static_cast<std::int64_t>(now)};
+    const std::int64_t now = unix_ms_now();
+    return Delivery{ids_.next(static_cast<std::uint64_t>(now)), &code, now};
 }
 
 bool Publisher::send(const Delivery& delivery) {
@@ -329,12 +321,18 @@ void Publisher::remember_confirmed(std::size_t count) {
 }
 
 void Publisher::confirm(std::size_t count) {
-    const EntryId newest = outbox_.entries()[count - 1].id;
+    const auto& entries = outbox_.entries();
+    const EntryId newest = entries[count - 1].id;
+    const bool final = std::any_of(entries.begin(), entries.begin() + static_cast<long>(count),
+                                   [](const Delivery& d) { return d.code->is_final(); });
     remember_confirmed(count);
     outbox_.confirm(count);
     confirmed_ += count;
     if (on_confirmed_) {
         on_confirmed_(newest);
+    }
+    if (final && on_final_confirmed_) {
+        on_final_confirmed_();
     }
     if (outbox_.empty()) {
         auto waiters = std::exchange(drained_waiters_, {});
@@ -359,7 +357,8 @@ void Publisher::move_past_conflict(EntryId last, std::size_t processed) {
         link_.fail("conflict in the history of " + channel);
         return;
     }
-    const auto moved = outbox_.restamp(processed, last, ids_, unix_ms_now());
+    const auto moved =
+        outbox_.restamp(processed, last, ids_, static_cast<std::uint64_t>(unix_ms_now()));
     if (on_restamped_) {
         on_restamped_(moved);
     }

@@ -85,6 +85,10 @@ public:
         on_restamped_ = std::move(moved);
     }
 
+    // Runs `ended` each time Redis has confirmed codes among which is a
+    // final one: the build's history is complete then.
+    void on_final_confirmed(std::function<void()> ended) { on_final_confirmed_ = std::move(ended); }
+
     // Runs `done` once every accepted code is confirmed (at once if so now).
     void when_drained(std::function<void()> done);
 
@@ -145,6 +149,7 @@ private:
     std::vector<std::function<void()>> drained_waiters_;
     std::function<void(EntryId)> on_confirmed_;
     std::function<void(const std::vector<Delivery>&)> on_restamped_;
+    std::function<void()> on_final_confirmed_;
 };
 
 }  // namespace bscd

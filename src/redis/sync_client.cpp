@@ -280,6 +280,12 @@ std::optional<std::string> SyncClient::last_stream_id(const std::string& key) {
                      " without a last-generated-id");
 }
 
+SyncClient::Reply SyncClient::command(const std::vector<std::string>& args, std::string_view what) {
+    Reply reply = call(args, what);
+    throw_if_error(*reply, address_, what);
+    return reply;
+}
+
 std::vector<StreamEntry> SyncClient::read_stream(const std::string& key, const EntryId& after,
                                                  std::size_t count) {
     const Reply reply =

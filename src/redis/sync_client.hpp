@@ -43,6 +43,8 @@ struct ReplyFree {
 
 class SyncClient {
 public:
+    using Reply = std::unique_ptr<redisReply, ReplyFree>;
+
     // Finds the node (asking the sentinels in turn, or the first cluster
     // seed that answers), connects, authenticates and selects the database.
     // Throws RedisError naming the address and the cause.
@@ -69,6 +71,11 @@ public:
     std::vector<StreamEntry> wait_stream(const std::string& key, const EntryId& after,
                                          std::size_t count, std::chrono::milliseconds block);
 
+    // Runs `args` (a command whose first key decides the node in a cluster)
+    // and returns the reply; an error reply throws RedisError (RedisRefused
+    // for a refusal), naming `what`.
+    Reply command(const std::vector<std::string>& args, std::string_view what);
+
     // SUBSCRIBE: from then on the connection only receives messages.
     void subscribe(const std::string& channel);
 
@@ -80,8 +87,6 @@ private:
     struct ContextFree {
         void operator()(redisContext* context) const;
     };
-    using Reply = std::unique_ptr<redisReply, ReplyFree>;
-
     void connect_node(const RedisOptions& node);
     void connect_master();  // Sentinel
     // Runs a command on the node that serves it: MOVED and ASK are

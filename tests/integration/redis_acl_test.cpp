@@ -50,19 +50,49 @@ std::vector<std::string> acl_users() {
     // names and their streams (and the keys hashing with them).
     const auto bscd = [&](const std::string& name, const std::string& channel) {
         user(name, builder_password,
-             {"resetchannels", "&" + channel, "resetkeys", "~" + channel + ":events",
-              "~{" + channel + ":events}:*", "-@all", "+ping", "+xinfo|stream", "+script|load",
-              "+evalsha", "+exists", "+xadd", "+xrange", "+publish", "+pexpire", "+pttl"});
+             {"resetchannels",
+              "&" + channel,
+              "resetkeys",
+              "~" + channel + ":events",
+              "~{" + channel + ":events}:*",
+              "~bscd-profile:*",
+              "~bscd-builds",
+              "-@all",
+              "+ping",
+              "+xinfo|stream",
+              "+script|load",
+              "+eval",
+              "+evalsha",
+              "+exists",
+              "+xadd",
+              "+xrange",
+              "+publish",
+              "+pexpire",
+              "+pttl",
+              "+hsetnx",
+              "+hset",
+              "+hmget",
+              "+lrange",
+              "+lpush",
+              "+ltrim",
+              "+zadd",
+              "+zremrangebyscore"});
     };
     bscd("builder-demo", "bscd-demo");  // one project's builder
     bscd("builder", "bscd-*");          // every project's: a single trusted builder
+    // The builder of README's earlier versions, before bscd kept builds' starts.
+    user("older-builder", builder_password,
+         {"resetchannels", "&bscd-*", "resetkeys", "~bscd-*:events", "~{bscd-*:events}:*", "-@all",
+          "+ping", "+xinfo|stream", "+script|load", "+evalsha", "+exists", "+xadd", "+xrange",
+          "+publish", "+pexpire", "+pttl"});
     // bscd --no-history: Pieman's traffic, PUBLISH only.
     user("pieman-demo", builder_password,
          {"resetchannels", "&bscd-demo", "resetkeys", "-@all", "+ping", "+publish"});
     // bsc watch/status/history and bscd-gateway: read only.
     user("viewer", viewer_password,
-         {"resetchannels", "&bscd-*", "resetkeys", "%R~bscd-*:events", "-@all", "+ping",
-          "+subscribe", "+unsubscribe", "+xrange", "+xread"});
+         {"resetchannels", "&bscd-*", "resetkeys", "%R~bscd-*:events", "%R~{bscd-*:events}:*",
+          "%R~bscd-profile:*", "%R~bscd-builds", "-@all", "+ping", "+subscribe", "+unsubscribe",
+          "+xrange", "+xread", "+hmget", "+lrange"});
     // A viewer of the builds named open* only.
     user("outsider", viewer_password,
          {"resetchannels", "&bscd-open*", "resetkeys", "%R~bscd-open*:events", "-@all", "+ping",
@@ -168,6 +198,31 @@ TEST_F(RedisAclTest, BscdPublishesAsItsLeastPrivilegedUser) {
         << daemon->output();
     expect_no_password(daemon->output(), "bscd's stderr");
     expect_no_password(read_file(log), "bscd's log file");
+}
+
+// README's builder keeps the build's start and profile, and the build's
+// record once it ended; one set up as README said before that still gets
+// every code written, only without them (and says so).
+TEST_F(RedisAclTest, ABuilderKeepsTheBuildsStartAndAnOlderOneStillWritesEveryCode) {
+    auto daemon = start_builder_bscd("demo", {"--profile", "p"}, "builder-demo");
+    EXPECT_EQ(exchange(socket_path(), "10\n1000\n"), "OK\nOK\n");
+    EXPECT_TRUE(wait_until([&] {
+        return redis.command({"LLEN", "bscd-profile:p"}).integer == 1;
+    })) << daemon->output();
+    EXPECT_EQ(redis.command({"HGET", "{bscd-demo:events}:build", "profile"}).str, "p");
+    EXPECT_EQ(redis.command({"ZCARD", "bscd-builds"}).integer, 1);
+
+    auto older = start_builder_bscd("old", {"--profile", "p"}, "older-builder");
+    Subscriber subscriber(redis, "bscd-old");
+    EXPECT_EQ(exchange(socket_path("old"), "10\n20\n1000\n"), "OK\nOK\nOK\n");
+    EXPECT_EQ(subscriber.collect(3, 10s), (std::vector<std::string>{"10", "20", "1000"}))
+        << older->output();
+    EXPECT_EQ(history("bscd-old"), (std::vector<std::string>{"10", "20", "1000"}));
+    EXPECT_EQ(redis.command({"EXISTS", "{bscd-old:events}:build"}).integer, 0);
+    EXPECT_NE(older->output().find("Redis keeps no start for the build of bscd-old"),
+              std::string::npos)
+        << older->output();
+    EXPECT_EQ(redis.command({"LLEN", "bscd-profile:p"}).integer, 1);
 }
 
 // README's per-project builder: its own project's codes go, also past

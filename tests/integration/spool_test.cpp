@@ -110,12 +110,17 @@ TEST_F(SpoolTest, CodesRedisConfirmedAreNotSentAgainEvenOnceTheHistoryExpired) {
     EXPECT_EQ(again->output().find("sending again"), std::string::npos) << again->output();
 }
 
-TEST_F(SpoolTest, ACleanStopLeavesAnEmptySpool) {
+TEST_F(SpoolTest, ACleanStopLeavesNothingToReplayButTheBuildsStart) {
     auto daemon = start_bscd(with_spool());
     EXPECT_EQ(exchange(socket_path(), "10\n"), "OK\n");
     daemon->signal(SIGTERM);
     EXPECT_EQ(daemon->wait(10s), 0) << daemon->output();
-    EXPECT_EQ(std::filesystem::file_size(spool_file()), 0U);
+    const SpoolScan left = spool();
+    EXPECT_TRUE(left.records.empty());
+    EXPECT_EQ(left.confirmed_records, 0U);
+    ASSERT_TRUE(left.build_start);  // a restart goes on with the same build
+    EXPECT_EQ(std::to_string(left.build_start->started_ms),
+              redis.command({"HGET", "{bscd-demo:events}:build", "started"}).str);
 }
 
 TEST_F(SpoolTest, ReplayOfCodesRedisAlreadyHadDuplicatesNothing) {
