@@ -12,8 +12,12 @@
 #include "client/terminal_view.hpp"
 #include "common/cli_options.hpp"
 #include "core/build_event.hpp"
+#include "core/build_keys.hpp"
 #include "core/catalog.hpp"
+#include "core/estimate.hpp"
 #include "core/project.hpp"
+#include "core/unix_ms.hpp"
+#include "redis/build_registry.hpp"
 
 namespace bscd::client {
 namespace {
@@ -129,6 +133,80 @@ void load_history(const BuildSelection& selection, BuildTimeline& timeline) {
         throw ClientError("no history for " + selection.project + " (" +
                           history_key(selection.channel) + ")");
     }
+}
+
+// The build's start and estimate as Redis knows them now. Without them (a
+// build bscd kept no start for, a Redis user without the keys) the
+// estimate still has the plan.
+struct BuildOutlook {
+    std::optional<BuildStart> start;
+    Estimate estimate;
+};
+BuildOutlook outlook(const BuildSelection& selection, const Catalog& catalog,
+                     const BuildTimeline& timeline) {
+    BuildOutlook outlook;
+    std::vector<BuildRecord> history;
+    std::optional<std::int64_t> now;
+    try {
+        SyncClient redis(selection.redis);
+        now = redis_time_ms(redis);
+        outlook.start = read_build_start(redis, selection.channel);
+        if (outlook.start && !outlook.start->profile.empty()) {
+            history = read_profile(redis, outlook.start->profile);
+        }
+    } catch (const RedisError& error) {
+        (void)std::fprintf(stderr, "bsc: no estimate: %s\n", error.what());
+    }
+    const auto learnt =
+        learn(catalog, history,
+              outlook.start ? build_identity(selection.project, outlook.start->started_ms)
+                            : std::string());
+    const auto arrivals = arrivals_of(timeline);
+    outlook.estimate = estimate_build(
+        catalog, learnt, outlook.start ? std::optional(outlook.start->started_ms) : std::nullopt,
+        arrivals, now.value_or(unix_ms_now()));
+    return outlook;
+}
+
+// "about 1 min 5 s left (55 s to 1 min 10 s), from 5 builds of bookworm-arm64"
+std::string estimate_line(const BuildOutlook& outlook) {
+    const Estimate& e = outlook.estimate;
+    const std::string profile = outlook.start ? outlook.start->profile : std::string();
+    switch (e.basis) {
+        case EstimateBasis::finished:
+            return "finished";
+        case EstimateBasis::learning:
+            return profile.empty() ? "none: the build has no profile (bscd --profile)"
+                                   : "first build of this kind (" + profile +
+                                         "): no time left until 2 have succeeded";
+        case EstimateBasis::learnt:
+            break;
+    }
+    std::string line = "about " + format_duration(e.left->ms) + " left (" +
+                       format_duration(e.left_low->ms) + " to " + format_duration(e.left_high->ms) +
+                       "), from " + std::to_string(e.builds) + " builds of " + profile;
+    if (e.pace == Pace::slower) {
+        line += "; this stage is slower than usual";
+    } else if (e.pace == Pace::stalled) {
+        line += "; this stage has probably stalled";
+    }
+    return line;
+}
+
+// "21 SET_UP_TIMEZONE_CODE (usually 0.4 s), 1000 SUCCESS" for the stages to come.
+std::string stages_to_come(const Estimate& estimate) {
+    std::string line;
+    for (const PlannedStage& stage : estimate.plan) {
+        if (stage.state == StageState::done) {
+            continue;
+        }
+        line +=
+            (line.empty() ? "" : ", ") + std::to_string(stage.code->value) + " " + stage.code->name;
+        if (stage.usual) {
+            line += " (usually " + format_duration(stage.usual->median) + ")";
+        }
+    }
+    return line;
 }
 
 int outcome_status(const BuildTimeline& timeline) {
@@ -249,8 +327,9 @@ int run_status_command(int argc, char** argv) {
     BuildTimeline timeline(selection.project, catalog);
     load_history(selection, timeline);
     const auto& last = timeline.stages().back().event;
+    const BuildOutlook now = outlook(selection, catalog, timeline);
     if (selection.json) {
-        print(timeline.state_json());
+        print(timeline.state_json(now.start, &now.estimate));
         return 0;
     }
     const auto& progress = timeline.progress();
@@ -265,6 +344,10 @@ int run_status_command(int argc, char** argv) {
     print("state     " + std::string(progress.succeeded() ? "succeeded"
                                      : progress.failed()  ? "failed"
                                                           : "in progress"));
+    if (!progress.finished()) {
+        print("estimate  " + estimate_line(now));
+        print("to come   " + stages_to_come(now.estimate));
+    }
     return 0;
 }
 

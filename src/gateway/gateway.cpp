@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/project.hpp"
+#include "core/unix_ms.hpp"
 #include "gateway/access_token.hpp"
 
 namespace bscd {
@@ -85,7 +86,8 @@ std::shared_ptr<ProjectFeed> Gateway::follow(const std::string& project) {
     idle_since_.erase(channel);
     auto& feed = feeds_[channel];
     if (!feed) {
-        feed = std::make_shared<ProjectFeed>(project, catalog_, redis_->reader, metrics_);
+        feed = std::make_shared<ProjectFeed>(project, catalog_, redis_->reader, metrics_,
+                                             options_.estimate_rules);
         feed->on_idle([this, channel] { idle_since_[channel] = std::chrono::steady_clock::now(); });
         redis_->subscriber.watch(channel);
         spdlog::debug("Project {}: following {}", project, channel);
@@ -96,7 +98,7 @@ std::shared_ptr<ProjectFeed> Gateway::follow(const std::string& project) {
 void Gateway::read_state(const std::string& project, const std::function<void(State)>& done) {
     const auto open = feeds_.find(channel_for_project(project));
     if (open != feeds_.end() && open->second->ready() && !open->second->empty()) {
-        done({open->second->timeline().state_json(), false});
+        done({open->second->state_json(), false});
         return;
     }
     const bool sent =
@@ -108,17 +110,24 @@ void Gateway::read_state(const std::string& project, const std::function<void(St
                     done({std::nullopt, true});
                     return;
                 }
-                BuildTimeline timeline(project, catalog_);
+                auto timeline = std::make_shared<BuildTimeline>(project, catalog_);
                 for (const auto& stored : *entries) {
                     if (const auto entry = parse_history_entry(stored.id, stored.fields)) {
-                        (void)timeline.add(*entry);
+                        (void)timeline->add(*entry);
                     }
                 }
-                if (timeline.stages().empty()) {
+                if (timeline->stages().empty() || !redis_) {
                     done({std::nullopt, false});
-                } else {
-                    done({timeline.state_json(), false});
+                    return;
                 }
+                // What the estimate needs besides: once learnt (or not to be
+                // learnt now), the state is answered with what is known.
+                auto estimate = std::make_shared<ProjectEstimate>(project, catalog_, redis_->reader,
+                                                                  options_.estimate_rules);
+                estimate->learn([estimate, timeline, done] {
+                    const Estimate now = estimate->at(*timeline, unix_ms_now());
+                    done({timeline->state_json(estimate->start(), &now), false});
+                });
             });
     if (!sent) {
         done({std::nullopt, true});

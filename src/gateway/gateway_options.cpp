@@ -1,6 +1,7 @@
 #include "gateway/gateway_options.hpp"
 
 #include <charconv>
+#include <cmath>
 
 #include <CLI/CLI.hpp>
 
@@ -54,6 +55,7 @@ ParsedGatewayOptions parse_gateway_options(int argc, char** argv) {
     std::string listen = "127.0.0.1:8080";
     double idle_seconds = 30;
     double heartbeat_seconds = 15;
+    double stall_margin_seconds = 60;
 
     app.add_option("--listen", listen,
                    "address and port to accept HTTP on; loopback by default (put the service's "
@@ -108,6 +110,11 @@ ParsedGatewayOptions parse_gateway_options(int argc, char** argv) {
                    "where it was)")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
+    app.add_option("--stall-margin", stall_margin_seconds,
+                   "a stage is 'probably stalled' once it has run twice its longest time in "
+                   "the profile's earlier builds and at least this many seconds past it")
+        ->check(CLI::Range(0.0, 86'400.0))
+        ->capture_default_str();
     app.add_flag("-v,--verbose", o.verbose, "debug log lines too");
     app.add_option("--log-file", o.log_file, "log to this file as well as stderr");
     app.set_version_flag("--version", BSCD_VERSION);
@@ -130,6 +137,7 @@ ParsedGatewayOptions parse_gateway_options(int argc, char** argv) {
     hide_secret_option("bscd-gateway", argc, argv, token_secret_option, o.print_token_for.empty());
     o.idle_timeout = seconds(idle_seconds);
     o.heartbeat = seconds(heartbeat_seconds);
+    o.estimate_rules.stall_margin_ms = std::llround(stall_margin_seconds * 1000);
     return {o, 0};
 }
 

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/estimate.hpp"
 #include "redis/redis_options.hpp"
 
 namespace bscd {
@@ -24,6 +25,7 @@ struct GatewayOptions {
     std::chrono::milliseconds idle_timeout{30'000};
     std::chrono::milliseconds heartbeat{15'000};
     std::size_t viewer_queue = 1024;  // live events a viewer may fall behind
+    EstimateRules estimate_rules;     // --stall-margin
     bool verbose = false;
     std::string log_file;
 

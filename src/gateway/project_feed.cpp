@@ -6,6 +6,7 @@
 
 #include "core/project.hpp"
 #include "core/sse_frame.hpp"
+#include "core/unix_ms.hpp"
 #include "gateway/metrics.hpp"
 #include "gateway/viewer.hpp"
 
@@ -18,13 +19,14 @@ constexpr std::size_t read_batch = 1000;
 }  // namespace
 
 ProjectFeed::ProjectFeed(std::string project, const Catalog& catalog, HistoryReader& reader,
-                         GatewayMetrics& metrics)
+                         GatewayMetrics& metrics, const EstimateRules& rules)
     : project_(std::move(project)),
       channel_(channel_for_project(project_)),
       history_key_(history_key(channel_)),
       reader_(reader),
       metrics_(metrics),
-      timeline_(project_, catalog) {}
+      timeline_(project_, catalog),
+      estimate_(std::make_shared<ProjectEstimate>(project_, catalog, reader, rules)) {}
 
 void ProjectFeed::on_subscribed() {
     subscribed_ = true;
@@ -43,6 +45,22 @@ void ProjectFeed::on_tick() {
     if (read_failed_) {
         read();  // Redis answered with an error or a malformed entry last time
     }
+    if (ready_ && estimate_->due(unix_ms_now())) {
+        estimate_->update(timeline_, unix_ms_now());
+        notify();
+    }
+}
+
+void ProjectFeed::on_learnt() {
+    if (ready_) {
+        estimate_->update(timeline_, unix_ms_now());
+        notify();
+    }
+}
+
+std::string ProjectFeed::state_json() const {
+    const Estimate estimate = estimate_->at(timeline_, unix_ms_now());
+    return timeline_.state_json(estimate_->start(), &estimate);
 }
 
 void ProjectFeed::on_refused(std::chrono::steady_clock::time_point until) {
@@ -65,6 +83,12 @@ void ProjectFeed::read() {
         return;
     }
     read_again_ = false;
+    // The build's start and profile: bscd may start after the first viewer.
+    estimate_->learn([weak = weak_from_this()] {
+        if (auto self = weak.lock()) {
+            self->on_learnt();
+        }
+    });
     reading_ = reader_.read_after(
         history_key_, last_id_, read_batch,
         [weak = weak_from_this()](std::optional<std::vector<StreamEntry>> entries) {
@@ -88,10 +112,9 @@ void ProjectFeed::on_entries(std::optional<std::vector<StreamEntry>> entries) {
     }
     // Ready once the whole history is in: viewers are placed against it.
     const bool complete = entries->size() < read_batch;
-    if (!ready_ && complete) {
+    if ((!ready_ && complete) || (ready_ && end() != before)) {
         ready_ = true;
-        notify();
-    } else if (ready_ && end() != before) {
+        estimate_->update(timeline_, unix_ms_now());
         notify();
     }
     if (!complete || read_again_) {

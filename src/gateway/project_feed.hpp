@@ -18,6 +18,8 @@
 #include "core/build_event.hpp"
 #include "core/catalog.hpp"
 #include "core/entry_id.hpp"
+#include "core/estimate.hpp"
+#include "gateway/project_estimate.hpp"
 #include "redis/history_reader.hpp"
 
 namespace bscd {
@@ -25,7 +27,8 @@ namespace bscd {
 struct GatewayMetrics;
 class Viewer;
 
-// One event, formatted once for every viewer.
+// One event, formatted once for every viewer: a code from the history, or
+// an estimate message (no id: it is no place to resume from).
 struct FeedEvent {
     EntryId id;
     bool final = false;
@@ -40,7 +43,7 @@ public:
     static constexpr std::size_t max_events = 10'000;
 
     ProjectFeed(std::string project, const Catalog& catalog, HistoryReader& reader,
-                GatewayMetrics& metrics);
+                GatewayMetrics& metrics, const EstimateRules& rules);
 
     [[nodiscard]] const std::string& project() const { return project_; }
     [[nodiscard]] const std::string& channel() const { return channel_; }
@@ -50,7 +53,8 @@ public:
     void on_subscribed();
     void on_message();
     void on_reader_ready();
-    // Every second: tries again a read that failed.
+    // Every second: tries again a read that failed; makes the estimate
+    // anew when the current stage crossed one of its thresholds.
     void on_tick();
     // Redis refused the gateway the channel (its ACL user lacks it): the
     // viewers are told so instead of being placed, until `until`, when the
@@ -87,12 +91,23 @@ public:
     [[nodiscard]] const std::shared_ptr<const FeedEvent>& at(std::uint64_t position) const;
 
     [[nodiscard]] const BuildTimeline& timeline() const { return timeline_; }
+    // The build's state with its estimate now, as the state endpoint serves it.
+    [[nodiscard]] std::string state_json() const;
+
+    // The latest estimate message (null before the history was read) and
+    // its version: a viewer that has taken every event gets the latest one
+    // it has not had (Viewer::take), however many came meanwhile.
+    [[nodiscard]] const std::shared_ptr<const FeedEvent>& estimate_message() const {
+        return estimate_->message();
+    }
+    [[nodiscard]] std::uint64_t estimate_version() const { return estimate_->version(); }
 
 private:
     void read();
     void on_entries(std::optional<std::vector<StreamEntry>> entries);
     void append(const StreamEntry& entry);
     void notify();
+    void on_learnt();
 
     std::string project_;
     std::string channel_;
@@ -100,6 +115,7 @@ private:
     HistoryReader& reader_;
     GatewayMetrics& metrics_;
     BuildTimeline timeline_;
+    std::shared_ptr<ProjectEstimate> estimate_;
     std::deque<std::shared_ptr<const FeedEvent>> events_;
     std::uint64_t first_ = 0;
     EntryId last_id_{};  // the last entry read (events after a final code included)

@@ -46,6 +46,11 @@ std::vector<std::shared_ptr<const FeedEvent>> Viewer::take() {
     while (position_ < feed_->end()) {
         events.push_back(feed_->at(position_++));
     }
+    // Caught up: the estimate as it stands now, once per change.
+    if (estimate_seen_ != feed_->estimate_version() && feed_->estimate_message()) {
+        estimate_seen_ = feed_->estimate_version();
+        events.push_back(feed_->estimate_message());
+    }
     return events;
 }
 

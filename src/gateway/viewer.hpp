@@ -47,7 +47,8 @@ protected:
 
     // Places the viewer if the feed is ready; false while it is not.
     bool placed();
-    // The events from the viewer's position on, which it then passes.
+    // The events from the viewer's position on, which it then passes, and
+    // after them the estimate message if it changed since the last take.
     std::vector<std::shared_ptr<const FeedEvent>> take();
     // More live events are waiting than the queue may hold (to be asked
     // while a write is pending: otherwise they would all be taken).
@@ -65,7 +66,8 @@ private:
     std::size_t queue_limit_;
     bool placed_ = false;
     std::uint64_t position_ = 0;
-    std::uint64_t live_from_ = 0;  // the feed's end when placed: older events are the replay
+    std::uint64_t live_from_ = 0;      // the feed's end when placed: older events are the replay
+    std::uint64_t estimate_seen_ = 0;  // the feed's estimate_version() last taken
 };
 
 }  // namespace bscd

@@ -87,7 +87,23 @@ HistoryReader::NodeLink* HistoryReader::route(const std::string& key) {
 
 bool HistoryReader::read_after(const std::string& key, const EntryId& after, std::size_t count,
                                EntriesHandler done) {
-    return send(std::make_shared<Read>(Read{key, after.str(), count, std::move(done)}), route(key),
+    return read(key, {"XRANGE", key, "(" + after.str(), "+", "COUNT", std::to_string(count)},
+                [key, done = std::move(done)](const redisReply* reply) {
+                    if (reply == nullptr) {
+                        done(std::nullopt);
+                        return;
+                    }
+                    auto entries = parse_stream_entries(*reply);
+                    if (!entries) {
+                        spdlog::error("Redis sent a malformed stream entry in {}", key);
+                    }
+                    done(std::move(entries));
+                });
+}
+
+bool HistoryReader::read(const std::string& key, std::vector<std::string> command,
+                         ReplyHandler done) {
+    return send(std::make_shared<Read>(Read{key, std::move(command), std::move(done)}), route(key),
                 false);
 }
 
@@ -100,15 +116,13 @@ bool HistoryReader::send(const std::shared_ptr<Read>& read, NodeLink* node, bool
     if (asking && !connection.command({"ASKING"}, [](const redisReply* /*ok*/) {})) {
         return false;
     }
-    return connection.command(
-        {"XRANGE", read->key, "(" + read->after, "+", "COUNT", std::to_string(read->count)},
-        [this, read, node](const redisReply* reply) {
-            if (reply == nullptr) {
-                read->done(std::nullopt);  // the link went, `node` perhaps with it
-                return;
-            }
-            on_reply(read, *node, *reply);
-        });
+    return connection.command(read->command, [this, read, node](const redisReply* reply) {
+        if (reply == nullptr) {
+            read->done(nullptr);  // the link went, `node` perhaps with it
+            return;
+        }
+        on_reply(read, *node, *reply);
+    });
 }
 
 void HistoryReader::on_reply(const std::shared_ptr<Read>& read, NodeLink& node,
@@ -130,7 +144,7 @@ void HistoryReader::on_reply(const std::shared_ptr<Read>& read, NodeLink& node,
                 // A read is idempotent: read again where Redis points. A
                 // link still on its way calls on_ready, which reads again.
                 if (!send(read, target, redirect->kind == Redirect::Kind::Ask)) {
-                    read->done(std::nullopt);
+                    read->done(nullptr);
                 }
                 return;
             }
@@ -138,19 +152,17 @@ void HistoryReader::on_reply(const std::shared_ptr<Read>& read, NodeLink& node,
                 reload_slots();
             }
         }
+        const std::string& name = read->command.front();
         if (clustered() && is_try_later_error(error)) {  // CLUSTERDOWN during a failover
-            spdlog::warn("Redis answered XRANGE {} with {}; reading again later", read->key, error);
+            spdlog::warn("Redis answered {} {} with {}; reading again later", name, read->key,
+                         error);
         } else {
-            spdlog::error("Redis answered XRANGE {} with an error: {}", read->key, error);
+            spdlog::error("Redis answered {} {} with an error: {}", name, read->key, error);
         }
-        read->done(std::nullopt);
+        read->done(nullptr);
         return;
     }
-    auto entries = parse_stream_entries(reply);
-    if (!entries) {
-        spdlog::error("Redis sent a malformed stream entry in {}", read->key);
-    }
-    read->done(std::move(entries));
+    read->done(&reply);
 }
 
 void HistoryReader::reload_slots() {

@@ -52,6 +52,13 @@ public:
     bool read_after(const std::string& key, const EntryId& after, std::size_t count,
                     EntriesHandler done);
 
+    // Any other read of one key (HMGET, LRANGE...): `command` goes to the
+    // node that serves `key`, redirections followed. `done` gets the reply,
+    // or nullptr when Redis gave no answer (link lost, or an error reply,
+    // which is logged). False (and no call of `done`) when there is no link.
+    using ReplyHandler = std::function<void(const redisReply* reply)>;
+    bool read(const std::string& key, std::vector<std::string> command, ReplyHandler done);
+
     // Every link is up and its last PING was answered in time; in a
     // cluster, also a slot map is loaded: every master in it answers.
     [[nodiscard]] bool redis_up() const;
@@ -71,9 +78,8 @@ private:
     };
     struct Read {
         std::string key;
-        std::string after;
-        std::size_t count;
-        EntriesHandler done;
+        std::vector<std::string> command;
+        ReplyHandler done;
         int redirects = 0;
     };
 

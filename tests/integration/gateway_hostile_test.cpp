@@ -217,7 +217,8 @@ void expect_harmless(const HttpResponse& response, const std::string& row) {
 // Every line of the stream is one the gateway writes, and its events are
 // exactly the history's, in order: "retry: 2000", then per event "id:",
 // "event: status", "data: {JSON with that id}" and a blank line, with only
-// ": keepalive" comments between events.
+// ": keepalive" comments and estimates ("event: estimate", "data: {JSON of
+// type estimate}", no id) between events.
 void expect_exact_stream(const std::string& body, const std::vector<std::string>& history) {
     std::vector<std::string> lines;
     std::istringstream in(body);
@@ -234,6 +235,15 @@ void expect_exact_stream(const std::string& body, const std::vector<std::string>
             ASSERT_LT(i + 1, lines.size());
             EXPECT_EQ(lines[i + 1], "");
             i += 2;
+            continue;
+        }
+        if (lines[i] == "event: estimate") {
+            ASSERT_LT(i + 2, lines.size()) << "an incomplete estimate at line " << i;
+            ASSERT_TRUE(lines[i + 1].starts_with("data: ")) << "line " << i + 1;
+            const json data = json::parse(lines[i + 1].substr(6), nullptr, false);
+            EXPECT_TRUE(data.is_object() && data.value("type", "") == "estimate") << lines[i + 1];
+            EXPECT_EQ(lines[i + 2], "") << "line " << i + 2;
+            i += 3;
             continue;
         }
         ASSERT_LT(i + 3, lines.size()) << "an incomplete event at line " << i;

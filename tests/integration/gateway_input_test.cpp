@@ -76,6 +76,7 @@ void expect_well_formed_stream(const std::string& body) {
         EXPECT_EQ(line.find('\r'), std::string::npos) << "a CR inside a line: " << line;
         const bool known = line.empty() || line.starts_with(":") || line.starts_with("retry: ") ||
                            line.starts_with("id: ") || line == "event: status" ||
+                           line == "event: estimate" ||
                            (line.starts_with("data: {") &&
                             json::parse(line.substr(6), nullptr, false).is_object());
         EXPECT_TRUE(known) << "unexpected line in a stream: " << line;

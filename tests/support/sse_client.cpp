@@ -52,6 +52,16 @@ std::optional<SseEvent> SseClient::next_event(std::chrono::milliseconds timeout)
     return parser_.take_event();
 }
 
+std::optional<SseEvent> SseClient::next_estimate(std::chrono::milliseconds timeout) {
+    const auto deadline = BlockingSocket::Clock::now() + timeout;
+    while (parser_.estimates().empty()) {
+        if (decoder_.body_done() || !read_more(deadline)) {
+            return std::nullopt;
+        }
+    }
+    return parser_.take_estimate();
+}
+
 std::vector<SseEvent> SseClient::events(std::size_t count, std::chrono::milliseconds timeout) {
     const auto deadline = BlockingSocket::Clock::now() + timeout;
     std::vector<SseEvent> result;

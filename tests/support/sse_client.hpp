@@ -37,6 +37,9 @@ public:
     // The next event: nullopt when none arrives within `timeout` or the
     // stream ended first (ended() tells which).
     std::optional<SseEvent> next_event(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+    // The next estimate event (event: estimate), as next_event.
+    std::optional<SseEvent> next_estimate(
+        std::chrono::milliseconds timeout = std::chrono::seconds(5));
     // Events until `count` arrived, the stream ended or the deadline passed.
     std::vector<SseEvent> events(std::size_t count,
                                  std::chrono::milliseconds timeout = std::chrono::seconds(5));

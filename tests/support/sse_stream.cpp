@@ -247,6 +247,15 @@ std::optional<SseEvent> SseParser::take_event() {
     return event;
 }
 
+std::optional<SseEvent> SseParser::take_estimate() {
+    if (estimates_.empty()) {
+        return std::nullopt;
+    }
+    SseEvent estimate = std::move(estimates_.front());
+    estimates_.erase(estimates_.begin());
+    return estimate;
+}
+
 void SseParser::clear_events() {
     events_.clear();
     events_taken_ = 0;
@@ -270,7 +279,7 @@ void SseParser::clear_comments() {
 
 void SseParser::dispatch() {
     if (has_fields_) {
-        events_.push_back(std::move(current_));
+        (current_.event == "estimate" ? estimates_ : events_).push_back(std::move(current_));
     }
     current_ = SseEvent{};
     has_fields_ = false;

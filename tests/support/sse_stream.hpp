@@ -64,10 +64,13 @@ public:
     // Feeds body bytes; complete events and comments are queued.
     void feed(std::string_view bytes);
 
-    // Complete events not taken yet, oldest first.
+    // Complete events not taken yet, oldest first; estimate events (event:
+    // estimate) are kept apart.
     std::span<const SseEvent> events() const { return std::span(events_).subspan(events_taken_); }
     std::optional<SseEvent> take_event();
     void clear_events();
+    std::span<const SseEvent> estimates() const { return estimates_; }
+    std::optional<SseEvent> take_estimate();
     // Comment lines (after the ':', one leading space removed), in order.
     std::span<const std::string> comments() const {
         return std::span(comments_).subspan(comments_taken_);
@@ -89,6 +92,7 @@ private:
     bool has_fields_ = false;
     std::vector<SseEvent> events_;
     std::size_t events_taken_ = 0;
+    std::vector<SseEvent> estimates_;
     std::vector<std::string> comments_;
     std::size_t comments_taken_ = 0;
     std::optional<int> retry_;

@@ -102,7 +102,9 @@ void WsClient::start_read() {
             return;
         }
         if (ws_.got_text()) {
-            messages_.push_back(beast::buffers_to_string(buffer_.data()));
+            std::string message = beast::buffers_to_string(buffer_.data());
+            (message.starts_with(R"({"type":"estimate")") ? estimates_ : messages_)
+                .push_back(std::move(message));
         } else {
             ++binary_messages_;
         }
@@ -127,6 +129,18 @@ std::optional<std::string> WsClient::next_text(std::chrono::milliseconds timeout
     }
     std::string message = std::move(messages_.front());
     messages_.pop_front();
+    return message;
+}
+
+std::optional<std::string> WsClient::next_estimate(std::chrono::milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    while (estimates_.empty()) {
+        if (closed_ || !run_until_idle(deadline)) {
+            return std::nullopt;
+        }
+    }
+    std::string message = std::move(estimates_.front());
+    estimates_.pop_front();
     return message;
 }
 

@@ -31,9 +31,14 @@ public:
     WsClient(const WsClient&) = delete;
     WsClient& operator=(const WsClient&) = delete;
 
-    // The next text message: nullopt when none arrives within `timeout` or
-    // the connection closed first (closed() tells which).
+    // The next text message that is a code's event: nullopt when none
+    // arrives within `timeout` or the connection closed first (closed()
+    // tells which). Estimate messages ({"type":"estimate"...}) are kept
+    // apart, for next_estimate.
     std::optional<std::string> next_text(
+        std::chrono::milliseconds timeout = std::chrono::seconds(5));
+    // The next estimate message, as next_text.
+    std::optional<std::string> next_estimate(
         std::chrono::milliseconds timeout = std::chrono::seconds(5));
     // Reads until the connection closes, keeping messages for next_text:
     // true when it closed within `timeout`.
@@ -61,6 +66,7 @@ private:
     boost::beast::websocket::stream<boost::asio::ip::tcp::socket> ws_;
     boost::beast::flat_buffer buffer_;
     std::deque<std::string> messages_;
+    std::deque<std::string> estimates_;
     bool reading_ = false;
     bool closed_ = false;
     int binary_messages_ = 0;

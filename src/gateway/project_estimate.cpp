@@ -1,0 +1,123 @@
+#include "gateway/project_estimate.hpp"
+
+#include <charconv>
+#include <utility>
+#include <vector>
+
+#include <hiredis/hiredis.h>
+
+#include "core/build_keys.hpp"
+#include "core/project.hpp"
+#include "core/sse_frame.hpp"
+#include "gateway/project_feed.hpp"
+
+namespace bscd {
+
+ProjectEstimate::ProjectEstimate(std::string project, const Catalog& catalog, HistoryReader& reader,
+                                 EstimateRules rules)
+    : project_(std::move(project)),
+      channel_(channel_for_project(project_)),
+      catalog_(catalog),
+      reader_(reader),
+      rules_(rules),
+      learnt_(bscd::learn(catalog, {})) {}
+
+void ProjectEstimate::learn(std::function<void()> changed) {
+    if (knowledge_ != Knowledge::unread) {
+        return;
+    }
+    knowledge_ = Knowledge::reading_start;
+    const bool sent =
+        reader_.read(build_key(channel_), {"HMGET", build_key(channel_), "started", "profile"},
+                     [weak = weak_from_this(), changed](const redisReply* reply) {
+                         if (auto self = weak.lock()) {
+                             self->on_start(reply, changed);
+                         }
+                     });
+    if (!sent) {
+        knowledge_ = Knowledge::unread;  // no link now: the next read asks again
+        changed();
+    }
+}
+
+void ProjectEstimate::on_start(const redisReply* reply, const std::function<void()>& changed) {
+    if (reply == nullptr) {
+        // Redis did not answer, or refused (a gateway user without the
+        // build keys: its log says so once, not at every code): this feed
+        // goes on without what it could not learn; the next one asks again.
+        knowledge_ = Knowledge::known;
+        changed();
+        return;
+    }
+    knowledge_ = Knowledge::unread;
+    std::int64_t started = 0;
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+        reply->element[0]->type != REDIS_REPLY_STRING ||
+        std::from_chars(reply->element[0]->str, reply->element[0]->str + reply->element[0]->len,
+                        started)
+                .ec != std::errc{}) {
+        changed();  // not kept yet (bscd has not started, or keeps none): asked again
+        return;
+    }
+    start_ = BuildStart{started, ""};
+    if (reply->element[1]->type == REDIS_REPLY_STRING) {
+        start_->profile.assign(reply->element[1]->str, reply->element[1]->len);
+    }
+    if (start_->profile.empty()) {
+        knowledge_ = Knowledge::known;
+        changed();
+        return;
+    }
+    knowledge_ = Knowledge::reading_profile;
+    const std::string key = profile_key(start_->profile);
+    const bool sent = reader_.read(key, {"LRANGE", key, "0", "-1"},
+                                   [weak = weak_from_this(), changed](const redisReply* r) {
+                                       if (auto self = weak.lock()) {
+                                           self->on_profile(r, changed);
+                                       }
+                                   });
+    if (!sent) {
+        knowledge_ = Knowledge::unread;
+        changed();
+    }
+}
+
+void ProjectEstimate::on_profile(const redisReply* reply, const std::function<void()>& changed) {
+    knowledge_ = Knowledge::known;
+    if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY) {
+        changed();  // as for the start: this feed goes on without it
+        return;
+    }
+    std::vector<BuildRecord> records;
+    for (std::size_t i = 0; i < reply->elements; ++i) {
+        const redisReply* element = reply->element[i];
+        if (element->type != REDIS_REPLY_STRING) {
+            continue;
+        }
+        if (auto record = BuildRecord::from_json(std::string_view(element->str, element->len))) {
+            records.push_back(std::move(*record));
+        }
+    }
+    learnt_ = bscd::learn(catalog_, records, build_identity(project_, start_->started_ms));
+    changed();
+}
+
+Estimate ProjectEstimate::at(const BuildTimeline& timeline, std::int64_t now_ms) const {
+    const auto arrivals = arrivals_of(timeline);
+    return estimate_build(catalog_, learnt_,
+                          start_ ? std::optional(start_->started_ms) : std::nullopt, arrivals,
+                          now_ms, rules_);
+}
+
+void ProjectEstimate::update(const BuildTimeline& timeline, std::int64_t now_ms) {
+    const Estimate estimate = at(timeline, now_ms);
+    next_change_ms_ = estimate.next_change_ms;
+    auto message = std::make_shared<FeedEvent>();
+    message->final = estimate.basis == EstimateBasis::finished;
+    message->json = estimate_message(project_, start_, estimate);
+    message->sse = sse_event("", "estimate", message->json);
+    message_ = std::move(message);
+    ++version_;
+}
+
+}  // namespace bscd
