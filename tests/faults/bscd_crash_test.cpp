@@ -2,6 +2,8 @@
 // answered OK is missing after a restart, and nothing is there twice; without
 // it, what Redis had not confirmed is lost (docs/reliability.md says so).
 
+#include <algorithm>
+#include <atomic>
 #include <string>
 #include <thread>
 #include <vector>
@@ -37,14 +39,24 @@ protected:
     // Streams codes from another thread, as a build would, and kills bscd
     // once the history has reached `history_at`: in the middle of reading,
     // spooling and publishing. What the producer saw answered OK is kept.
+    // The producer keeps at most 1000 codes ahead of that mark, so that a
+    // test thread the machine is slow to schedule still kills mid-stream.
     void kill_mid_stream(Process& daemon, long long history_at) {
+        const long long bound = std::max(history_at, static_cast<long long>(stream.sent())) + 1000;
         ProducerClient client(socket_path());
+        std::atomic<bool> killed = false;
         std::thread producer([&] {
-            while (stream.sent() < stream_length && stream.send(client, chunk).empty()) {
+            while (stream.sent() < stream_length && !killed) {
+                if (static_cast<long long>(stream.sent()) >= bound) {
+                    (void)wait_until([&] { return killed.load(); }, 30s);
+                } else if (!stream.send(client, chunk).empty()) {
+                    break;  // bscd is gone
+                }
             }
         });
         const bool reached = wait_until([&] { return history_length() >= history_at; }, 30s);
         daemon.kill();
+        killed = true;
         producer.join();
         ASSERT_TRUE(reached) << daemon.output();
         ASSERT_LT(stream.sent(), stream_length) << "the stream ended before the kill";
