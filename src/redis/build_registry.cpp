@@ -60,7 +60,10 @@ std::optional<BuildStart> build_start_of(const redisReply& reply) {
         return std::nullopt;
     }
     BuildStart start{*started, ""};
-    if (reply.element[1]->type == REDIS_REPLY_STRING) {
+    // A profile bscd did not write (a hand's) is none: it names keys, and the
+    // spool refuses it.
+    if (reply.element[1]->type == REDIS_REPLY_STRING &&
+        is_valid_profile_name(reply_text(*reply.element[1]))) {
         start.profile = std::string(reply_text(*reply.element[1]));
     }
     return start;

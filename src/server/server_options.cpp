@@ -77,6 +77,16 @@ std::string_view environment(const char* name) {
     return value == nullptr ? std::string_view() : std::string_view(value);
 }
 
+// Why `name` cannot be a profile (empty if it can); named both ways, as the
+// value may come from the environment.
+std::string profile_problem(const std::string& name) {
+    return is_valid_profile_name(name) ? std::string()
+                                       : "\"" + name +
+                                             "\" is not a profile name (--profile or "
+                                             "BSCD_PROFILE): " +
+                                             std::string(profile_name_rule);
+}
+
 // Fills what depends on other options: Pieman's defaults without a project,
 // per-project names with one.
 void derive_defaults(ServerOptions& o) {
@@ -144,21 +154,16 @@ ParsedServerOptions parse_server_options(int argc, char** argv) {
         ->check([](const std::string& name) {
             return is_valid_project_name(name) ? std::string() : std::string(project_name_rule);
         });
+    // BSCD_PROFILE is read after parsing, not as CLI11's envname: exported
+    // for a whole build service, it must not make --no-history a usage error.
     auto* profile =
         app.add_option("--profile", o.profile,
                        "build profile, the kind of build whose timings compare (e.g. "
                        "bookworm-arm64): estimates are learnt from its earlier builds "
-                       "[default: $OS.$DEVICE when both are set, as Pieman's; else none]")
+                       "[default: $BSCD_PROFILE; else $OS.$DEVICE when both are set, as "
+                       "Pieman's; else none]")
             ->type_name("NAME")
-            ->envname("BSCD_PROFILE")
-            ->check([](const std::string& name) {
-                // Named both ways: the value may come from the environment.
-                return is_valid_profile_name(name)
-                           ? std::string()
-                           : "\"" + name +
-                                 "\" is not a profile name (--profile or BSCD_PROFILE): " +
-                                 std::string(profile_name_rule);
-            });
+            ->check([](const std::string& name) { return profile_problem(name); });
     app.add_option("--codes", o.codes_file,
                    "build status codes file (Pieman's NAME=VALUE format) replacing the built-in "
                    "catalog")
@@ -237,6 +242,13 @@ ParsedServerOptions parse_server_options(int argc, char** argv) {
     try {
         app.parse(argc, argv);
         o.socket_access = resolve_access(access);
+        const std::string_view from_environment = environment("BSCD_PROFILE");
+        if (o.profile.empty() && o.keep_history && !from_environment.empty()) {
+            o.profile = from_environment;
+            if (const std::string problem = profile_problem(o.profile); !problem.empty()) {
+                throw CLI::ValidationError("--profile", problem);
+            }
+        }
     } catch (const CLI::ParseError& e) {
         const int status = app.exit(e);
         return {std::nullopt, status == 0 ? 0 : 2};
