@@ -136,12 +136,13 @@ void SseParser::line(std::string_view text, SseEventSink& sink) {
         text.remove_suffix(1);
     }
     if (text.empty()) {  // the end of an event
-        if (has_fields_) {
+        if (has_fields_ && !estimate_) {
             sink.on_event(id_, code_);
         }
         id_.clear();
         code_ = -1;
         has_fields_ = false;
+        estimate_ = false;
         return;
     }
     if (text.front() == ':') {
@@ -165,6 +166,7 @@ void SseParser::line(std::string_view text, SseEventSink& sink) {
         }
     } else if (name == "event") {
         has_fields_ = true;
+        estimate_ = value == "estimate";  // the build's estimate, not a code
     }
     // "retry:" and unknown fields do not make an event.
 }

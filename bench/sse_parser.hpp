@@ -1,9 +1,9 @@
 #pragma once
 // One Server-Sent Events response as it arrives, a read at a time: the HTTP
 // head, the chunked framing (bscd-gateway sends the stream chunked), then
-// the event stream's lines. Only what gateway_fanout needs: each event's id
-// and the "code" of its JSON data. No I/O, so that thousands of viewers can
-// share one thread.
+// the event stream's lines. Only what gateway_fanout needs: each code
+// event's id and the "code" of its JSON data (estimate events are skipped).
+// No I/O, so that thousands of viewers can share one thread.
 
 #include <cstddef>
 #include <string>
@@ -49,6 +49,7 @@ private:
     std::string line_;     // an incomplete event-stream line (it may span chunks)
     std::size_t chunk_left_ = 0;
     std::string id_;
+    bool estimate_ = false;  // this event is an estimate message: not passed on
     int code_ = -1;
     bool has_fields_ = false;
     std::string error_;
