@@ -44,7 +44,7 @@ bscd::BuildStart begin_build(bscd::SyncClient& redis, bscd::BuildRecording& reco
                              std::optional<bscd::Spool>& spool,
                              const bscd::ServerOptions& options) {
     const auto spooled = spool ? spool->build_start() : std::nullopt;
-    const bscd::BuildStart kept = recording.begin(
+    bscd::BuildStart kept = recording.begin(
         redis, spooled.value_or(bscd::BuildStart{bscd::unix_ms_now(), options.profile}),
         options.history_idle_ttl);
     if (spool && spooled != kept) {

@@ -22,7 +22,7 @@ ProjectEstimate::ProjectEstimate(std::string project, const Catalog& catalog, Hi
       rules_(rules),
       learnt_(bscd::learn(catalog, {})) {}
 
-void ProjectEstimate::learn(std::function<void()> changed) {
+void ProjectEstimate::learn(const std::function<void()>& changed) {
     if (knowledge_ != Knowledge::unread) {
         return;
     }

@@ -33,7 +33,7 @@ public:
     // kept yet (bscd has not started), which a later learn() asks again; or
     // Redis did not answer or refused, which this estimate does without. A
     // no-op while reading or once settled.
-    void learn(std::function<void()> changed);
+    void learn(const std::function<void()>& changed);
     [[nodiscard]] bool reading() const {
         return knowledge_ == Knowledge::reading_start || knowledge_ == Knowledge::reading_profile;
     }
