@@ -1,6 +1,5 @@
 #include "gateway/project_estimate.hpp"
 
-#include <charconv>
 #include <utility>
 #include <vector>
 
@@ -10,6 +9,7 @@
 #include "core/project.hpp"
 #include "core/sse_frame.hpp"
 #include "gateway/project_feed.hpp"
+#include "redis/build_registry.hpp"
 
 namespace bscd {
 
@@ -50,18 +50,10 @@ void ProjectEstimate::on_start(const redisReply* reply, const std::function<void
         return;
     }
     knowledge_ = Knowledge::unread;
-    std::int64_t started = 0;
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
-        reply->element[0]->type != REDIS_REPLY_STRING ||
-        std::from_chars(reply->element[0]->str, reply->element[0]->str + reply->element[0]->len,
-                        started)
-                .ec != std::errc{}) {
+    start_ = parse_build_start(*reply);
+    if (!start_) {
         changed();  // not kept yet (bscd has not started, or keeps none): asked again
         return;
-    }
-    start_ = BuildStart{started, ""};
-    if (reply->element[1]->type == REDIS_REPLY_STRING) {
-        start_->profile.assign(reply->element[1]->str, reply->element[1]->len);
     }
     if (start_->profile.empty()) {
         knowledge_ = Knowledge::known;
@@ -88,17 +80,8 @@ void ProjectEstimate::on_profile(const redisReply* reply, const std::function<vo
         changed();  // as for the start: this feed goes on without it
         return;
     }
-    std::vector<BuildRecord> records;
-    for (std::size_t i = 0; i < reply->elements; ++i) {
-        const redisReply* element = reply->element[i];
-        if (element->type != REDIS_REPLY_STRING) {
-            continue;
-        }
-        if (auto record = BuildRecord::from_json(std::string_view(element->str, element->len))) {
-            records.push_back(std::move(*record));
-        }
-    }
-    learnt_ = bscd::learn(catalog_, records, build_identity(project_, start_->started_ms));
+    learnt_ =
+        bscd::learn(catalog_, parse_profile(*reply), build_identity(project_, start_->started_ms));
     changed();
 }
 

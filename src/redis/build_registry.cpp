@@ -49,8 +49,9 @@ std::optional<std::int64_t> parse_integer(std::string_view text) {
     return value;
 }
 
-// An HMGET reply of started, profile: the start, if it is one.
-std::optional<BuildStart> build_start_of(const redisReply& reply) {
+}  // namespace
+
+std::optional<BuildStart> parse_build_start(const redisReply& reply) {
     if (reply.type != REDIS_REPLY_ARRAY || reply.elements != 2 ||
         reply.element[0]->type != REDIS_REPLY_STRING) {
         return std::nullopt;
@@ -69,7 +70,18 @@ std::optional<BuildStart> build_start_of(const redisReply& reply) {
     return start;
 }
 
-}  // namespace
+std::vector<BuildRecord> parse_profile(const redisReply& reply) {
+    std::vector<BuildRecord> records;
+    if (reply.type != REDIS_REPLY_ARRAY) {
+        return records;
+    }
+    for (std::size_t i = 0; i < reply.elements; ++i) {
+        if (auto record = BuildRecord::from_json(reply_text(*reply.element[i]))) {
+            records.push_back(std::move(*record));
+        }
+    }
+    return records;
+}
 
 BuildStart register_build(SyncClient& redis, const std::string& project, const std::string& channel,
                           const BuildStart& start, const BuildRecordSettings& settings,
@@ -78,7 +90,7 @@ BuildStart register_build(SyncClient& redis, const std::string& project, const s
         redis.command({"EVAL", std::string(register_script), "1", build_key(channel),
                        std::to_string(start.started_ms), start.profile, ms_text(lifetime)},
                       "EVAL (registering the build)");
-    const auto kept = build_start_of(*reply);
+    const auto kept = parse_build_start(*reply);
     if (!kept) {
         throw RedisError("Redis holds a damaged build start in " + build_key(channel));
     }
@@ -94,7 +106,7 @@ BuildStart register_build(SyncClient& redis, const std::string& project, const s
 
 std::optional<BuildStart> read_build_start(SyncClient& redis, const std::string& channel) {
     const auto reply = redis.command({"HMGET", build_key(channel), "started", "profile"}, "HMGET");
-    return build_start_of(*reply);
+    return parse_build_start(*reply);
 }
 
 bool record_build_end(SyncClient& redis, const std::string& project, const std::string& channel,
@@ -116,17 +128,7 @@ bool record_build_end(SyncClient& redis, const std::string& project, const std::
 }
 
 std::vector<BuildRecord> read_profile(SyncClient& redis, const std::string& profile) {
-    const auto reply = redis.command({"LRANGE", profile_key(profile), "0", "-1"}, "LRANGE");
-    std::vector<BuildRecord> records;
-    if (reply->type != REDIS_REPLY_ARRAY) {
-        return records;
-    }
-    for (std::size_t i = 0; i < reply->elements; ++i) {
-        if (auto record = BuildRecord::from_json(reply_text(*reply->element[i]))) {
-            records.push_back(std::move(*record));
-        }
-    }
-    return records;
+    return parse_profile(*redis.command({"LRANGE", profile_key(profile), "0", "-1"}, "LRANGE"));
 }
 
 std::int64_t redis_time_ms(SyncClient& redis) {

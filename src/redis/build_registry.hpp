@@ -49,6 +49,12 @@ std::vector<BuildRecord> read_profile(SyncClient& redis, const std::string& prof
 // bscd's times with it, not with its own clock. Throws RedisError.
 std::int64_t redis_time_ms(SyncClient& redis);
 
+// Replies read the same by the blocking and the asynchronous clients: an
+// HMGET of the build hash's started and profile (nullopt: no start kept),
+// and an LRANGE of a profile's list (damaged records skipped).
+std::optional<BuildStart> parse_build_start(const redisReply& reply);
+std::vector<BuildRecord> parse_profile(const redisReply& reply);
+
 // The build's history entries as bscd wrote them, oldest first (at most
 // `limit`); entries that are not bscd's are skipped. Throws RedisError.
 std::vector<HistoryEntry> read_history(SyncClient& redis, const std::string& channel,
