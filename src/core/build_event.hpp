@@ -60,6 +60,7 @@ public:
 
     std::optional<BuildEvent> add(const HistoryEntry& entry);
 
+    [[nodiscard]] const std::string& project() const { return project_; }
     [[nodiscard]] const BuildProgress& progress() const { return progress_; }
 
     // The stages seen, in order of arrival, each with how long it took: the

@@ -218,7 +218,9 @@ Estimate estimate_build(const Catalog& catalog, const ProfileStats& learnt,
     estimate.left_high = high;
 
     if (current->usual) {
-        estimate.slow_after_ms = current->usual->p90;
+        if (current->usual->builds >= rules.min_builds_slower) {
+            estimate.slow_after_ms = current->usual->p90;
+        }
         estimate.pace = Pace::usual;
         const auto longest = learnt.longest[*catalog.position(current->code->value)];
         if (longest) {
@@ -227,7 +229,7 @@ Estimate estimate_build(const Catalog& catalog, const ProfileStats& learnt,
         }
         if (estimate.stalled_after_ms && elapsed > *estimate.stalled_after_ms) {
             estimate.pace = Pace::stalled;
-        } else if (elapsed > *estimate.slow_after_ms) {
+        } else if (estimate.slow_after_ms && elapsed > *estimate.slow_after_ms) {
             estimate.pace = Pace::slower;
         }
         std::optional<std::int64_t> next;
@@ -254,14 +256,26 @@ std::vector<Arrival> arrivals_of(const BuildTimeline& timeline) {
     return arrivals;
 }
 
-void add_estimate(nlohmann::ordered_json& object, const std::optional<BuildStart>& start,
-                  const Estimate& estimate) {
+namespace {
+
+nlohmann::ordered_json time_left(const TimeLeft& t) {
+    return nlohmann::ordered_json{{"ms", t.ms}, {"counting_ms", t.counting_ms}};
+}
+
+void add_start(nlohmann::ordered_json& object, const std::optional<BuildStart>& start) {
     if (start) {
         if (!start->profile.empty()) {
             object["profile"] = start->profile;
         }
         object["build_started"] = iso8601_utc(start->started_ms);
     }
+}
+
+}  // namespace
+
+void add_estimate(nlohmann::ordered_json& object, const std::optional<BuildStart>& start,
+                  const Estimate& estimate) {
+    add_start(object, start);
     auto& plan = object["plan"] = nlohmann::ordered_json::array();
     for (const PlannedStage& stage : estimate.plan) {
         nlohmann::ordered_json s;
@@ -288,15 +302,43 @@ void add_estimate(nlohmann::ordered_json& object, const std::optional<BuildStart
     if (estimate.stalled_after_ms) {
         e["stalled_after_ms"] = *estimate.stalled_after_ms;
     }
-    const auto time_left = [](const TimeLeft& t) {
-        return nlohmann::ordered_json{{"ms", t.ms}, {"counting_ms", t.counting_ms}};
-    };
     if (estimate.left) {
         e["left"] = time_left(*estimate.left);
         e["left_low"] = time_left(*estimate.left_low);
         e["left_high"] = time_left(*estimate.left_high);
     }
     object["estimate"] = std::move(e);
+}
+
+nlohmann::ordered_json build_summary(const BuildTimeline& timeline,
+                                     const std::optional<BuildStart>& start,
+                                     const Estimate& estimate) {
+    nlohmann::ordered_json j;
+    j["project"] = timeline.project();
+    add_start(j, start);
+    const BuildProgress& progress = timeline.progress();
+    const StatusCode* code = progress.last_code();
+    if (code == nullptr) {
+        j["state"] = "waiting";
+        return j;
+    }
+    j["state"] = progress.succeeded() ? "succeeded" : progress.failed() ? "failed" : "running";
+    j["progress"] = progress.percent();
+    j["code"] = code->value;
+    j["name"] = code->name;
+    j["description"] = code->description;
+    j["updated"] = iso8601_utc(progress.updated_ms().value_or(0));
+    if (progress.finished() && start && progress.updated_ms()) {
+        j["took_ms"] = *progress.updated_ms() - start->started_ms;
+    }
+    nlohmann::ordered_json e;
+    e["basis"] = basis_name(estimate.basis);
+    e["pace"] = pace_name(estimate.pace);
+    if (estimate.left) {
+        e["left"] = time_left(*estimate.left);
+    }
+    j["estimate"] = std::move(e);
+    return j;
 }
 
 std::string estimate_message(std::string_view project, const std::optional<BuildStart>& start,

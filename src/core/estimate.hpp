@@ -7,8 +7,8 @@
 // The rules (docs/gateway.md, "Estimates"):
 // - Learning: the successful earlier builds of the profile; a stage's
 //   duration in one build is the sum of its runs there (a stage may repeat).
-//   Below `min_builds` of them there is no estimate: "first build of this
-//   kind".
+//   Below `min_builds` of them (1: the second build of a kind has an
+//   estimate) there is no estimate: "first build of this kind".
 // - The plan: the stages that at least half of those builds passed, plus
 //   the success code, in catalog order; with nothing learnt, the catalog's
 //   stages and its success code. Stages this build has passed come first,
@@ -17,7 +17,8 @@
 // - Time left: what the current stage usually has left (its median less
 //   what it has run, never below 0) plus the medians of the stages after
 //   it. The range: the same with the 25th and 75th percentiles.
-// - Pace: slower than usual past the current stage's 90th percentile;
+// - Pace: slower than usual past the current stage's 90th percentile, once
+//   `min_builds_slower` builds passed it (one build's time is no spread);
 //   probably stalled past `stall_factor` times, and `stall_margin` beyond,
 //   the longest that stage ran in any earlier build (a short stage needs the
 //   margin: twice two seconds is no stall).
@@ -39,7 +40,8 @@
 namespace bscd {
 
 struct EstimateRules {
-    std::size_t min_builds = 2;
+    std::size_t min_builds = 1;
+    std::size_t min_builds_slower = 2;
     std::int64_t stall_factor = 2;
     std::int64_t stall_margin_ms = 60'000;
 };
@@ -91,7 +93,8 @@ struct Estimate {
     Pace pace = Pace::unknown;
     std::int64_t stage_elapsed_ms = 0;  // the current stage's run so far
     // The current stage's thresholds (elapsed ms): slower than usual after
-    // `slow_after`, probably stalled after `stalled_after`.
+    // `slow_after` (none from fewer than min_builds_slower builds), probably
+    // stalled after `stalled_after`.
     std::optional<std::int64_t> slow_after_ms, stalled_after_ms;
     // When, with no new code, this estimate next changes in a way a viewer
     // cannot work out itself: the current stage reaching its median, its
@@ -114,6 +117,19 @@ std::vector<Arrival> arrivals_of(const BuildTimeline& timeline);
 // unknown, usual, slower, stalled.
 void add_estimate(nlohmann::ordered_json& object, const std::optional<BuildStart>& start,
                   const Estimate& estimate);
+
+// One build in the operator's list (GET /api/v1/builds), for a timeline with
+// or without codes yet:
+//   {"project":"demo","profile":"bookworm-arm64",
+//    "build_started":"2026-12-05T12:00:00.000Z","state":"running",
+//    "progress":40,"code":32,"name":"...","description":"...",
+//    "updated":"...","took_ms":95000 (finished, with a start),
+//    "estimate":{"basis":"learnt","pace":"usual",
+//                "left":{"ms":61000,"counting_ms":3000}}}
+// state: waiting (no code yet), running, succeeded, failed.
+nlohmann::ordered_json build_summary(const BuildTimeline& timeline,
+                                     const std::optional<BuildStart>& start,
+                                     const Estimate& estimate);
 
 // The message SSE (event "estimate") and WebSocket viewers get when the
 // estimate changes: {"type":"estimate","project":"demo", then add_estimate's}.

@@ -1,6 +1,7 @@
 #include "core/estimate.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 namespace bscd {
 namespace {
@@ -53,14 +54,34 @@ TEST(EstimateTest, WithNoHistoryThePlanIsTheCatalogAndThereIsNoTimeLeft) {
     EXPECT_FALSE(e.next_change_ms);
 }
 
-TEST(EstimateTest, OneBuildGivesThePlanAndUsualTimesButNoEstimateYet) {
+TEST(EstimateTest, OneBuildGivesATimeLeftButNoSlowerThanUsual) {
     const std::vector<BuildRecord> history{build(1000, {{10, 4'000}, {11, 6'000}, {1000, 50}})};
-    const auto e = estimate_build(catalog(), learn(catalog(), history), 0, {}, 1'000);
-    EXPECT_EQ(e.basis, EstimateBasis::learning);
+    const auto learnt = learn(catalog(), history);
+    auto e = estimate_build(catalog(), learnt, 0, {}, 1'000);
+    EXPECT_EQ(e.basis, EstimateBasis::learnt);
     EXPECT_EQ(e.builds, 1U);
     EXPECT_EQ(codes_of(e), (std::vector<int>{10, 11, 1000}));  // that build skipped 12 and 13
     ASSERT_TRUE(e.plan[1].usual);
     EXPECT_EQ(e.plan[1].usual->median, 6'000);
+    ASSERT_TRUE(e.left);
+    EXPECT_EQ(e.left->ms, 3'000 + 6'000 + 50);
+    EXPECT_EQ(e.left_low->ms, e.left->ms);  // one build: no spread
+    EXPECT_EQ(e.left_high->ms, e.left->ms);
+    // One build's time is no spread: a little over it is not "slower"; well
+    // over it is still a stall.
+    EXPECT_FALSE(e.slow_after_ms);
+    e = estimate_build(catalog(), learnt, 0, {}, 5'000);
+    EXPECT_EQ(e.pace, Pace::usual);
+    ASSERT_TRUE(e.stalled_after_ms);
+    e = estimate_build(catalog(), learnt, 0, {}, *e.stalled_after_ms + 1);
+    EXPECT_EQ(e.pace, Pace::stalled);
+}
+
+TEST(EstimateTest, NoEarlierBuildIsTheFirstBuildOfItsKind) {
+    const std::vector<BuildRecord> history{build(1001, {{10, 4'000}, {1001, 50}})};
+    const auto e = estimate_build(catalog(), learn(catalog(), history), 0, {}, 1'000);
+    EXPECT_EQ(e.basis, EstimateBasis::learning);  // a failed build teaches no plan
+    EXPECT_EQ(e.builds, 0U);
     EXPECT_FALSE(e.left);
 }
 
@@ -131,7 +152,7 @@ TEST(EstimateTest, TheCurrentStageCountsDownToZeroThenSlowerThenStalled) {
 TEST(EstimateTest, ALongStageStallsAtTwiceItsLongestRun) {
     const std::vector<BuildRecord> history{success(100'000, 1'000, 1'000),
                                            success(120'000, 1'000, 1'000)};
-    const EstimateRules rules{2, 2, 60'000};
+    const EstimateRules rules{.stall_factor = 2, .stall_margin_ms = 60'000};
     const auto e = estimate_build(catalog(), learn(catalog(), history), 0, {}, 240'001, rules);
     EXPECT_EQ(e.stalled_after_ms, 240'000);  // 2 x 120 s is past 120 s + 60 s
     EXPECT_EQ(e.pace, Pace::stalled);
@@ -265,6 +286,33 @@ TEST(EstimateTest, TheMessageHasTheProfileThePlanAndTheEstimate) {
         R"("stalled_after_ms":62000,"left":{"ms":5600,"counting_ms":1500},)"
         R"("left_low":{"ms":5600,"counting_ms":1500},"left_high":{"ms":5600,)"
         R"("counting_ms":1500}}})");
+}
+
+TEST(EstimateTest, TheOperatorsSummaryOfABuildWaitingRunningAndEnded) {
+    const std::vector<BuildRecord> history{success(1'000, 2'000, 3'000),
+                                           success(1'000, 2'000, 3'000)};
+    const auto learnt = learn(catalog(), history);
+    const BuildStart start{0, "p"};
+    BuildTimeline timeline("demo", catalog());
+    const auto at = [&](std::int64_t now_ms) {
+        return build_summary(timeline, start,
+                             estimate_build(catalog(), learnt, 0, arrivals_of(timeline), now_ms))
+            .dump();
+    };
+    EXPECT_EQ(at(100), R"({"project":"demo","profile":"p",)"
+                       R"("build_started":"1970-01-01T00:00:00.000Z","state":"waiting"})");
+    (void)timeline.add({EntryId{1'000, 0}, 10, "A", 1'000});
+    EXPECT_EQ(at(1'500), R"({"project":"demo","profile":"p",)"
+                         R"("build_started":"1970-01-01T00:00:00.000Z","state":"running",)"
+                         R"("progress":25,"code":10,"name":"A","description":"a",)"
+                         R"("updated":"1970-01-01T00:00:01.000Z","estimate":{"basis":"learnt",)"
+                         R"("pace":"usual","left":{"ms":5600,"counting_ms":1500}}})");
+    (void)timeline.add({EntryId{9'000, 0}, 1001, "FAILURE", 9'000});
+    EXPECT_EQ(at(9'500), R"({"project":"demo","profile":"p",)"
+                         R"("build_started":"1970-01-01T00:00:00.000Z","state":"failed",)"
+                         R"("progress":25,"code":1001,"name":"FAILURE","description":"failed",)"
+                         R"("updated":"1970-01-01T00:00:09.000Z","took_ms":9000,)"
+                         R"("estimate":{"basis":"finished","pace":"unknown"}})");
 }
 
 }  // namespace
