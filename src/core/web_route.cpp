@@ -94,6 +94,8 @@ Route match_path(const std::vector<std::string>& segments) {
                 route.kind = RouteKind::Health;
             } else if (segments[0] == "metrics") {
                 route.kind = RouteKind::Metrics;
+            } else if (segments[0] == "builds") {
+                route.kind = RouteKind::BuildsPage;
             }
             break;
         case 2:
@@ -103,6 +105,11 @@ Route match_path(const std::vector<std::string>& segments) {
             } else if (segments[0] == "projects") {
                 route.kind = RouteKind::Page;
                 route.project = segments[1];
+            }
+            break;
+        case 3:
+            if (is({"api", "v1", "builds"})) {
+                route.kind = RouteKind::BuildsList;
             }
             break;
         case 4:
@@ -126,9 +133,9 @@ Route match_path(const std::vector<std::string>& segments) {
     return route;
 }
 
-// Reads `after` and `token` from the query into `route`, which becomes a
-// BadRequest when either is invalid.
-void read_query(std::string_view query, Route& route) {
+// Reads `token` (and with `with_after`, `after`) from the query into
+// `route`, which becomes a BadRequest when either is invalid.
+void read_query(std::string_view query, bool with_after, Route& route) {
     std::optional<std::string_view> after;
     std::optional<std::string_view> token;
     for (const std::string_view parameter : split(query, '&')) {
@@ -140,7 +147,7 @@ void read_query(std::string_view query, Route& route) {
         const std::string_view value =
             equals == std::string_view::npos ? std::string_view{} : parameter.substr(equals + 1);
         // A key that does not decode is not one of ours: ignored like any other.
-        if (key == "after") {
+        if (key == "after" && with_after) {
             after = value;
         } else if (key == "token") {
             token = value;
@@ -198,16 +205,19 @@ Route parse_route(std::string_view target) {
         case RouteKind::Events:
         case RouteKind::WebSocket:
         case RouteKind::State:
-            break;
+            if (!is_valid_project_name(route.project)) {
+                return bad_request("invalid project name \"" + printable(route.project) +
+                                   "\": " + std::string(project_name_rule));
+            }
+            read_query(query, true, route);
+            return route;
+        case RouteKind::BuildsPage:
+        case RouteKind::BuildsList:
+            read_query(query, false, route);
+            return route;
         default:
             return route;
     }
-    if (!is_valid_project_name(route.project)) {
-        return bad_request("invalid project name \"" + printable(route.project) +
-                           "\": " + std::string(project_name_rule));
-    }
-    read_query(query, route);
-    return route;
 }
 
 std::optional<EntryId> parse_event_id(std::string_view text) {

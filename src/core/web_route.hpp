@@ -17,6 +17,8 @@ enum class RouteKind {
     Events,
     WebSocket,
     State,
+    BuildsPage,  // the operator's live list of builds
+    BuildsList,  // the same as JSON
     Health,
     Metrics,
     NotFound,
@@ -31,7 +33,8 @@ struct Route {
     std::string asset;
     // Page, Events, WebSocket, State: ?after=ID; "0" (from the start) is EntryId{0, 0}.
     std::optional<EntryId> after;
-    // Page, Events, WebSocket, State: ?token=..., percent-decoded ('+' is a space).
+    // Page, Events, WebSocket, State, BuildsPage, BuildsList: ?token=...,
+    // percent-decoded ('+' is a space).
     std::optional<std::string> token;
     // BadRequest: a short, printable reason for the {"error": ...} body.
     std::string error;
@@ -42,7 +45,8 @@ struct Route {
 //   /api/v1/projects/{p}/events  Events      /projects/{p}  Page
 //   /api/v1/projects/{p}/ws      WebSocket   /assets/{file} Asset
 //   /api/v1/projects/{p}         State       /healthz       Health
-//                                            /metrics       Metrics
+//   /api/v1/builds               BuildsList  /metrics       Metrics
+//   /builds                      BuildsPage
 //
 // The path is split on '/' first and each segment percent-decoded after, so
 // an encoded "%2F" never makes a new segment: in a project name it is an
@@ -64,11 +68,12 @@ struct Route {
 // An asset name outside [A-Za-z0-9._-]+ or containing ".." is NotFound: no
 // such asset can exist, and the name reveals nothing about a project.
 //
-// Query (project routes only; the other routes take no parameters and ignore
-// theirs): parameters split on '&', each "key=value" ("key" alone has an
-// empty value); keys and values are percent-decoded with '+' as a space;
-// `after` and `token` are read, other keys ignored whatever they contain; a
-// repeated key: the last one wins, and only it is checked.
+// Query (project and builds routes only; the other routes take no parameters
+// and ignore theirs): parameters split on '&', each "key=value" ("key" alone
+// has an empty value); keys and values are percent-decoded with '+' as a
+// space; `after` (project routes) and `token` are read, other keys ignored
+// whatever they contain; a repeated key: the last one wins, and only it is
+// checked.
 Route parse_route(std::string_view target);
 
 // Reads a Last-Event-ID header value the same way as ?after=: "0" or

@@ -30,7 +30,10 @@ Gateway::RedisSide::RedisSide(boost::asio::io_context& io, Gateway& gateway)
                   [&gateway](const std::string& channel, std::string_view /*payload*/) {
                       gateway.on_message(channel);
                   }}),
-      sweep_timer(io) {
+      sweep_timer(io),
+      board(
+          reader, [&gateway](const std::string& project) { return gateway.follow(project); },
+          [&gateway](const std::string& project) { return gateway.page_link(project); }) {
     subscriber.on_refused([&gateway](const std::string& channel, const std::string& /*reason*/) {
         gateway.on_refused(channel);  // the subscriber has logged the reason
     });
@@ -77,8 +80,24 @@ std::string Gateway::render_metrics() {
     return metrics_.render();
 }
 
-bool Gateway::admits(const std::string& project, std::string_view token) const {
-    return options_.token_secret.empty() || token_grants(options_.token_secret, project, token);
+bool Gateway::admits(const std::string& scope, std::string_view token) const {
+    return options_.token_secret.empty() || token_grants(options_.token_secret, scope, token);
+}
+
+std::string Gateway::page_link(const std::string& project) const {
+    std::string link = "/projects/" + project;  // project names need no escaping
+    if (!options_.token_secret.empty()) {
+        link += "?token=" + access_token(options_.token_secret, project);
+    }
+    return link;
+}
+
+void Gateway::list_builds(std::function<void(std::optional<std::string>)> done) {
+    if (!redis_) {
+        done(std::nullopt);
+        return;
+    }
+    redis_->board.list(std::move(done));
 }
 
 std::shared_ptr<ProjectFeed> Gateway::follow(const std::string& project) {
@@ -172,6 +191,7 @@ void Gateway::schedule_sweep() {
             for (auto& [channel, feed] : feeds_) {
                 feed->on_tick();
             }
+            redis_->board.on_tick();
             close_idle_feeds();
             schedule_sweep();
         }

@@ -17,6 +17,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "core/catalog.hpp"
+#include "gateway/builds_board.hpp"
 #include "gateway/gateway_options.hpp"
 #include "gateway/metrics.hpp"
 #include "gateway/project_feed.hpp"
@@ -47,8 +48,13 @@ public:
         return redis_ && redis_->reader.redis_up() && redis_->subscriber.connected();
     }
 
-    // Whether `token` lets its bearer view `project` (always, without a secret).
-    [[nodiscard]] bool admits(const std::string& project, std::string_view token) const;
+    // Whether `token` lets its bearer see `scope`: a project, or
+    // operator_scope (always, without a secret).
+    [[nodiscard]] bool admits(const std::string& scope, std::string_view token) const;
+
+    // A project's page; with a token secret, its link carries the project's
+    // token (the operator's list hands it out).
+    [[nodiscard]] std::string page_link(const std::string& project) const;
 
     // The project's feed, opened (subscribed) if it was not.
     std::shared_ptr<ProjectFeed> follow(const std::string& project);
@@ -60,6 +66,10 @@ public:
         bool redis_failed = false;
     };
     void read_state(const std::string& project, const std::function<void(State)>& done);
+
+    // The operator's list of builds (BuildsBoard); nullopt when Redis could
+    // not be asked.
+    void list_builds(std::function<void(std::optional<std::string> json)> done);
 
     // Connections, for --max-connections: a session holds a Slot.
     class Slot {
@@ -99,6 +109,7 @@ private:
         HistoryReader reader;
         ChannelSubscriber subscriber;
         boost::asio::steady_timer sweep_timer;  // closes idle feeds, retries failed reads
+        BuildsBoard board;                      // reads with `reader`: goes before it
     };
     std::unique_ptr<RedisSide> redis_;
     // By channel name, as the subscriber reports them.

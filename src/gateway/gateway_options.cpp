@@ -7,6 +7,7 @@
 
 #include "common/cli_options.hpp"
 #include "core/project.hpp"
+#include "gateway/access_token.hpp"
 
 namespace bscd {
 namespace {
@@ -85,11 +86,16 @@ ParsedGatewayOptions parse_gateway_options(int argc, char** argv) {
            "file whose first line is the token secret")
         ->type_name("FILE")
         ->excludes(secret);
-    app.add_option("--print-token", o.print_token_for,
-                   "print the token of this project for the configured secret, and exit")
-        ->check([](const std::string& name) {
-            return is_valid_project_name(name) ? std::string() : std::string(project_name_rule);
-        });
+    auto* print_token =
+        app.add_option("--print-token", o.print_token_for,
+                       "print the token of this project for the configured secret, and exit")
+            ->check([](const std::string& name) {
+                return is_valid_project_name(name) ? std::string() : std::string(project_name_rule);
+            });
+    app.add_flag_callback(
+           "--print-operator-token", [&o] { o.print_token_for = operator_scope; },
+           "print the operator's token (GET /builds) for the configured secret, and exit")
+        ->excludes(print_token);
     app.add_option("--max-connections", o.max_connections,
                    "HTTP connections open at once; more are answered 503")
         ->check(CLI::PositiveNumber)
@@ -126,7 +132,9 @@ ParsedGatewayOptions parse_gateway_options(int argc, char** argv) {
             throw CLI::ValidationError("--listen", listen + ": " + problem);
         }
         if (!o.print_token_for.empty() && o.token_secret.empty()) {
-            throw CLI::ValidationError("--print-token", "needs a token secret");
+            throw CLI::ValidationError(
+                o.print_token_for == operator_scope ? "--print-operator-token" : "--print-token",
+                "needs a token secret");
         }
     } catch (const CLI::ParseError& e) {
         const int status = app.exit(e);

@@ -20,7 +20,7 @@ struct GatewayOptions {
     std::string codes_file;                  // --codes; empty: the built-in catalog
     std::vector<std::string> allow_origins;  // --allow-origin, "*" for any
     std::string token_secret;                // --token-secret / file / BSCD_TOKEN_SECRET
-    std::string print_token_for;             // --print-token PROJECT
+    std::string print_token_for;             // --print-token PROJECT; operator_scope
     std::size_t max_connections = 10'000;
     std::chrono::milliseconds idle_timeout{30'000};
     std::chrono::milliseconds heartbeat{15'000};

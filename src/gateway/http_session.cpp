@@ -139,19 +139,44 @@ void HttpSession::carry_out(const HttpRequest& request, const Route& route, cons
             send(std::move(response));
             return;
         }
-        case Resource::Page: {
-            const WebAsset* page = find_web_asset("index.html");
-            auto response = make_response(request, options, http::status::ok, page->content_type,
-                                          std::string(page->body));
-            response.set("Content-Security-Policy", page_policy);
-            response.set("Referrer-Policy", "no-referrer");  // the URL may hold a token
-            send(std::move(response));
+        case Resource::Page:
+            serve_page(request, "index.html");
             return;
-        }
         case Resource::State:
             serve_state(request, route.project);
             return;
+        case Resource::BuildsPage:
+            serve_page(request, "builds.html");
+            return;
+        case Resource::BuildsList:
+            serve_builds(request);
+            return;
     }
+}
+
+void HttpSession::serve_page(const HttpRequest& request, std::string_view name) {
+    const WebAsset* page = find_web_asset(name);
+    auto response = make_response(request, gateway_.options(), http::status::ok, page->content_type,
+                                  std::string(page->body));
+    response.set("Content-Security-Policy", page_policy);
+    response.set("Referrer-Policy", "no-referrer");  // the URL may hold a token
+    send(std::move(response));
+}
+
+void HttpSession::serve_builds(const HttpRequest& request) {
+    gateway_.list_builds([self = shared_from_this(), request](std::optional<std::string> json) {
+        const auto& options = self->gateway_.options();
+        if (json) {
+            auto response =
+                make_response(request, options, http::status::ok, "application/json", *json + "\n");
+            response.set(http::field::cache_control, "no-store");
+            self->send(std::move(response));
+        } else {
+            self->send(error_response(request, options, http::status::service_unavailable,
+                                      "the list of builds cannot be read now (the gateway's "
+                                      "log says why)"));
+        }
+    });
 }
 
 void HttpSession::carry_out(const HttpRequest& request, const Route& route,

@@ -39,6 +39,9 @@ private:
     void carry_out(const HttpRequest& request, const Route& route, const OpenEvents& events);
     void carry_out(const HttpRequest& request, const Route& route, const OpenWebSocket& socket);
     void serve_state(const HttpRequest& request, const std::string& project);
+    void serve_builds(const HttpRequest& request);
+    // A page of the gateway's own (index.html, builds.html), with its policies.
+    void serve_page(const HttpRequest& request, std::string_view name);
     void send(HttpResponse response);
     void on_write(bool keep_alive, boost::beast::error_code ec);
 

@@ -94,6 +94,9 @@ public:
     // The build's state with its estimate now, as the state endpoint serves it.
     [[nodiscard]] std::string state_json() const;
 
+    // The build's start and estimate, as learnt so far.
+    [[nodiscard]] const ProjectEstimate& estimate() const { return *estimate_; }
+
     // The latest estimate message (null before the history was read) and
     // its version: a viewer that has taken every event gets the latest one
     // it has not had (Viewer::take), however many came meanwhile.

@@ -3,6 +3,8 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include "gateway/access_token.hpp"
+
 namespace bscd {
 namespace {
 
@@ -75,6 +77,15 @@ Decision decide_project(const HttpRequest& request, const Route& route,
     return decide_websocket(request, route, options);  // decide() sends project routes only
 }
 
+Decision decide_builds(const HttpRequest& request, const Route& route, const Admits& admits) {
+    if (!admits(std::string(operator_scope), presented_token(request, route))) {
+        Answer answer = error(http::status::forbidden, "the operator's token is required");
+        answer.refusal = Refusal::Token;
+        return answer;
+    }
+    return Serve{route.kind == RouteKind::BuildsPage ? Resource::BuildsPage : Resource::BuildsList};
+}
+
 }  // namespace
 
 Decision decide(const HttpRequest& request, const Route& route, const GatewayOptions& options,
@@ -104,6 +115,9 @@ Decision decide(const HttpRequest& request, const Route& route, const GatewayOpt
         case RouteKind::WebSocket:
         case RouteKind::State:
             return decide_project(request, route, options, admits);
+        case RouteKind::BuildsPage:
+        case RouteKind::BuildsList:
+            return decide_builds(request, route, admits);
     }
     return error(http::status::not_found, "no such page");  // not reached: every kind is above
 }

@@ -21,7 +21,7 @@ namespace bscd {
 // Why a request was refused, for the log line (which names the peer).
 enum class Refusal {
     None,
-    Token,   // no token, or not the project's
+    Token,   // no token, or not the project's (or the operator's)
     Origin,  // a WebSocket from an origin not allowed
 };
 
@@ -39,7 +39,7 @@ struct Preflight {};
 
 // What is served from the gateway itself. The route names the asset or the
 // project; Health and Asset still depend on the gateway (Redis, the assets).
-enum class Resource { Health, Metrics, Asset, Page, State };
+enum class Resource { Health, Metrics, Asset, Page, State, BuildsPage, BuildsList };
 struct Serve {
     Resource resource = Resource::Health;
 };
@@ -55,16 +55,17 @@ struct OpenWebSocket {
 
 using Decision = std::variant<Answer, Preflight, Serve, OpenEvents, OpenWebSocket>;
 
-// Whether a token lets its bearer view a project (Gateway::admits).
-using Admits = std::function<bool(const std::string& project, std::string_view token)>;
+// Whether a token lets its bearer see a scope (Gateway::admits): a project,
+// or operator_scope for the list of builds.
+using Admits = std::function<bool(const std::string& scope, std::string_view token)>;
 
 // The decision for `request`, whose target `route` is (parse_route). In this
 // order: OPTIONS pre-flight (with --allow-origin), methods other than GET and
 // HEAD (405), the route's own errors (400, 404), the token of a project route
-// (403), streams asked for with HEAD (405), then per stream: Last-Event-ID
-// over ?after= (400 when malformed); the WebSocket upgrade, version 13 (426),
-// Sec-WebSocket-Key (400) and Origin (403). `admits` is asked for project
-// routes only.
+// or of the builds routes (403), streams asked for with HEAD (405), then per
+// stream: Last-Event-ID over ?after= (400 when malformed); the WebSocket
+// upgrade, version 13 (426), Sec-WebSocket-Key (400) and Origin (403).
+// `admits` is asked for project and builds routes only.
 Decision decide(const HttpRequest& request, const Route& route, const GatewayOptions& options,
                 const Admits& admits);
 

@@ -51,6 +51,33 @@ std::optional<std::int64_t> parse_integer(std::string_view text) {
 
 }  // namespace
 
+std::vector<std::string> newest_builds_command(std::size_t limit) {
+    return {"ZREVRANGE", std::string(builds_index_key), "0",
+            std::to_string(static_cast<std::int64_t>(limit) - 1), "WITHSCORES"};
+}
+
+std::vector<ListedBuild> parse_builds_index(const redisReply& reply) {
+    std::vector<ListedBuild> builds;
+    if (reply.type != REDIS_REPLY_ARRAY) {
+        return builds;
+    }
+    for (std::size_t i = 0; i + 1 < reply.elements; i += 2) {
+        const redisReply& member = *reply.element[i];
+        const redisReply& score = *reply.element[i + 1];
+        if (member.type != REDIS_REPLY_STRING || score.type != REDIS_REPLY_STRING) {
+            continue;
+        }
+        // Scores are doubles; a start in ms is a whole number well within
+        // a double's exact range, and Redis writes it without an exponent.
+        const auto started = parse_integer(reply_text(score));
+        std::string project(reply_text(member));
+        if (started && is_valid_project_name(project)) {
+            builds.push_back({std::move(project), *started});
+        }
+    }
+    return builds;
+}
+
 std::optional<BuildStart> parse_build_start(const redisReply& reply) {
     if (reply.type != REDIS_REPLY_ARRAY || reply.elements != 2 ||
         reply.element[0]->type != REDIS_REPLY_STRING) {

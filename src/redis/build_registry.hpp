@@ -55,6 +55,16 @@ std::int64_t redis_time_ms(SyncClient& redis);
 std::optional<BuildStart> parse_build_start(const redisReply& reply);
 std::vector<BuildRecord> parse_profile(const redisReply& reply);
 
+// The operator's index (builds_index_key): the newest `limit` builds, newest
+// first, as a ZREVRANGE ... WITHSCORES to send, and its reply read (entries
+// that do not read as a valid project and a start are skipped).
+struct ListedBuild {
+    std::string project;
+    std::int64_t started_ms = 0;
+};
+std::vector<std::string> newest_builds_command(std::size_t limit);
+std::vector<ListedBuild> parse_builds_index(const redisReply& reply);
+
 // The build's history entries as bscd wrote them, oldest first (at most
 // `limit`); entries that are not bscd's are skipped. Throws RedisError.
 std::vector<HistoryEntry> read_history(SyncClient& redis, const std::string& channel,

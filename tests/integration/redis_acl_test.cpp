@@ -92,7 +92,7 @@ std::vector<std::string> acl_users() {
     user("viewer", viewer_password,
          {"resetchannels", "&bscd-*", "resetkeys", "%R~bscd-*:events", "%R~{bscd-*:events}:*",
           "%R~bscd-profile:*", "%R~bscd-builds", "-@all", "+ping", "+subscribe", "+unsubscribe",
-          "+xrange", "+xread", "+hmget", "+lrange"});
+          "+xrange", "+xread", "+hmget", "+lrange", "+zrevrange"});
     // A viewer of the builds named open* only.
     user("outsider", viewer_password,
          {"resetchannels", "&bscd-open*", "resetkeys", "%R~bscd-open*:events", "-@all", "+ping",
@@ -421,6 +421,13 @@ TEST_F(RedisAclTest, ReadOnlyViewersFollowABuild) {
     EXPECT_NE(live.output().find("\"code\":1000"), std::string::npos) << live.output();
     const auto status = run(bsc_args({"status", "demo"}), viewer);
     EXPECT_EQ(status.status, 0) << status.output;
+    // The operator's list, read with the same user.
+    HttpResponse builds;
+    EXPECT_TRUE(wait_until([&] {
+        builds = http_get(port, "/api/v1/builds");
+        return builds.body.find("\"state\":\"succeeded\"") != std::string::npos;
+    })) << builds.describe()
+        << gateway.output();
     expect_no_password(watcher.output() + live.output() + gateway.output() + status.output,
                        "the viewers' outputs");
 }

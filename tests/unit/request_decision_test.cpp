@@ -7,6 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include "core/project.hpp"
+#include "gateway/access_token.hpp"
+
 namespace bscd {
 namespace {
 
@@ -130,6 +133,25 @@ TEST(RequestDecision, EveryProjectRouteNeedsAnAdmittedToken) {
         const Decision granted =
             decide(request(http::verb::get, target + "?token=" + good_token, upgrade()));
         EXPECT_FALSE(std::holds_alternative<Answer>(granted)) << std::get<Answer>(granted).message;
+    }
+}
+
+TEST(RequestDecision, TheBuildsRoutesNeedTheOperatorsToken) {
+    for (const std::string& target : {std::string("/builds"), std::string("/api/v1/builds")}) {
+        SCOPED_TRACE(target);
+        Decider decide;
+        const Decision refused = decide(request(http::verb::get, target));
+        expect_answer(refused, http::status::forbidden, "the operator's token is required");
+        EXPECT_EQ(std::get<Answer>(refused).refusal, Refusal::Token);
+        ASSERT_EQ(decide.asked.size(), 1u);
+        // Asked for the operator's scope, which no project name can be.
+        EXPECT_EQ(decide.asked[0].first, std::string(operator_scope));
+        EXPECT_FALSE(is_valid_project_name(decide.asked[0].first));
+
+        for (const auto method : {http::verb::get, http::verb::head}) {
+            EXPECT_EQ(served(decide(request(method, target + "?token=" + good_token))),
+                      target == "/builds" ? Resource::BuildsPage : Resource::BuildsList);
+        }
     }
 }
 

@@ -13,8 +13,9 @@ namespace bscd {
 // Readable failure messages; in bscd for argument-dependent lookup, and named
 // as GoogleTest looks them up.
 static void PrintTo(RouteKind kind, std::ostream* os) {  // NOLINT(readability-identifier-naming)
-    static constexpr const char* names[] = {"Page",   "Asset",   "Events",   "WebSocket", "State",
-                                            "Health", "Metrics", "NotFound", "BadRequest"};
+    static constexpr const char* names[] = {"Page",    "Asset",      "Events",     "WebSocket",
+                                            "State",   "BuildsPage", "BuildsList", "Health",
+                                            "Metrics", "NotFound",   "BadRequest"};
     *os << names[static_cast<int>(kind)];
 }
 
@@ -58,6 +59,10 @@ TEST(WebRoute, EveryKind) {
         {"/assets/style.css", RouteKind::Asset, "style.css"},
         {"/healthz", RouteKind::Health, ""},
         {"/metrics", RouteKind::Metrics, ""},
+        {"/builds", RouteKind::BuildsPage, ""},
+        {"/api/v1/builds", RouteKind::BuildsList, ""},
+        {"/builds/", RouteKind::NotFound, ""},
+        {"/api/v1/builds/demo", RouteKind::NotFound, ""},
         {"/", RouteKind::NotFound, ""},
         {"/nothing-here", RouteKind::NotFound, ""},
         {"/projects", RouteKind::NotFound, ""},
@@ -323,6 +328,16 @@ TEST(WebRoute, QueryOfRoutesWithoutParametersIsIgnored) {
         EXPECT_FALSE(route.after.has_value());
         EXPECT_FALSE(route.token.has_value());
     }
+}
+
+TEST(WebRoute, TheBuildsRoutesReadATokenOnly) {
+    Route route = parse_route("/api/v1/builds?token=a%2Bb&after=not-an-id");
+    EXPECT_EQ(route.kind, RouteKind::BuildsList) << route.error;
+    EXPECT_EQ(route.token, "a+b");
+    EXPECT_FALSE(route.after.has_value());
+    route = parse_route("/builds?token=%zz");
+    EXPECT_EQ(route.kind, RouteKind::BadRequest);
+    EXPECT_EQ(route.error, "invalid percent-encoding in token");
 }
 
 TEST(WebRoute, ProjectIsDecodedButQueryCharactersAreNotPath) {
