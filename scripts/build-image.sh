@@ -4,7 +4,9 @@
 # a private redis-server (unless REDIS_HOST/REDIS_PORT are set), bscd started
 # by the build itself through share/bscd/bsc.sh, bscd-gateway serving the
 # build's page (its address is printed), and `bsc watch` showing the progress
-# here. Needs root (debootstrap, chroot) and access to a Debian archive.
+# here. The private Redis keeps its data in build/debian-image/redis/, so a
+# second run of the same kind of image shows an estimate learnt from the
+# first. Needs root (debootstrap, chroot) and access to a Debian archive.
 #
 # The image's parameters are build.sh's (see examples/debian-image/README.md),
 # e.g. INCLUDES=less,vim-tiny, KERNEL=none, CREATE_ONLY_CHROOT=true; the
@@ -44,7 +46,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start_redis
+# Redis keeps what bscd learnt (each kind of build's stage times) between
+# runs: the second run of the same kind is told how long it will take.
+start_redis "$PWD/build/debian-image/redis"
 start_gateway
 echo "== the build's page: $gateway_url/projects/$PROJECT_NAME"
 echo "== building the image of project $PROJECT_NAME in $BUILD_DIR (its log: $log)"

@@ -615,10 +615,24 @@ sync_partitions() {  # 82
     report SYNCED_CODE 82 "chroot synced into the root partition"
 }
 
+# The kind of build whose stage times compare, for bscd's estimate (unless
+# BSCD_PROFILE is set): the suite and the architecture, and the options that
+# change which stages run or how long they take. INCLUDES differ by their
+# list: a checksum of it keeps the name short.
+build_profile() {
+    local profile="debian-${SUITE}-${ARCH}"
+    [[ ${CREATE_ONLY_CHROOT} != true ]] || profile+="-chroot"
+    [[ ${KERNEL} != none ]] || profile+="-nokernel"
+    [[ -z ${PACKAGE_CACHE} ]] || profile+="-cached"
+    [[ -z ${INCLUDES} ]] || profile+="-inc$(printf '%s' "${INCLUDES}" | cksum | cut -d' ' -f1)"
+    echo "${profile}"
+}
+
 # --- Main --------------------------------------------------------------------
 
 check_host
 validate_parameters
+export BSCD_PROFILE=${BSCD_PROFILE:-$(build_profile)}
 check_archive
 load_bsc_library
 

@@ -15,8 +15,15 @@ wait_for() {  # wait_for SECONDS COMMAND...: poll until COMMAND succeeds
 }
 
 # Uses REDIS_HOST/REDIS_PORT when set, else starts a private redis-server
-# (no persistence) on 127.0.0.1 and exports REDIS_HOST/REDIS_PORT for it.
+# on 127.0.0.1 and exports REDIS_HOST/REDIS_PORT for it. `start_redis DIR`:
+# the private server keeps its data in DIR (an append-only file) from one
+# run to the next; without DIR it keeps nothing.
 start_redis() {
+  local data=(--save '' --appendonly no)
+  if [[ -n "${1:-}" ]]; then
+    mkdir -p "$1"
+    data=(--save '' --appendonly yes --dir "$1")
+  fi
   if [[ -n "${REDIS_HOST:-}" || -n "${REDIS_PORT:-}" ]]; then
     export REDIS_HOST=${REDIS_HOST:-127.0.0.1} REDIS_PORT=${REDIS_PORT:-6379}
     echo "== using Redis at $REDIS_HOST:$REDIS_PORT"
@@ -25,8 +32,7 @@ start_redis() {
   local attempt port
   for attempt in 1 2 3 4 5; do  # another process may take the free port first
     port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
-      --logfile "$work/redis.log" &
+    redis-server --bind 127.0.0.1 --port "$port" "${data[@]}" --logfile "$work/redis.log" &
     service_pids+=($!)
     if wait_for 5 redis-cli -p "$port" ping >/dev/null 2>&1; then
       export REDIS_HOST=127.0.0.1 REDIS_PORT=$port
