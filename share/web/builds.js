@@ -40,7 +40,7 @@ function timeLeftText(build, sinceMs) {
   if (estimate.basis === 'learning') return 'first build of this kind';
   if (!estimate.left) return '';
   const left = estimate.left.ms - Math.min(estimate.left.counting_ms, sinceMs);
-  return `about ${formatDuration(left)}`;
+  return left < 1000 ? 'any moment now' : `about ${formatDuration(left)}`;
 }
 
 const OUTCOMES = {
@@ -52,10 +52,14 @@ const OUTCOMES = {
   expired: 'history expired',
 };
 
+// A cell of the table: its label (shown beside the value on a phone) and
+// its content, in one box so that a phone's card lays it out as one value.
 function cell(label, ...children) {
   const td = document.createElement('td');
   td.dataset.label = label;
-  td.append(...children);
+  const value = document.createElement('div');
+  value.append(...children);
+  td.append(value);
   return td;
 }
 

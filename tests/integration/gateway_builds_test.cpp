@@ -14,6 +14,7 @@
 
 #include "core/build_record.hpp"
 #include "core/unix_ms.hpp"
+#include "support/browser.hpp"
 #include "support/gateway_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/producer_client.hpp"
@@ -27,16 +28,16 @@ using namespace std::chrono_literals;
 
 const std::string secret = "s3cret";
 
-// An earlier successful build of the profile "p": 10, 20 and 1000, a
-// second each, so that the builds listed have a time left.
-void seed_profile(RedisServer& redis) {
+// Two earlier successful builds of the profile "p": 10, 20 (`stage_20_ms`)
+// and 1000, so that the builds listed have a time left.
+void seed_profile(RedisServer& redis, std::int64_t stage_20_ms = 1'000) {
     for (int i = 0; i < 2; ++i) {
         BuildRecord record;
         record.started_ms = unix_ms_now() - 86'400'000 + i * 10'000;
         record.build = build_identity("earlier", record.started_ms);
-        record.ended_ms = record.started_ms + 3'000;
+        record.ended_ms = record.started_ms + 2'000 + stage_20_ms;
         record.outcome = 1000;
-        record.stages = {{10, 1'000}, {20, 1'000}, {1000, 1'000}};
+        record.stages = {{10, 1'000}, {20, stage_20_ms}, {1000, 1'000}};
         ASSERT_EQ(redis.command({"LPUSH", "bscd-profile:p", record.to_json()}).type,
                   Reply::Integer);
     }
@@ -232,6 +233,33 @@ TEST_F(GatewayBuildsTest, OnlyTheOperatorsTokenOpensTheList) {
 
     // --print-operator-token needs a secret: a usage error otherwise.
     EXPECT_EQ(run({bin("bscd-gateway"), "--print-operator-token"}).status, 2);
+}
+
+// The page in a real browser: the builds listed, live, counting down, and
+// legible on a phone (tests/browser/builds_page_test.mjs has the checks).
+TEST_F(GatewayBuildsTest, ThePageShowsTheBuildsLiveInARealBrowser) {
+    const auto script = browser_script("builds_page_test.mjs");
+    ASSERT_TRUE(browser_ready(script));
+    seed_profile(redis, 60'000);  // stage 20 usually a minute: a time left that counts down
+    auto gateway = start_gateway({"--token-secret", secret});
+    auto ended = start_bscd({"--profile", "p"}, "ended");
+    ASSERT_EQ(exchange(socket_path("ended"), "10\n20\n1000\n"), "OK\nOK\nOK\n");
+    auto running = start_bscd({"--profile", "p"}, "running");
+    ASSERT_EQ(exchange(socket_path("running"), "10\n"), "OK\n");
+    const auto token =
+        run({bin("bscd-gateway"), "--token-secret", secret, "--print-operator-token"});
+    ASSERT_EQ(token.status, 0) << token.output;
+
+    const auto screenshot = artifact_path("builds-page.png");
+    const RunResult result =
+        run({"node", script.string()},
+            {{"PAGE_URL", gateway_url("/builds?token=" + token.output.substr(0, 64))},
+             {"BSC", bin("bsc")},
+             {"BSC_SOCKET", socket_path("running")},
+             {"SCREENSHOT", screenshot.string()}},
+            90s);
+    EXPECT_EQ(result.status, 0) << result.output << "\n--- bscd-gateway:\n" << gateway->output();
+    EXPECT_TRUE(std::filesystem::exists(screenshot)) << "no screenshot at " << screenshot;
 }
 
 }  // namespace
