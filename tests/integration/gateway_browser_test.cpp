@@ -2,14 +2,26 @@
 // tests/browser/page_test.mjs (playwright-core), watches a build that the
 // script reports through bsc to a real bscd, relayed by a real gateway from a
 // real redis-server. The script's checks are listed at its top; this test
-// starts the programs, runs it, and keeps its screenshot as an artifact.
+// starts the programs, runs it, and keeps its screenshots as artifacts.
+//
+// The build's profile is given a history first (seeded records, quicker than
+// real builds), so that the page has a learnt estimate to show: each stage
+// usually takes 4 s, but 32 usually 10 s (the page is checked while it runs)
+// and 33 about 1 s (the script holds it ~2 s: with --stall-margin 0 it turns
+// slower than usual, then probably stalled).
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
+#include "core/build_keys.hpp"
+#include "core/build_record.hpp"
+#include "core/unix_ms.hpp"
 #include "support/gateway_fixture.hpp"
 #include "support/process.hpp"
 
@@ -24,9 +36,47 @@ fs::path browser_test_dir() {
     return fs::path(__FILE__).parent_path().parent_path() / "browser";
 }
 
-// <build dir>/test-artifacts/gateway-page.png: BSCD_BIN_DIR is <build dir>/bin.
-fs::path screenshot_path() {
-    return fs::path(BSCD_BIN_DIR).parent_path() / "test-artifacts" / "gateway-page.png";
+// <build dir>/test-artifacts/<name>: BSCD_BIN_DIR is <build dir>/bin.
+fs::path artifact_path(const std::string& name) {
+    return fs::path(BSCD_BIN_DIR).parent_path() / "test-artifacts" / name;
+}
+
+const char* const profile = "browser-test";
+
+// The successful earlier builds of `profile`, as bscd records them: the
+// stages the script sends (no 31), each with the i-th of three times around
+// its usual one (the spread gives the page a range).
+std::vector<BuildRecord> seeded_history() {
+    const std::vector<int> codes{10, 20, 21, 30, 32, 33, 40, 50, 60, 70, 80, 81, 82, 1000};
+    const auto usual_ms = [](int code) -> std::int64_t {
+        switch (code) {
+            case 32:
+                return 10'000;
+            case 33:
+                return 1'000;
+            default:
+                return 4'000;
+        }
+    };
+    const std::int64_t day = 24 * 3600 * 1000;
+    // Percent of the usual time in each build: the hold stage's longest is 1.1 s.
+    const std::vector<std::int64_t> percent{80, 100, 110};
+    std::vector<BuildRecord> records;
+    for (std::size_t i = 0; i < percent.size(); ++i) {
+        BuildRecord record;
+        record.started_ms = unix_ms_now() - static_cast<std::int64_t>(3 - i) * day;
+        record.build = build_identity("earlier", record.started_ms);
+        record.outcome = 1000;
+        std::int64_t at = record.started_ms;
+        for (const int code : codes) {
+            const std::int64_t ms = usual_ms(code) * percent[i] / 100;
+            record.stages.push_back({code, ms});
+            at += ms;
+        }
+        record.ended_ms = at;
+        records.push_back(record);
+    }
+    return records;
 }
 
 const char* const chromium_path = "/usr/bin/chromium";
@@ -42,20 +92,31 @@ TEST_F(GatewayTest, PageFollowsABuildInARealBrowser) {
         << chromium_path << " is missing: install the Debian package chromium "
         << "(scripts/install-deps.sh does)";
 
-    auto daemon = start_bscd();
-    auto gateway = start_gateway();
+    for (const BuildRecord& record : seeded_history()) {
+        const Reply pushed = redis.command({"LPUSH", profile_key(profile), record.to_json()});
+        ASSERT_GT(pushed.integer, 0) << "LPUSH " << profile_key(profile) << ": " << pushed.str;
+    }
+    auto daemon = start_bscd({"--profile", profile});
+    auto gateway = start_gateway({"--stall-margin", "0"});
     ASSERT_FALSE(HasFailure()) << "bscd or bscd-gateway did not start";
 
-    const fs::path screenshot = screenshot_path();
+    const fs::path screenshot = artifact_path("gateway-page.png");
+    const fs::path midbuild = artifact_path("gateway-page-midbuild.png");
+    const fs::path phone = artifact_path("gateway-page-phone.png");
     fs::create_directories(screenshot.parent_path());
-    fs::remove(screenshot);
+    for (const fs::path& path : {screenshot, midbuild, phone}) {
+        fs::remove(path);
+    }
     fs::remove(fs::path(screenshot).replace_extension().concat("-failure.png"));
 
     const RunResult result = run({"node", script.string()},
                                  {{"PAGE_URL", gateway_url("/projects/demo")},
                                   {"BSC", bin("bsc")},
                                   {"BSC_SOCKET", socket_path()},
-                                  {"SCREENSHOT", screenshot.string()}},
+                                  {"PROFILE", profile},
+                                  {"SCREENSHOT", screenshot.string()},
+                                  {"SCREENSHOT_MIDBUILD", midbuild.string()},
+                                  {"SCREENSHOT_PHONE", phone.string()}},
                                  90s);
 
     EXPECT_EQ(result.status, 0) << "node " << script.string() << " failed (status " << result.status
@@ -63,7 +124,9 @@ TEST_F(GatewayTest, PageFollowsABuildInARealBrowser) {
                                 << result.output << "\n--- bscd-gateway:\n"
                                 << gateway->output() << "\n--- bscd:\n"
                                 << daemon->output();
-    EXPECT_TRUE(fs::exists(screenshot)) << "no screenshot at " << screenshot;
+    for (const fs::path& path : {screenshot, midbuild, phone}) {
+        EXPECT_TRUE(fs::exists(path)) << "no screenshot at " << path;
+    }
     EXPECT_TRUE(gateway->running()) << "bscd-gateway died:\n" << gateway->output();
 }
 
