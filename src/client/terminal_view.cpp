@@ -14,6 +14,7 @@ namespace bscd::client {
 namespace {
 
 constexpr std::string_view clear_line = "\r\x1b[2K";
+constexpr std::string_view line_up = "\x1b[1A";
 constexpr std::string_view hide_cursor = "\x1b[?25l";
 constexpr std::string_view show_cursor = "\x1b[?25h";
 
@@ -45,6 +46,13 @@ std::size_t terminal_width(int fd) {
         return size.ws_col;
     }
     return 80;
+}
+
+// Columns of ASCII-and-UTF-8 text (one a character).
+std::size_t columns(const std::string& text) {
+    return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+        return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    }));
 }
 
 // Cuts ASCII-and-UTF-8 text to `columns` characters (one column each).
@@ -91,7 +99,8 @@ TerminalView::~TerminalView() {
     (void)std::signal(SIGTERM, SIG_DFL);
 }
 
-void TerminalView::add(const BuildTimeline::Stage& stage, const BuildProgress& progress) {
+void TerminalView::add(const BuildTimeline::Stage& stage, const BuildProgress& progress,
+                       const ProgressNote& note) {
     const StatusCode& code = *stage.event.code;
     const bool bad = code.is_final() && !code.is_success();
     std::string mark = utf8_ ? (bad ? "\u2718" : "\u2714") : (bad ? "x" : "+");
@@ -100,45 +109,104 @@ void TerminalView::add(const BuildTimeline::Stage& stage, const BuildProgress& p
     if (stage.duration_ms) {
         line += "  (" + format_duration(*stage.duration_ms) + ")";
     }
-    write(std::string(clear_line) + fit(line, terminal_width(fd_) - 1) + "\n");
+    write(erase() + fit(line, terminal_width(fd_) - 1) + "\n");
     if (!progress.finished()) {
-        redraw(progress);
+        redraw(progress, note);
     }
 }
 
-void TerminalView::redraw(const BuildProgress& progress) {
-    write(std::string(clear_line) + progress_line(progress));
+void TerminalView::redraw(const BuildProgress& progress, const ProgressNote& note) {
+    const std::size_t width = terminal_width(fd_);
+    std::string text =
+        erase() + progress_line(progress, note, note.now_ms.value_or(unix_ms_now()), width, utf8_);
+    drawn_lines_ = 1;
+    if (const std::string below = to_come_line(note.to_come, width); !below.empty()) {
+        text += "\n" + below;
+        drawn_lines_ = 2;
+    }
+    write(text);  // one write: no half-drawn lines between two
 }
 
 void TerminalView::finish(const std::string& text) {
-    write(std::string(clear_line) + text + "\n" + std::string(show_cursor));
+    write(erase() + text + "\n" + std::string(show_cursor));
 }
 
-std::string TerminalView::progress_line(const BuildProgress& progress) const {
-    const std::size_t width = terminal_width(fd_);
+std::string TerminalView::erase() {
+    std::string text(clear_line);
+    for (std::size_t line = 1; line < drawn_lines_; ++line) {
+        text += std::string(line_up) + std::string(clear_line);
+    }
+    drawn_lines_ = 0;
+    return text;
+}
+
+std::string progress_line(const BuildProgress& progress, const ProgressNote& note,
+                          std::int64_t now_ms, std::size_t width, bool utf8) {
     const StatusCode* stage = progress.furthest_stage();
-    std::string text = std::to_string(progress.percent()) + "%  stage " +
-                       std::to_string(progress.stages_done()) + " of " +
-                       std::to_string(progress.total_stages());
-    if (stage != nullptr) {
-        text += "  " + (stage->description.empty() ? stage->name : stage->description);
+    const std::string head = std::to_string(progress.percent()) + "%  stage " +
+                             std::to_string(progress.stages_done()) + " of " +
+                             std::to_string(progress.total_stages());
+    const std::string description =
+        stage == nullptr ? ""
+                         : "  " + (stage->description.empty() ? stage->name : stage->description);
+    const std::string clock =
+        progress.started_ms() ? "  " + clock_text(now_ms - *progress.started_ms()) : "";
+    const std::string outlook = note.outlook.empty() ? "" : "  " + note.outlook;
+    const std::string range = note.outlook.empty() || note.range.empty() ? "" : " " + note.range;
+    const std::string pace =
+        note.pace.empty() ? "" : (note.outlook.empty() ? "  " : "; ") + note.pace;
+    // What gives way, first to last: the range, the description, the bar.
+    const std::string texts[] = {head + description + clock + outlook + range + pace,
+                                 head + description + clock + outlook + pace,
+                                 head + clock + outlook + pace};
+    const std::size_t usable = width > 0 ? width - 1 : 0;
+    for (const std::string& text : texts) {
+        // "  [" bar "] " text: the bar takes what the text leaves, 10 to 30 cells.
+        const std::size_t used = columns(text) + 5;
+        const std::size_t cells = usable > used ? std::min<std::size_t>(30, usable - used) : 0;
+        if (cells < 10) {
+            continue;
+        }
+        const auto filled = cells * static_cast<std::size_t>(progress.percent()) / 100;
+        std::string line = "  [";
+        for (std::size_t i = 0; i < cells; ++i) {
+            line += i < filled ? (utf8 ? "\u2588" : "#") : (utf8 ? "\u2591" : "-");
+        }
+        line += "] ";
+        line += text;
+        return line;
     }
-    if (progress.started_ms()) {
-        text += "  " + clock_text(unix_ms_now() - *progress.started_ms());
+    for (const std::string& text : texts) {
+        if (columns(text) + 2 <= usable) {
+            return "  " + text;
+        }
     }
-    // The bar takes what the text leaves, between 10 and 30 cells.
-    const std::size_t room = width > text.size() + 6 ? width - text.size() - 6 : 0;
-    const std::size_t cells = std::min<std::size_t>(30, room);
-    if (cells < 10) {
-        return fit("  " + text, width - 1);
+    return fit("  " + texts[2], usable);
+}
+
+std::string to_come_line(const std::vector<std::string>& items, std::size_t width) {
+    if (items.empty()) {
+        return {};
     }
-    const auto filled = cells * static_cast<std::size_t>(progress.percent()) / 100;
-    std::string bar = "[";
-    for (std::size_t i = 0; i < cells; ++i) {
-        bar += i < filled ? (utf8_ ? "\u2588" : "#") : (utf8_ ? "\u2591" : "-");
+    const std::size_t usable = width > 0 ? width - 1 : 0;
+    const auto more = [&](std::size_t shown) {
+        return shown == items.size() ? std::string()
+                                     : std::string(shown == 0 ? "" : ", ") + "+" +
+                                           std::to_string(items.size() - shown) + " more";
+    };
+    std::string line = "  to come: ";
+    std::size_t shown = 0;
+    for (const std::string& item : items) {
+        std::string longer = line;
+        longer += shown == 0 ? "" : ", ";
+        longer += item;
+        if (columns(longer + more(shown + 1)) > usable) {
+            break;
+        }
+        line = std::move(longer);
+        ++shown;
     }
-    bar += "]";
-    return fit("  " + bar + " " + text, width - 1);
+    return fit(line + more(shown), usable);
 }
 
 void TerminalView::write(const std::string& text) const {
