@@ -5,6 +5,7 @@
 #include <string>
 #include <unistd.h>
 
+#include "client/build_outlook.hpp"
 #include "client/client_error.hpp"
 #include "client/command_line.hpp"
 #include "client/history_follower.hpp"
@@ -16,8 +17,6 @@
 #include "core/catalog.hpp"
 #include "core/estimate.hpp"
 #include "core/project.hpp"
-#include "core/unix_ms.hpp"
-#include "redis/build_registry.hpp"
 
 namespace bscd::client {
 namespace {
@@ -135,79 +134,48 @@ void load_history(const BuildSelection& selection, BuildTimeline& timeline) {
     }
 }
 
-// The build's start and estimate as Redis knows them now. Without them (a
-// build bscd kept no start for, a Redis user without the keys) the
-// estimate still has the plan.
-struct BuildOutlook {
-    std::optional<BuildStart> start;
-    Estimate estimate;
+// bsc watch off a terminal: after the codes that came together, the
+// estimate and the stages to come, each when it says something new (a
+// first build's word once, not after every code); between codes, only a
+// change of pace. Line by line, nothing per second.
+class PlainOutlook {
+public:
+    // A code was printed: its outlook is due.
+    void code_printed() { due_ = true; }
+
+    void show(const BuildOutlook& outlook) {
+        const Estimate& e = outlook.estimate;
+        if (!outlook.start || outlook.start->profile.empty() ||
+            e.basis == EstimateBasis::finished) {
+            return;  // nothing to estimate from: the output stays as without profiles
+        }
+        const bool pace_news =
+            e.pace != pace_ && (e.pace == Pace::slower || e.pace == Pace::stalled);
+        if (!due_ && !pace_news) {
+            return;
+        }
+        pace_ = e.pace;
+        const std::string line = estimate_line(outlook);
+        if (line != estimate_ || pace_news) {
+            print("  estimate  " + line);
+            estimate_ = line;
+        }
+        if (due_ && e.builds > 0) {
+            const std::string to_come = stages_to_come(e);
+            if (to_come != to_come_) {
+                print("  to come   " + to_come);
+                to_come_ = to_come;
+            }
+        }
+        due_ = false;
+    }
+
+private:
+    bool due_ = false;
+    Pace pace_ = Pace::unknown;
+    std::string estimate_;
+    std::string to_come_;
 };
-BuildOutlook outlook(const BuildSelection& selection, const Catalog& catalog,
-                     const BuildTimeline& timeline) {
-    BuildOutlook outlook;
-    std::vector<BuildRecord> history;
-    std::optional<std::int64_t> now;
-    try {
-        SyncClient redis(selection.redis);
-        now = redis_time_ms(redis);
-        outlook.start = read_build_start(redis, selection.channel);
-        if (outlook.start && !outlook.start->profile.empty()) {
-            history = read_profile(redis, outlook.start->profile);
-        }
-    } catch (const RedisError& error) {
-        (void)std::fprintf(stderr, "bsc: no estimate: %s\n", error.what());
-    }
-    const auto learnt =
-        learn(catalog, history,
-              outlook.start ? build_identity(selection.project, outlook.start->started_ms)
-                            : std::string());
-    const auto arrivals = arrivals_of(timeline);
-    outlook.estimate = estimate_build(
-        catalog, learnt, outlook.start ? std::optional(outlook.start->started_ms) : std::nullopt,
-        arrivals, now.value_or(unix_ms_now()));
-    return outlook;
-}
-
-// "about 1 min 5 s left (55 s to 1 min 10 s), from 5 builds of bookworm-arm64"
-std::string estimate_line(const BuildOutlook& outlook) {
-    const Estimate& e = outlook.estimate;
-    const std::string profile = outlook.start ? outlook.start->profile : std::string();
-    switch (e.basis) {
-        case EstimateBasis::finished:
-            return "finished";
-        case EstimateBasis::learning:
-            return profile.empty() ? "none: the build has no profile (bscd --profile)"
-                                   : "first build of this kind (" + profile +
-                                         "): no time left until 2 have succeeded";
-        case EstimateBasis::learnt:
-            break;
-    }
-    std::string line = "about " + format_duration(e.left->ms) + " left (" +
-                       format_duration(e.left_low->ms) + " to " + format_duration(e.left_high->ms) +
-                       "), from " + std::to_string(e.builds) + " builds of " + profile;
-    if (e.pace == Pace::slower) {
-        line += "; this stage is slower than usual";
-    } else if (e.pace == Pace::stalled) {
-        line += "; this stage has probably stalled";
-    }
-    return line;
-}
-
-// "21 SET_UP_TIMEZONE_CODE (usually 0.4 s), 1000 SUCCESS" for the stages to come.
-std::string stages_to_come(const Estimate& estimate) {
-    std::string line;
-    for (const PlannedStage& stage : estimate.plan) {
-        if (stage.state == StageState::done) {
-            continue;
-        }
-        line +=
-            (line.empty() ? "" : ", ") + std::to_string(stage.code->value) + " " + stage.code->name;
-        if (stage.usual) {
-            line += " (usually " + format_duration(stage.usual->median) + ")";
-        }
-    }
-    return line;
-}
 
 int outcome_status(const BuildTimeline& timeline) {
     const auto& progress = timeline.progress();
@@ -222,7 +190,9 @@ int outcome_status(const BuildTimeline& timeline) {
 int run_watch_command(int argc, char** argv) {
     CLI::App app(
         "Shows a build's progress: its history first, then each code as it comes, until the "
-        "final code. Exit status 0 after success (1000), 1 after failure, 2 on error or timeout.",
+        "final code; with the time left and the stages to come when earlier builds of its "
+        "profile (bscd --profile) taught them. Exit status 0 after success (1000), 1 after "
+        "failure, 2 on error or timeout.",
         "bsc watch");
     BuildSelection selection;
     selection.add_to(app);
@@ -250,25 +220,58 @@ int run_watch_command(int argc, char** argv) {
         if (!selection.json && isatty(STDOUT_FILENO) != 0) {
             view.emplace(STDOUT_FILENO);
         }
+        // The time left and the stages to come, for people: --json stays the
+        // events alone, and --live has no build start to estimate from.
+        std::optional<WatchOutlook> outlook;
+        if (!selection.json && !live) {
+            outlook.emplace(selection.redis, selection.project, selection.channel, catalog);
+        }
+        PlainOutlook plain;
+        const auto note = [&](HistoryFollower::Clock::time_point at) {
+            ProgressNote shown;
+            if (outlook) {
+                if (const auto now = outlook->at(timeline, at)) {
+                    shown = progress_note(*now);
+                }
+                shown.now_ms = outlook->now_ms(at);
+            }
+            return shown;
+        };
         const auto on_entry = [&](const StreamEntry& stored) {
             const auto entry = to_history_entry(stored);
             if (!entry) {
                 return true;  // not written by bscd: skip
             }
+            const auto at = HistoryFollower::Clock::now();
+            if (outlook) {
+                outlook->code_arrived(entry->ts_ms, at);
+            }
             if (auto event = timeline.add(*entry)) {
                 const auto& stage = timeline.stages().back();
                 if (view) {
-                    view->add(stage, timeline.progress());
+                    view->add(stage, timeline.progress(), note(at));
                 } else {
                     print(selection.json ? event->to_json()
                                          : plain_line(*event, stage.duration_ms));
+                    plain.code_printed();
                 }
             }
             return !timeline.progress().finished();
         };
         const auto on_tick = [&] {
-            if (view && !timeline.stages().empty()) {
-                view->redraw(timeline.progress());
+            const auto at = HistoryFollower::Clock::now();
+            if (outlook) {
+                outlook->begin(at);
+            }
+            if (timeline.stages().empty()) {
+                return;
+            }
+            if (view) {
+                view->redraw(timeline.progress(), note(at));
+            } else if (outlook) {
+                if (const auto now = outlook->at(timeline, at)) {
+                    plain.show(*now);
+                }
             }
         };
         const bool ended = live ? LiveFollower(selection.redis, selection.channel)
@@ -327,7 +330,8 @@ int run_status_command(int argc, char** argv) {
     BuildTimeline timeline(selection.project, catalog);
     load_history(selection, timeline);
     const auto& last = timeline.stages().back().event;
-    const BuildOutlook now = outlook(selection, catalog, timeline);
+    const BuildOutlook now =
+        outlook(selection.redis, selection.project, selection.channel, catalog, timeline);
     if (selection.json) {
         print(timeline.state_json(now.start, &now.estimate));
         return 0;

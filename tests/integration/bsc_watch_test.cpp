@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/build_record.hpp"
 #include "support/bscd_fixture.hpp"
 #include "support/producer_client.hpp"
 #include "support/tcp_proxy.hpp"
@@ -37,6 +38,25 @@ protected:
                   static_cast<long>(codes.size()));
         const std::string replies = exchange(socket_path(), requests);
         ASSERT_EQ(replies.find("ERR"), std::string::npos) << replies;
+    }
+
+    // Earlier successful builds of `profile` in its record, as bscd leaves
+    // them: each with its stages' times.
+    void seed_profile(const std::string& profile,
+                      const std::vector<std::vector<StageTime>>& builds) {
+        for (std::size_t i = 0; i < builds.size(); ++i) {
+            const auto started = static_cast<std::int64_t>(i + 1) * 1000;
+            const BuildRecord record{"earlier" + std::to_string(i) + "@" + std::to_string(started),
+                                     started, started + 1, 1000, builds[i]};
+            redis.command({"RPUSH", "bscd-profile:" + profile, record.to_json()});
+        }
+    }
+
+    // Waits until `process` printed `text`.
+    static bool printed(const Process& process, const std::string& text,
+                        std::chrono::milliseconds timeout = 10s) {
+        return wait_until([&] { return process.output().find(text) != std::string::npos; },
+                          timeout);
     }
 
     // The code column of each event line (lines that start with a year).
@@ -156,6 +176,125 @@ TEST_F(BscWatchTest, StatusAndHistory) {
               std::string::npos);
 }
 
+// Stages 10, 20 and 21 took `ms` each, the success code 1 s.
+std::vector<StageTime> stages_of(std::int64_t ms) {
+    return {{10, ms}, {20, ms}, {21, ms}, {1000, 1'000}};
+}
+
+// About ten minutes a stage (a median of 10 min, 9.5 to 10.5 min between the
+// quartiles): the pace stays usual however loaded the machine.
+const std::vector<std::vector<StageTime>> slow_builds{stages_of(540'000), stages_of(600'000),
+                                                      stages_of(660'000)};
+
+TEST_F(BscWatchTest, TimeLeftAndTheStagesToComeShrinkAsCodesArrive) {
+    seed_profile("p", slow_builds);
+    auto daemon = start_bscd({"--profile", "p"});
+    Process watcher(bsc({"watch", "demo", "--timeout", "30"}));
+    send({"10"});
+    ASSERT_TRUE(printed(watcher,
+                        "  to come   20 SET_UP_LOCALE_CODE (usually 10 min 0 s), 21 "
+                        "SET_UP_TIMEZONE_CODE (usually 10 min 0 s), 1000 SUCCESSFUL_CODE "
+                        "(usually 1.0 s)\n"))
+        << watcher.output();
+    EXPECT_NE(watcher.output().find("  estimate  about "), std::string::npos) << watcher.output();
+    EXPECT_NE(watcher.output().find(" left ("), std::string::npos) << watcher.output();
+    EXPECT_NE(watcher.output().find("), from 3 builds of p\n"), std::string::npos);
+    send({"20"});
+    ASSERT_TRUE(printed(watcher,
+                        "  to come   21 SET_UP_TIMEZONE_CODE (usually 10 min 0 s), 1000 "
+                        "SUCCESSFUL_CODE (usually 1.0 s)\n"))
+        << watcher.output();
+    // bsc status words it the same way.
+    const auto status = run(bsc({"status", "demo"}));
+    EXPECT_NE(status.output.find("\nestimate  about "), std::string::npos) << status.output;
+    EXPECT_NE(status.output.find("\nto come   21 SET_UP_TIMEZONE_CODE (usually 10 min 0 s), 1000 "
+                                 "SUCCESSFUL_CODE (usually 1.0 s)\n"),
+              std::string::npos)
+        << status.output;
+    send({"21"});
+    ASSERT_TRUE(printed(watcher, "  to come   1000 SUCCESSFUL_CODE (usually 1.0 s)\n"))
+        << watcher.output();
+    send({"1000"});
+    EXPECT_EQ(watcher.wait(10s), 0) << watcher.output();
+    const std::string output = watcher.output();
+    EXPECT_EQ(codes_in(output), (std::vector<std::string>{"10", "20", "21", "1000"}));
+    // Each code's outlook follows it; after the final code, only the outcome.
+    std::vector<std::string> lines;
+    std::istringstream in(output);
+    for (std::string line; std::getline(in, line);) {
+        lines.push_back(line);
+    }
+    ASSERT_GE(lines.size(), 2U);
+    EXPECT_EQ(lines.back().rfind("build succeeded: 100%", 0), 0U) << output;
+    EXPECT_NE(lines[lines.size() - 2].find("  1000  SUCCESSFUL_CODE  100%"), std::string::npos)
+        << output;
+    std::size_t estimates = 0;
+    for (const std::string& line : lines) {
+        estimates += line.starts_with("  estimate  about ") ? 1 : 0;
+    }
+    EXPECT_EQ(estimates, 3U) << "one after each code but the final one:\n" << output;
+}
+
+TEST_F(BscWatchTest, AFirstBuildOfItsProfileSaysSoOnce) {
+    auto daemon = start_bscd({"--profile", "fresh"});
+    Process watcher(bsc({"watch", "demo", "--timeout", "30"}));
+    send({"10"});
+    ASSERT_TRUE(printed(watcher, "  estimate  first build of this kind (fresh)"))
+        << watcher.output();
+    send({"20", "21"});
+    ASSERT_TRUE(wait_until([&] { return codes_in(watcher.output()).size() == 3; }))
+        << watcher.output();
+    send({"1000"});
+    EXPECT_EQ(watcher.wait(10s), 0) << watcher.output();
+    const std::string output = watcher.output();
+    EXPECT_EQ(output.find("first build of this kind"), output.rfind("first build of this kind"))
+        << "said once, not after every code:\n"
+        << output;
+    EXPECT_EQ(output.find("to come"), std::string::npos) << "nothing learnt to list:\n" << output;
+}
+
+TEST_F(BscWatchTest, ABuildWithoutAProfileShowsWhatItDidBefore) {
+    auto daemon = start_bscd();
+    Process watcher(bsc({"watch", "demo", "--timeout", "30"}));
+    send({"10", "20"});
+    ASSERT_TRUE(wait_until([&] { return codes_in(watcher.output()).size() == 2; }))
+        << watcher.output();
+    send({"1000"});
+    EXPECT_EQ(watcher.wait(10s), 0) << watcher.output();
+    std::istringstream lines(watcher.output());
+    for (std::string line; std::getline(lines, line);) {
+        EXPECT_TRUE(line.starts_with("20") || line.starts_with("build succeeded")) << line;
+    }
+}
+
+TEST_F(BscWatchTest, AStageSlowerThanUsualIsFlaggedWithoutANewCode) {
+    // Stage 20 took 0.2 s in both earlier builds: its 90th percentile.
+    seed_profile("quick", {stages_of(200), stages_of(200)});
+    auto daemon = start_bscd({"--profile", "quick"});
+    send({"10"});
+    Process watcher(bsc({"watch", "demo", "--timeout", "30"}));
+    ASSERT_TRUE(printed(watcher, "from 2 builds of quick; this stage is slower than usual\n"))
+        << watcher.output();
+    EXPECT_EQ(codes_in(watcher.output()), (std::vector<std::string>{"10"}));
+    send({"20", "21", "1000"});
+    EXPECT_EQ(watcher.wait(10s), 0) << watcher.output();
+}
+
+TEST_F(BscWatchTest, AWatchStartedBeforeBscdLearnsTheProfileWhenTheBuildBegins) {
+    seed_profile("p", {stages_of(600'000), stages_of(600'000)});
+    Process watcher(bsc({"watch", "demo", "--timeout", "30"}));
+    // The watcher read Redis (no build yet) and waits on the stream.
+    ASSERT_TRUE(wait_until([&] {
+        return redis.command({"INFO", "clients"}).str.find("blocked_clients:1") !=
+               std::string::npos;
+    })) << watcher.output();
+    auto daemon = start_bscd({"--profile", "p"});
+    send({"10"});
+    ASSERT_TRUE(printed(watcher, " left, from 2 builds of p\n")) << watcher.output();
+    send({"1000"});
+    EXPECT_EQ(watcher.wait(10s), 0) << watcher.output();
+}
+
 // A private tmux server: bsc runs in a real pseudo-terminal, the test reads
 // the screen as a person would see it.
 class Tmux {
@@ -218,6 +357,48 @@ TEST_F(BscWatchTest, CtrlCRestoresTheTerminal) {
     ASSERT_TRUE(wait_until([&] { return tmux.screen().find("EXIT=130") != std::string::npos; }))
         << tmux.screen();
     EXPECT_TRUE(tmux.cursor_visible());
+}
+
+TEST_F(BscWatchTest, TerminalCountsTheTimeLeftDownAndListsTheStagesToCome) {
+    seed_profile("p", slow_builds);
+    auto daemon = start_bscd({"--profile", "p"});
+    send({"10"});
+    Tmux tmux(dir, bin("bsc") + " watch demo -P " + std::to_string(redis.port()));
+    const auto time_left = [&] {
+        const std::string screen = tmux.screen();
+        const auto about = screen.find("about ");
+        const auto left = screen.find(" left", about);
+        return about == std::string::npos || left == std::string::npos
+                   ? std::string()
+                   : screen.substr(about, left - about);
+    };
+    ASSERT_TRUE(wait_until([&] {
+        // What fits in 100 columns, and how many more.
+        return tmux.screen().find("to come: 20 SET_UP_LOCALE_CODE (usually 10 min 0 s), +2 more") !=
+               std::string::npos;
+    })) << tmux.screen();
+    const std::string first = time_left();
+    ASSERT_NE(first, "") << tmux.screen();
+    // No code comes: the time left counts down on its own.
+    ASSERT_TRUE(wait_until([&] { return !time_left().empty() && time_left() != first; }, 5s))
+        << first << "\n"
+        << tmux.screen();
+    EXPECT_NE(tmux.screen().find("stage 1 of 14"), std::string::npos) << tmux.screen();
+    send({"20"});
+    ASSERT_TRUE(wait_until([&] {
+        return tmux.screen().find(
+                   "to come: 21 SET_UP_TIMEZONE_CODE (usually 10 min 0 s), 1000 "
+                   "SUCCESSFUL_CODE (usually 1.0 s)") != std::string::npos;
+    })) << tmux.screen();
+    EXPECT_NE(tmux.screen().find("\u2714 20  locale set up"), std::string::npos) << tmux.screen();
+    send({"21", "1000"});
+    ASSERT_TRUE(wait_until([&] { return tmux.screen().find("EXIT=0") != std::string::npos; }))
+        << tmux.screen();
+    const std::string screen = tmux.screen();
+    EXPECT_NE(screen.find("build succeeded: 100%"), std::string::npos) << screen;
+    EXPECT_EQ(screen.find("to come"), std::string::npos) << "progress lines left behind:\n"
+                                                         << screen;
+    EXPECT_EQ(screen.find(" left"), std::string::npos) << screen;
 }
 
 TEST_F(BscWatchTest, LiveFollowsAPublisherThatKeepsNoHistory) {
