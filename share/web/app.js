@@ -491,10 +491,22 @@
   // so the chart fits any screen while its text keeps the page's size.
   function chartBar(className, ms, longest, y, height, label) {
     const share = Number.isFinite(ms) ? Math.max(0.5, (CHART_SPAN * ms) / longest) : 0;
-    const bar = svgElement('rect', { class: className, x: 0, y, width: `${share}%`, height, rx: 2 });
+    const bar = svgElement('rect', {
+      class: className,
+      x: 0,
+      y,
+      width: `${share}%`,
+      height,
+      rx: 2,
+    });
     const value = svgElement(
       'text',
-      { class: 'chart-value', x: `${share + 1.5}%`, y: y + height / 2, 'dominant-baseline': 'central' },
+      {
+        class: 'chart-value',
+        x: `${share + 1.5}%`,
+        y: y + height / 2,
+        'dominant-baseline': 'central',
+      },
       label,
     );
     return [bar, value];
@@ -546,13 +558,21 @@
       const row = svgElement('g', { class: 'chart-row', 'data-code': stage.code });
       row.append(
         svgElement('title', {}, chartRowSummary(stage)),
-        svgElement('text', { class: 'chart-label', x: 0, y: top + 15 }, capitalize(planTitle(stage))),
+        svgElement(
+          'text',
+          { class: 'chart-label', x: 0, y: top + 15 },
+          capitalize(planTitle(stage)),
+        ),
       );
       const took = Number.isFinite(stage.took_ms) ? formatDuration(stage.took_ms) : 'not known';
       row.append(...chartBar('bar-this', stage.took_ms, longest, top + 23, 12, took));
       if (withUsual) {
-        const usual = Number.isFinite(stage.usual_ms) ? formatDuration(stage.usual_ms) : 'not known';
-        row.append(...chartBar('bar-usual', stage.usual_ms, longest, top + 39, 8, `usual ${usual}`));
+        const usual = Number.isFinite(stage.usual_ms)
+          ? formatDuration(stage.usual_ms)
+          : 'not known';
+        row.append(
+          ...chartBar('bar-usual', stage.usual_ms, longest, top + 39, 8, `usual ${usual}`),
+        );
       }
       svg.append(row);
     });

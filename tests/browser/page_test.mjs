@@ -159,7 +159,9 @@ function watchPage(page, origin) {
   page.on('requestfailed', (request) => {
     // Reloading aborts the page's own event stream: expected, and harmless.
     if (new URL(request.url()).origin !== origin) {
-      problems.push(`failed request to another host: ${request.url()} (${request.failure()?.errorText})`);
+      problems.push(
+        `failed request to another host: ${request.url()} (${request.failure()?.errorText})`,
+      );
     }
   });
   return problems;
@@ -172,7 +174,10 @@ async function sendStagesAndWait(page, codes, sent) {
     sent.push(code);
     await waitFor(page, `#stages li[data-code="${code}"]`, `stage ${code} to show`);
     const now = await percent(page);
-    check(now > last, `progress should increase with stage ${code}: it went from ${last}% to ${now}%`);
+    check(
+      now > last,
+      `progress should increase with stage ${code}: it went from ${last}% to ${now}%`,
+    );
     log(`page shows stage ${code}, ${now}%`);
     last = now;
   }
@@ -200,7 +205,10 @@ async function checkDurations(page) {
 
 async function checkElapsedFrozen(page) {
   const before = (await page.textContent('#elapsed')).trim();
-  check(before !== '' && before !== '–', `#elapsed should show the build's time, it shows "${before}"`);
+  check(
+    before !== '' && before !== '–',
+    `#elapsed should show the build's time, it shows "${before}"`,
+  );
   await page.waitForTimeout(1500);
   const after = (await page.textContent('#elapsed')).trim();
   check(before === after, `#elapsed should stop at the final event: "${before}" became "${after}"`);
@@ -247,15 +255,33 @@ async function checkMidBuildEstimate(page, sent) {
     `after ${after}, #upcoming should list [${expected.join(',')}] (the plan past the current stage ${LONG_STAGE}); it lists [${codes.join(',')}]`,
   );
   for (const u of upcoming) {
-    check(/^usually \d+\.\d s$/.test(u.usual), `upcoming stage ${u.code} should read "usually 4.0 s", it reads ${JSON.stringify(u.usual)}`);
+    check(
+      /^usually \d+\.\d s$/.test(u.usual),
+      `upcoming stage ${u.code} should read "usually 4.0 s", it reads ${JSON.stringify(u.usual)}`,
+    );
   }
   const held = upcoming.find((u) => u.code === HELD_STAGE);
-  check(held.usual === 'usually 1.0 s', `stage ${HELD_STAGE} is seeded at 1 s usually, the page says ${JSON.stringify(held.usual)}`);
-  const doneColor = await page.$eval('#stages li .stage-description', (d) => getComputedStyle(d).color);
-  const upcomingColor = await page.$eval('#upcoming li .stage-description', (d) => getComputedStyle(d).color);
-  check(upcomingColor !== doneColor, `stages to come should be greyed: their text is ${upcomingColor}, done ones' ${doneColor}`);
+  check(
+    held.usual === 'usually 1.0 s',
+    `stage ${HELD_STAGE} is seeded at 1 s usually, the page says ${JSON.stringify(held.usual)}`,
+  );
+  const doneColor = await page.$eval(
+    '#stages li .stage-description',
+    (d) => getComputedStyle(d).color,
+  );
+  const upcomingColor = await page.$eval(
+    '#upcoming li .stage-description',
+    (d) => getComputedStyle(d).color,
+  );
+  check(
+    upcomingColor !== doneColor,
+    `stages to come should be greyed: their text is ${upcomingColor}, done ones' ${doneColor}`,
+  );
   const label = await visibleText(page, '#upcoming-label');
-  check(label === 'Still to come', `#upcoming-label should read "Still to come", it reads ${JSON.stringify(label)}`);
+  check(
+    label === 'Still to come',
+    `#upcoming-label should read "Still to come", it reads ${JSON.stringify(label)}`,
+  );
 
   const working = await visibleText(page, '#working');
   check(
@@ -265,19 +291,37 @@ async function checkMidBuildEstimate(page, sent) {
 
   const left = await visibleText(page, '#estimate-left');
   const leftMatch = /^About (\d+) (s|min) left$/.exec(left ?? '');
-  check(leftMatch !== null, `#estimate-left should read "About 40 s left": ${JSON.stringify(left)}`);
+  check(
+    leftMatch !== null,
+    `#estimate-left should read "About 40 s left": ${JSON.stringify(left)}`,
+  );
   // Seeded: what 32 has left of its 10 s, then 1 s and 8 stages of 4 s.
   const leftMs = Number(leftMatch[1]) * (leftMatch[2] === 'min' ? 60000 : 1000);
-  check(leftMs >= 30_000 && leftMs <= 60_000, `the time left should be 33–43 s (seeded medians), the page says ${JSON.stringify(left)}`);
+  check(
+    leftMs >= 30_000 && leftMs <= 60_000,
+    `the time left should be 33–43 s (seeded medians), the page says ${JSON.stringify(left)}`,
+  );
   const done = await visibleText(page, '#estimate-done');
-  check(/^, done around \d{1,2}:\d{2}$/.test(done ?? ''), `#estimate-done should read ", done around 14:32": ${JSON.stringify(done)}`);
+  check(
+    /^, done around \d{1,2}:\d{2}$/.test(done ?? ''),
+    `#estimate-done should read ", done around 14:32": ${JSON.stringify(done)}`,
+  );
   checkClockTime(done, leftMs + 60_000, '#estimate-done');
   const range = await visibleText(page, '#estimate-range');
-  check(/^Likely between \d+ (s|min) and \d+ (s|min)\.$/.test(range ?? ''), `#estimate-range should give the range: ${JSON.stringify(range)}`);
+  check(
+    /^Likely between \d+ (s|min) and \d+ (s|min)\.$/.test(range ?? ''),
+    `#estimate-range should give the range: ${JSON.stringify(range)}`,
+  );
   const basis = await visibleText(page, '#estimate-basis');
   const wantBasis = `Learnt from 3 earlier successful builds of this kind (${config.profile}).`;
-  check(basis === wantBasis, `#estimate-basis should read ${JSON.stringify(wantBasis)}, it reads ${JSON.stringify(basis)}`);
-  check(await page.isHidden('#pace'), `no pace warning is due yet, the page shows ${JSON.stringify(await page.textContent('#pace'))}`);
+  check(
+    basis === wantBasis,
+    `#estimate-basis should read ${JSON.stringify(wantBasis)}, it reads ${JSON.stringify(basis)}`,
+  );
+  check(
+    await page.isHidden('#pace'),
+    `no pace warning is due yet, the page shows ${JSON.stringify(await page.textContent('#pace'))}`,
+  );
   log(`mid-build: ${left}${done}; ${range} ${upcoming.length} stages to come`);
 }
 
@@ -302,22 +346,32 @@ async function waitForPace(page, pace, title) {
 
 async function checkPaceWarnings(page) {
   await waitFor(page, '#working-what', `stage ${HELD_STAGE} to be current`);
-  await page.waitForFunction(
-    () => document.getElementById('working-what').textContent.includes('Kernel installed'),
-    null,
-    { timeout: WAIT_MS },
-  ).catch(async () => {
-    throw new CheckFailed(`stage ${HELD_STAGE} should be the current one; page: ${await describePage(page)}`);
-  });
+  await page
+    .waitForFunction(
+      () => document.getElementById('working-what').textContent.includes('Kernel installed'),
+      null,
+      { timeout: WAIT_MS },
+    )
+    .catch(async () => {
+      throw new CheckFailed(
+        `stage ${HELD_STAGE} should be the current one; page: ${await describePage(page)}`,
+      );
+    });
   const slower = await waitForPace(page, 'slower', 'Slower than usual.');
-  check(slower.includes('it usually takes 1.0 s'), `the slower warning should give the usual time: ${JSON.stringify(slower)}`);
+  check(
+    slower.includes('it usually takes 1.0 s'),
+    `the slower warning should give the usual time: ${JSON.stringify(slower)}`,
+  );
   await waitForPace(page, 'stalled', 'Probably stalled.');
   const left = await visibleText(page, '#estimate-left');
   check(
     /^(At least \d+ (s|min) left|Taking longer than usual)$/.test(left ?? ''),
     `when stalled, the time left is a lower bound, not "About": ${JSON.stringify(left)}`,
   );
-  check(!(await visibleText(page, '#estimate-done')), 'when stalled, no "done around" time is promised');
+  check(
+    !(await visibleText(page, '#estimate-done')),
+    'when stalled, no "done around" time is promised',
+  );
 }
 
 // At the end: one chart row per stage of this build (the success code's is
@@ -338,7 +392,10 @@ async function checkChart(page, sent) {
   );
   const expected = [...sent, SUCCESS];
   const codes = rows.map((r) => r.code);
-  check(sameList(codes, expected), `the chart should have rows [${expected.join(',')}], it has [${codes.join(',')}]`);
+  check(
+    sameList(codes, expected),
+    `the chart should have rows [${expected.join(',')}], it has [${codes.join(',')}]`,
+  );
   for (const r of rows) {
     check(r.this > 0, `chart row ${r.code}: no bar for this build (width ${r.this})`);
     check(r.usual > 0, `chart row ${r.code}: no bar for the usual time (width ${r.usual})`);
@@ -349,16 +406,25 @@ async function checkChart(page, sent) {
     );
   }
   const long = rows.find((r) => r.code === LONG_STAGE);
-  check(long.values[1] === 'usual 10.0 s', `chart row ${LONG_STAGE}: the usual should read "usual 10.0 s": ${JSON.stringify(long.values)}`);
+  check(
+    long.values[1] === 'usual 10.0 s',
+    `chart row ${LONG_STAGE}: the usual should read "usual 10.0 s": ${JSON.stringify(long.values)}`,
+  );
   const legend = await visibleText(page, '#chart-legend');
-  check(legend?.includes('this build') && legend.includes('usual (median of 3 earlier builds)'), `the chart's legend: ${JSON.stringify(legend)}`);
+  check(
+    legend?.includes('this build') && legend.includes('usual (median of 3 earlier builds)'),
+    `the chart's legend: ${JSON.stringify(legend)}`,
+  );
   log(`chart: ${rows.length} rows, e.g. ${long.label}: ${long.values.join(', ')}`);
 }
 
 async function checkSaidOnce(page) {
   const body = await page.evaluate(() => document.body.innerText);
   const said = body.match(/succeeded/gi) ?? [];
-  check(said.length === 1, `the page should say "succeeded" once, it does ${said.length} times:\n${body}`);
+  check(
+    said.length === 1,
+    `the page should say "succeeded" once, it does ${said.length} times:\n${body}`,
+  );
   for (const selector of ['#estimate', '#pace', '#upcoming-box', '#working']) {
     check(await page.isHidden(selector), `${selector} should be gone once the build is over`);
   }
@@ -375,12 +441,18 @@ async function checkPhoneLayout(page, when) {
       const shown = owner.checkVisibility() && !owner.closest('.visually-hidden, title');
       if (node.textContent.trim() === '' || !shown) continue;
       const size = parseFloat(getComputedStyle(owner).fontSize);
-      if (size < minPx) small.push(`${owner.tagName.toLowerCase()}.${owner.getAttribute('class')} ${size}px "${node.textContent.trim().slice(0, 30)}"`);
+      if (size < minPx)
+        small.push(
+          `${owner.tagName.toLowerCase()}.${owner.getAttribute('class')} ${size}px "${node.textContent.trim().slice(0, 30)}"`,
+        );
     }
     const svg = document.querySelector('#chart svg');
-    const overflowing = svg === null ? [] : [...svg.querySelectorAll('.chart-label')]
-      .filter((t) => t.getComputedTextLength() > svg.getBoundingClientRect().width + 0.5)
-      .map((t) => t.textContent);
+    const overflowing =
+      svg === null
+        ? []
+        : [...svg.querySelectorAll('.chart-label')]
+            .filter((t) => t.getComputedTextLength() > svg.getBoundingClientRect().width + 0.5)
+            .map((t) => t.textContent);
     return {
       scrollWidth: document.documentElement.scrollWidth,
       clientWidth: document.documentElement.clientWidth,
@@ -396,9 +468,17 @@ async function checkPhoneLayout(page, when) {
     `${when}, on a ${PHONE.width} px wide phone: the page is ${layout.scrollWidth} px wide, ` +
       `shown ${layout.innerWidth} px wide (scrolls sideways or is zoomed out)`,
   );
-  check(layout.small.length === 0, `${when}, on a phone: text under ${MIN_FONT_PX} px: ${layout.small.join('; ')}`);
-  check(layout.overflowing.length === 0, `${when}, on a phone: chart labels wider than the chart: ${layout.overflowing.join('; ')}`);
-  log(`phone ${when}: ${layout.scrollWidth} px wide in ${layout.innerWidth} (layout ${layout.clientWidth}), text ≥ ${MIN_FONT_PX} px`);
+  check(
+    layout.small.length === 0,
+    `${when}, on a phone: text under ${MIN_FONT_PX} px: ${layout.small.join('; ')}`,
+  );
+  check(
+    layout.overflowing.length === 0,
+    `${when}, on a phone: chart labels wider than the chart: ${layout.overflowing.join('; ')}`,
+  );
+  log(
+    `phone ${when}: ${layout.scrollWidth} px wide in ${layout.innerWidth} (layout ${layout.clientWidth}), text ≥ ${MIN_FONT_PX} px`,
+  );
 }
 
 async function scenario(page, phone, problems) {
@@ -407,7 +487,10 @@ async function scenario(page, phone, problems) {
   check(response?.ok(), `GET ${config.pageUrl} answered ${response?.status()}`);
   await waitFor(page, '#connection[data-state="live"]', 'the event stream to connect');
   const waiting = (await page.textContent('#current')).trim();
-  check(waiting.includes('Waiting for the build to start'), `#current before any event: "${waiting}"`);
+  check(
+    waiting.includes('Waiting for the build to start'),
+    `#current before any event: "${waiting}"`,
+  );
   check(await page.isHidden('#banner'), '#banner should be hidden before the final event');
   check((await percent(page)) === 0, '#percent should be 0% before any event');
   log('page is waiting for the build');
@@ -514,11 +597,16 @@ async function main() {
     const problems = watchPage(page, origin);
     const phoneProblems = watchPage(phone, origin);
     await scenario(page, phone, problems);
-    check(phoneProblems.length === 0, `the phone's page had problems:\n  ${phoneProblems.join('\n  ')}`);
+    check(
+      phoneProblems.length === 0,
+      `the phone's page had problems:\n  ${phoneProblems.join('\n  ')}`,
+    );
     await saveScreenshot(page, config.screenshot);
   } catch (error) {
     if (page !== undefined) {
-      await saveScreenshot(page, config.screenshot.replace(/(\.png)?$/, '-failure.png')).catch(() => {});
+      await saveScreenshot(page, config.screenshot.replace(/(\.png)?$/, '-failure.png')).catch(
+        () => {},
+      );
     }
     throw error;
   } finally {
