@@ -459,9 +459,26 @@
     return item;
   }
 
+  // The first stage has no event before it: its time comes from the
+  // gateway, counted from the build's start (when bscd kept it).
+  function showFirstDuration(plan) {
+    const first = plan[0];
+    const duration = ui.stages.firstElementChild?.querySelector('.stage-duration');
+    const known =
+      first?.state === 'done' &&
+      Number.isFinite(first.took_ms) &&
+      duration?.textContent === '' &&
+      ui.stages.firstElementChild.dataset.code === String(first.code);
+    if (!known) return;
+    duration.dateTime = isoDuration(first.took_ms);
+    duration.textContent = formatDuration(first.took_ms);
+    duration.title = 'Time since the build started';
+  }
+
   // The plan's stage being worked on, and those still to come.
   function showPlan() {
     const message = state.estimate;
+    if (message !== null) showFirstDuration(message.plan);
     const running = message !== null && state.final === null;
     const upcoming = running ? message.plan.filter((s) => s.state === 'upcoming') : [];
     ui.upcoming.replaceChildren(...upcoming.map(upcomingElement));
