@@ -22,6 +22,7 @@
 #include "core/build_keys.hpp"
 #include "core/build_record.hpp"
 #include "core/unix_ms.hpp"
+#include "support/browser.hpp"
 #include "support/gateway_fixture.hpp"
 #include "support/process.hpp"
 
@@ -30,16 +31,6 @@ namespace {
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-
-// tests/browser, beside this file's directory in the source tree.
-fs::path browser_test_dir() {
-    return fs::path(__FILE__).parent_path().parent_path() / "browser";
-}
-
-// <build dir>/test-artifacts/<name>: BSCD_BIN_DIR is <build dir>/bin.
-fs::path artifact_path(const std::string& name) {
-    return fs::path(BSCD_BIN_DIR).parent_path() / "test-artifacts" / name;
-}
 
 const char* const profile = "browser-test";
 
@@ -79,18 +70,9 @@ std::vector<BuildRecord> seeded_history() {
     return records;
 }
 
-const char* const chromium_path = "/usr/bin/chromium";
-
 TEST_F(GatewayTest, PageFollowsABuildInARealBrowser) {
-    const fs::path browser_dir = browser_test_dir();
-    const fs::path script = browser_dir / "page_test.mjs";
-    ASSERT_TRUE(fs::exists(script)) << script << " is missing";
-    ASSERT_TRUE(fs::exists(browser_dir / "node_modules" / "playwright-core"))
-        << "playwright-core is not installed: run `npm ci` in " << browser_dir
-        << " (scripts/install-deps.sh does)";
-    ASSERT_TRUE(fs::exists(chromium_path))
-        << chromium_path << " is missing: install the Debian package chromium "
-        << "(scripts/install-deps.sh does)";
+    const fs::path script = browser_script("page_test.mjs");
+    ASSERT_TRUE(browser_ready(script));
 
     for (const BuildRecord& record : seeded_history()) {
         const Reply pushed = redis.command({"LPUSH", profile_key(profile), record.to_json()});
@@ -100,14 +82,11 @@ TEST_F(GatewayTest, PageFollowsABuildInARealBrowser) {
     auto gateway = start_gateway({"--stall-margin", "0"});
     ASSERT_FALSE(HasFailure()) << "bscd or bscd-gateway did not start";
 
+    // The script saves <SCREENSHOT>-failure.png when a check fails.
     const fs::path screenshot = artifact_path("gateway-page.png");
     const fs::path midbuild = artifact_path("gateway-page-midbuild.png");
     const fs::path phone = artifact_path("gateway-page-phone.png");
-    fs::create_directories(screenshot.parent_path());
-    for (const fs::path& path : {screenshot, midbuild, phone}) {
-        fs::remove(path);
-    }
-    fs::remove(fs::path(screenshot).replace_extension().concat("-failure.png"));
+    artifact_path("gateway-page-failure.png");
 
     const RunResult result = run({"node", script.string()},
                                  {{"PAGE_URL", gateway_url("/projects/demo")},
