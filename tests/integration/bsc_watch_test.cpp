@@ -9,6 +9,7 @@
 #include "core/build_record.hpp"
 #include "support/bscd_fixture.hpp"
 #include "support/producer_client.hpp"
+#include "support/profile_history.hpp"
 #include "support/tcp_proxy.hpp"
 #include "support/temp_dir.hpp"
 #include "support/wait.hpp"
@@ -40,16 +41,9 @@ protected:
         ASSERT_EQ(replies.find("ERR"), std::string::npos) << replies;
     }
 
-    // Earlier successful builds of `profile` in its record, as bscd leaves
-    // them: each with its stages' times.
     void seed_profile(const std::string& profile,
                       const std::vector<std::vector<StageTime>>& builds) {
-        for (std::size_t i = 0; i < builds.size(); ++i) {
-            const auto started = static_cast<std::int64_t>(i + 1) * 1000;
-            const BuildRecord record{"earlier" + std::to_string(i) + "@" + std::to_string(started),
-                                     started, started + 1, 1000, builds[i]};
-            redis.command({"RPUSH", "bscd-profile:" + profile, record.to_json()});
-        }
+        test::seed_profile(redis, profile, builds);
     }
 
     // Waits until `process` printed `text`.

@@ -19,12 +19,11 @@
 
 #include <gtest/gtest.h>
 
-#include "core/build_keys.hpp"
 #include "core/build_record.hpp"
-#include "core/unix_ms.hpp"
 #include "support/browser.hpp"
 #include "support/gateway_fixture.hpp"
 #include "support/process.hpp"
+#include "support/profile_history.hpp"
 
 namespace bscd::test {
 namespace {
@@ -37,7 +36,7 @@ const char* const profile = "browser-test";
 // The successful earlier builds of `profile`, as bscd records them: the
 // stages the script sends (no 31), each with the i-th of three times around
 // its usual one (the spread gives the page a range).
-std::vector<BuildRecord> seeded_history() {
+std::vector<std::vector<StageTime>> seeded_history() {
     const std::vector<int> codes{10, 20, 21, 30, 32, 33, 40, 50, 60, 70, 80, 81, 82, 1000};
     const auto usual_ms = [](int code) -> std::int64_t {
         switch (code) {
@@ -49,35 +48,22 @@ std::vector<BuildRecord> seeded_history() {
                 return 4'000;
         }
     };
-    const std::int64_t day = 24 * 3600 * 1000;
     // Percent of the usual time in each build: the hold stage's longest is 1.1 s.
-    const std::vector<std::int64_t> percent{80, 100, 110};
-    std::vector<BuildRecord> records;
-    for (std::size_t i = 0; i < percent.size(); ++i) {
-        BuildRecord record;
-        record.started_ms = unix_ms_now() - static_cast<std::int64_t>(3 - i) * day;
-        record.build = build_identity("earlier", record.started_ms);
-        record.outcome = 1000;
-        std::int64_t at = record.started_ms;
+    std::vector<std::vector<StageTime>> builds;
+    for (const std::int64_t percent : {80, 100, 110}) {
+        auto& stages = builds.emplace_back();
         for (const int code : codes) {
-            const std::int64_t ms = usual_ms(code) * percent[i] / 100;
-            record.stages.push_back({code, ms});
-            at += ms;
+            stages.push_back({code, usual_ms(code) * percent / 100});
         }
-        record.ended_ms = at;
-        records.push_back(record);
     }
-    return records;
+    return builds;
 }
 
 TEST_F(GatewayTest, PageFollowsABuildInARealBrowser) {
     const fs::path script = browser_script("page_test.mjs");
     ASSERT_TRUE(browser_ready(script));
 
-    for (const BuildRecord& record : seeded_history()) {
-        const Reply pushed = redis.command({"LPUSH", profile_key(profile), record.to_json()});
-        ASSERT_GT(pushed.integer, 0) << "LPUSH " << profile_key(profile) << ": " << pushed.str;
-    }
+    seed_profile(redis, profile, seeded_history());
     auto daemon = start_bscd({"--profile", profile});
     auto gateway = start_gateway({"--stall-margin", "0"});
     ASSERT_FALSE(HasFailure()) << "bscd or bscd-gateway did not start";

@@ -18,6 +18,7 @@
 #include "support/gateway_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/producer_client.hpp"
+#include "support/profile_history.hpp"
 #include "support/wait.hpp"
 
 namespace bscd::test {
@@ -31,16 +32,8 @@ const std::string secret = "s3cret";
 // Two earlier successful builds of the profile "p": 10, 20 (`stage_20_ms`)
 // and 1000, so that the builds listed have a time left.
 void seed_profile(RedisServer& redis, std::int64_t stage_20_ms = 1'000) {
-    for (int i = 0; i < 2; ++i) {
-        BuildRecord record;
-        record.started_ms = unix_ms_now() - 86'400'000 + i * 10'000;
-        record.build = build_identity("earlier", record.started_ms);
-        record.ended_ms = record.started_ms + 2'000 + stage_20_ms;
-        record.outcome = 1000;
-        record.stages = {{10, 1'000}, {20, stage_20_ms}, {1000, 1'000}};
-        ASSERT_EQ(redis.command({"LPUSH", "bscd-profile:p", record.to_json()}).type,
-                  Reply::Integer);
-    }
+    const std::vector<StageTime> stages{{10, 1'000}, {20, stage_20_ms}, {1000, 1'000}};
+    test::seed_profile(redis, "p", {stages, stages});
 }
 
 class GatewayBuildsTest : public GatewayTest {
