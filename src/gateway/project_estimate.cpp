@@ -93,14 +93,29 @@ Estimate ProjectEstimate::at(const BuildTimeline& timeline, std::int64_t now_ms)
 }
 
 void ProjectEstimate::update(const BuildTimeline& timeline, std::int64_t now_ms) {
-    const Estimate estimate = at(timeline, now_ms);
-    next_change_ms_ = estimate.next_change_ms;
+    next_change_ms_ = make_message(timeline, now_ms).next_change_ms;
+    ++version_;
+}
+
+const std::shared_ptr<const FeedEvent>& ProjectEstimate::message(const BuildTimeline& timeline,
+                                                                 std::int64_t now_ms) {
+    constexpr std::int64_t freshness_ms = 1'000;
+    if (message_ && !message_final_ && now_ms - message_made_ms_ >= freshness_ms) {
+        (void)make_message(timeline, now_ms);  // the thresholds stay update()'s
+    }
+    return message_;
+}
+
+Estimate ProjectEstimate::make_message(const BuildTimeline& timeline, std::int64_t now_ms) {
+    Estimate estimate = at(timeline, now_ms);
     auto message = std::make_shared<FeedEvent>();
-    message->final = estimate.basis == EstimateBasis::finished;
+    message_final_ = estimate.basis == EstimateBasis::finished;
+    message->final = message_final_;
     message->json = estimate_message(project_, start_, estimate);
     message->sse = sse_event("", "estimate", message->json);
     message_ = std::move(message);
-    ++version_;
+    message_made_ms_ = now_ms;
+    return estimate;
 }
 
 }  // namespace bscd

@@ -48,12 +48,19 @@ public:
     }
 
     // The latest message (null before the first update), and a number that
-    // grows with each new one.
-    [[nodiscard]] const std::shared_ptr<const FeedEvent>& message() const { return message_; }
+    // grows with each new one. A message over a second old is made anew for
+    // `now_ms`, under the same version: a viewer joining mid-stage is told
+    // how long the stage has run now, while the viewers that had it get
+    // nothing more (they count down themselves), and a crowd joining at
+    // once shares one message a second.
+    const std::shared_ptr<const FeedEvent>& message(const BuildTimeline& timeline,
+                                                    std::int64_t now_ms);
     [[nodiscard]] std::uint64_t version() const { return version_; }
     [[nodiscard]] const std::optional<BuildStart>& start() const { return start_; }
 
 private:
+    Estimate make_message(const BuildTimeline& timeline, std::int64_t now_ms);
+
     enum class Knowledge { unread, reading_start, reading_profile, known };
     void on_start(const redisReply* reply, const std::function<void()>& changed);
     void on_profile(const redisReply* reply, const std::function<void()>& changed);
@@ -67,6 +74,8 @@ private:
     std::optional<BuildStart> start_;
     ProfileStats learnt_;
     std::shared_ptr<const FeedEvent> message_;
+    std::int64_t message_made_ms_ = 0;
+    bool message_final_ = false;  // a finished build's: it no longer changes with time
     std::uint64_t version_ = 0;
     std::optional<std::int64_t> next_change_ms_;
 };

@@ -45,7 +45,7 @@ void ProjectFeed::on_tick() {
     if (read_failed_) {
         read();  // Redis answered with an error or a malformed entry last time
     }
-    if (ready_ && estimate_->due(unix_ms_now())) {
+    if (ready_ && !estimate_->reading() && estimate_->due(unix_ms_now())) {
         estimate_->update(timeline_, unix_ms_now());
         notify();
     }
@@ -114,7 +114,12 @@ void ProjectFeed::on_entries(std::optional<std::vector<StreamEntry>> entries) {
     const bool complete = entries->size() < read_batch;
     if ((!ready_ && complete) || (ready_ && end() != before)) {
         ready_ = true;
-        estimate_->update(timeline_, unix_ms_now());
+        // While the profile is being read, its estimate waits for it
+        // (on_learnt): a first viewer is never told "first build of this
+        // kind" a moment before the learnt estimate.
+        if (!estimate_->reading()) {
+            estimate_->update(timeline_, unix_ms_now());
+        }
         notify();
     }
     if (!complete || read_again_) {

@@ -19,6 +19,7 @@
 #include "core/catalog.hpp"
 #include "core/entry_id.hpp"
 #include "core/estimate.hpp"
+#include "core/unix_ms.hpp"
 #include "gateway/project_estimate.hpp"
 #include "redis/history_reader.hpp"
 
@@ -97,11 +98,12 @@ public:
     // The build's start and estimate, as learnt so far.
     [[nodiscard]] const ProjectEstimate& estimate() const { return *estimate_; }
 
-    // The latest estimate message (null before the history was read) and
-    // its version: a viewer that has taken every event gets the latest one
-    // it has not had (Viewer::take), however many came meanwhile.
-    [[nodiscard]] const std::shared_ptr<const FeedEvent>& estimate_message() const {
-        return estimate_->message();
+    // The latest estimate message (null before the history and the
+    // profile were read) and its version: a viewer that has taken every
+    // event gets the latest one it has not had (Viewer::take), however many
+    // came meanwhile; as of now, if it was made over a second ago.
+    const std::shared_ptr<const FeedEvent>& estimate_message() {
+        return estimate_->message(timeline_, unix_ms_now());
     }
     [[nodiscard]] std::uint64_t estimate_version() const { return estimate_->version(); }
 

@@ -13,6 +13,7 @@
 #include "support/gateway_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/producer_client.hpp"
+#include "support/profile_history.hpp"
 #include "support/sse_client.hpp"
 #include "support/wait.hpp"
 #include "support/ws_client.hpp"
@@ -183,6 +184,37 @@ TEST_F(GatewayEstimateTest, TheFirstBuildOfAKindHasAPlanButNoTimeLeft) {
     const auto estimate = ws.next_estimate();
     ASSERT_TRUE(estimate);
     EXPECT_EQ(json::parse(*estimate)["estimate"]["basis"], "learning");
+}
+
+// A viewer that comes while a stage runs is told the estimate as of now
+// (how long the stage has run), and the first viewer of a project is never
+// told "first build of this kind" while the gateway is still reading the
+// profile.
+TEST_F(GatewayEstimateTest, AViewerJoiningMidStageIsToldTheEstimateAsOfNow) {
+    const std::vector<StageTime> stages{{10, 1'000}, {20, 60'000}, {1000, 1'000}};
+    seed_profile(redis, "p", {stages, stages});
+    auto gateway = start_gateway();
+    auto daemon = start_bscd({"--profile", "p"});
+    send_codes({"10"});
+    const std::int64_t code_ms = unix_ms_now();
+
+    SseClient first(gateway_port(), "/api/v1/projects/demo/events");
+    const auto told = first.next_estimate();
+    ASSERT_TRUE(told);
+    const json first_estimate = json::parse(told->data)["estimate"];
+    EXPECT_EQ(first_estimate["basis"], "learnt") << told->data;
+    EXPECT_EQ(first_estimate["builds"], 2) << told->data;
+
+    // Stage 20 usually runs a minute: nothing changes for the viewers for
+    // a while. One comes 2.5 s into it.
+    ASSERT_TRUE(wait_until([&] { return unix_ms_now() >= code_ms + 2'500; }, 10s));
+    SseClient later(gateway_port(), "/api/v1/projects/demo/events");
+    const auto late = later.next_estimate();
+    ASSERT_TRUE(late);
+    const json estimate = json::parse(late->data)["estimate"];
+    // As of its coming, give or take the second a message is shared for.
+    EXPECT_GE(estimate["stage_elapsed_ms"].get<std::int64_t>(), 1'400) << late->data;
+    EXPECT_LE(estimate["left"]["counting_ms"].get<std::int64_t>(), 58'600) << late->data;
 }
 
 }  // namespace
