@@ -13,28 +13,11 @@
 // "ended" (succeeded). Exits 0 when every check passed, 1 naming the one
 // that failed.
 
-import { execFileSync } from 'node:child_process';
 import process from 'node:process';
 
-import { chromium } from 'playwright-core';
+import { CheckFailed, check, launchChromium, requireEnv, runTest, sendCode, watchPage } from './harness.mjs';
 
 const WAIT_MS = 10_000;
-
-class CheckFailed extends Error {}
-
-function log(message) {
-  console.log(`[builds-page-test] ${message}`);
-}
-
-function check(condition, message) {
-  if (!condition) throw new CheckFailed(message);
-}
-
-function requireEnv(name) {
-  const value = process.env[name];
-  if (!value) throw new CheckFailed(`environment variable ${name} is not set`);
-  return value;
-}
 
 const config = {
   pageUrl: requireEnv('PAGE_URL'),
@@ -89,7 +72,7 @@ async function scenario(page, problems) {
   );
 
   // Live: a code moves the row on, with no reload.
-  execFileSync(config.bsc, ['-a', config.socket, '20'], { timeout: WAIT_MS, stdio: 'pipe' });
+  sendCode(config.bsc, config.socket, 20, WAIT_MS);
   await waitFor(page, 'the row showing code 20', () =>
     (document.querySelector('tr[data-project="running"] .stage-name')?.textContent ?? '').startsWith('20 '),
   );
@@ -109,35 +92,14 @@ async function scenario(page, problems) {
 }
 
 async function main() {
-  const browser = await chromium.launch({
-    executablePath: config.chromium,
-    timeout: 30_000,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
+  const browser = await launchChromium(config.chromium);
   try {
     const page = await (await browser.newContext({ viewport: { width: 1100, height: 700 } })).newPage();
     page.setDefaultTimeout(WAIT_MS);
-    // Script errors, and requests anywhere but the gateway, are failures.
-    const problems = [];
-    const origin = new URL(config.pageUrl).origin;
-    page.on('pageerror', (error) => problems.push(`script error: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-    });
-    page.on('request', (request) => {
-      if (!request.url().startsWith(origin)) problems.push(`request elsewhere: ${request.url()}`);
-    });
-    await scenario(page, problems);
+    await scenario(page, watchPage(page, new URL(config.pageUrl).origin));
   } finally {
     await browser.close();
   }
 }
 
-try {
-  await main();
-  log('PASS');
-} catch (error) {
-  const message = error instanceof CheckFailed ? error.message : error.stack || String(error);
-  console.error(`[builds-page-test] FAIL: ${message}`);
-  process.exitCode = 1;
-}
+await runTest('builds-page-test', main);

@@ -27,12 +27,19 @@
 //
 // Exits 0 when every check passed, 1 with a message naming the failed check.
 
-import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import process from 'node:process';
 
-import { chromium } from 'playwright-core';
+import {
+  CheckFailed,
+  check,
+  launchChromium,
+  requireEnv,
+  runTest,
+  sendCode as send,
+  watchPage,
+} from './harness.mjs';
 
 const WAIT_MS = 10_000;
 const FIRST_STAGES = [10, 20, 21, 30];
@@ -48,20 +55,8 @@ const PACE_WAIT_MS = 10_000;
 const PHONE = { width: 390, height: 844 };
 const MIN_FONT_PX = 12;
 
-class CheckFailed extends Error {}
-
 function log(message) {
   console.log(`[page-test] ${message}`);
-}
-
-function check(condition, message) {
-  if (!condition) throw new CheckFailed(message);
-}
-
-function requireEnv(name) {
-  const value = process.env[name];
-  if (!value) throw new CheckFailed(`environment variable ${name} is not set`);
-  return value;
 }
 
 let config; // set by readConfig(), first thing main() does
@@ -79,17 +74,8 @@ function readConfig() {
   };
 }
 
-// Reports one code the way a builder does; bsc exits 0 once bscd accepted it.
 function sendCode(code) {
-  try {
-    execFileSync(config.bsc, ['-a', config.socket, String(code)], {
-      timeout: WAIT_MS,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-  } catch (error) {
-    const output = `${error.stdout ?? ''}${error.stderr ?? ''}`.trim();
-    throw new CheckFailed(`bsc ${code} failed: ${error.message}${output ? `\n${output}` : ''}`);
-  }
+  send(config.bsc, config.socket, code, WAIT_MS);
   log(`sent ${code}`);
 }
 
@@ -144,29 +130,6 @@ function sameList(actual, expected) {
 }
 
 // Everything the page does must stay on the gateway's origin, without errors.
-function watchPage(page, origin) {
-  const problems = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => problems.push(`uncaught exception: ${error.message}`));
-  page.on('request', (request) => {
-    const url = new URL(request.url());
-    if (url.protocol.startsWith('http') && url.origin !== origin) {
-      problems.push(`request to another host: ${request.url()}`);
-    }
-  });
-  page.on('requestfailed', (request) => {
-    // Reloading aborts the page's own event stream: expected, and harmless.
-    if (new URL(request.url()).origin !== origin) {
-      problems.push(
-        `failed request to another host: ${request.url()} (${request.failure()?.errorText})`,
-      );
-    }
-  });
-  return problems;
-}
-
 async function sendStagesAndWait(page, codes, sent) {
   let last = await percent(page);
   for (const code of codes) {
@@ -586,22 +549,7 @@ async function saveScreenshot(page, path) {
 async function main() {
   config = readConfig();
   log(`starting ${config.chromium}`);
-  // launch() gives the browser a fresh temporary profile (user data dir)
-  // and removes it on close; nothing is shared with another run.
-  const browser = await chromium.launch({
-    executablePath: config.chromium,
-    timeout: 30_000,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await launchChromium(config.chromium);
   let page;
   let phone;
   try {
@@ -646,11 +594,4 @@ async function main() {
   }
 }
 
-try {
-  await main();
-  log('PASS');
-} catch (error) {
-  const message = error instanceof CheckFailed ? error.message : error.stack || String(error);
-  console.error(`[page-test] FAIL: ${message}`);
-  process.exitCode = 1;
-}
+await runTest('page-test', main);
