@@ -620,12 +620,12 @@ sync_partitions() {  # 82
 # change which stages run or how long they take. INCLUDES differ by their
 # list: a checksum of it keeps the name short.
 build_profile() {
-    local profile="debian-${SUITE}-${ARCH}"
-    [[ ${CREATE_ONLY_CHROOT} != true ]] || profile+="-chroot"
-    [[ ${KERNEL} != none ]] || profile+="-nokernel"
-    [[ -z ${PACKAGE_CACHE} ]] || profile+="-cached"
-    [[ -z ${INCLUDES} ]] || profile+="-inc$(printf '%s' "${INCLUDES}" | cksum | cut -d' ' -f1)"
-    echo "${profile}"
+    local kind="debian-${SUITE}-${ARCH}"
+    [[ ${CREATE_ONLY_CHROOT} != true ]] || kind+="-chroot"
+    [[ ${KERNEL} != none ]] || kind+="-nokernel"
+    [[ -z ${PACKAGE_CACHE} ]] || kind+="-cached"
+    [[ -z ${INCLUDES} ]] || kind+="-inc$(printf '%s' "${INCLUDES}" | cksum | cut -d' ' -f1)"
+    echo "${kind}"
 }
 
 # --- Main --------------------------------------------------------------------

@@ -18,6 +18,7 @@ wait_for() {  # wait_for SECONDS COMMAND...: poll until COMMAND succeeds
 # on 127.0.0.1 and exports REDIS_HOST/REDIS_PORT for it. `start_redis DIR`:
 # the private server keeps its data in DIR (an append-only file) from one
 # run to the next; without DIR it keeps nothing.
+# shellcheck disable=SC2120  # DIR is optional: demo.sh keeps nothing
 start_redis() {
   local data=(--save '' --appendonly no)
   if [[ -n "${1:-}" ]]; then
