@@ -13,7 +13,7 @@ PACKAGES=(
   # runtimes) also builds the fuzz targets of scripts/fuzz.sh
   build-essential cmake ninja-build pkg-config git
   clang clang-format clang-tidy libclang-rt-14-dev
-  # libraries (DESIGN.md section 7)
+  # libraries (docs/architecture.md, "Dependencies")
   libboost1.81-dev libhiredis-dev libcli11-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev libssl-dev
   # tests and benchmarks

@@ -166,7 +166,7 @@
 
   // --- events ---------------------------------------------------------------
 
-  // The event JSON of DESIGN.md section 5, or null when it is not one.
+  // The event JSON (docs/architecture.md, "The event JSON"), or null when it is not one.
   function parseEvent(text) {
     let event;
     try {
