@@ -115,7 +115,7 @@ bool same_route(const Route& a, const Route& b) {
            a.token == b.token && a.error == b.error;
 }
 
-// The target that names `route` (a project route or an asset), with its
+// The target that names `route` (a project, builds or asset route), with its
 // project or asset name percent-encoded byte by byte when `encode_name`.
 std::string target_of(const Route& route, bool encode_name) {
     const std::string project = percent_encode(route.project, encode_name);
@@ -135,6 +135,12 @@ std::string target_of(const Route& route, bool encode_name) {
             break;
         case RouteKind::Asset:
             return "/assets/" + percent_encode(route.asset, encode_name);
+        case RouteKind::BuildsPage:
+            target = "/builds";
+            break;
+        case RouteKind::BuildsList:
+            target = "/api/v1/builds";
+            break;
         default:
             return target;
     }
@@ -170,6 +176,12 @@ void check_route(std::string_view target, const Route& route) {
             FUZZ_CHECK(is_asset_name(route.asset));
             FUZZ_CHECK(route.project.empty() && route.error.empty());
             FUZZ_CHECK(!route.after && !route.token);
+            break;
+        case RouteKind::BuildsPage:
+        case RouteKind::BuildsList:
+            // A token only: `after` is a project route's.
+            FUZZ_CHECK(route.project.empty() && route.asset.empty() && route.error.empty());
+            FUZZ_CHECK(!route.after);
             break;
         case RouteKind::BadRequest:
             // The {"error": ...} body: short and printable.
