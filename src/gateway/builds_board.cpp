@@ -1,5 +1,7 @@
 #include "gateway/builds_board.hpp"
 
+#include <variant>
+
 #include <nlohmann/json.hpp>
 
 #include "core/build_event.hpp"
@@ -24,11 +26,20 @@ public:
 
 }  // namespace
 
-// A listed build: followed while it runs, its summary kept once it ended.
+// A listed build. Its life in the board: followed while it may change
+// (Following), its summary kept once it has ended (Ended); let go when
+// nobody has asked for a while (Unfollowed), followed again when asked.
 struct BuildsBoard::Row {
+    struct Unfollowed {};
+    struct Following {
+        std::unique_ptr<BoardWatch> watch;
+    };
+    struct Ended {
+        nlohmann::ordered_json summary;
+    };
+
     ListedBuild build;
-    std::unique_ptr<BoardWatch> watch;
-    std::optional<nlohmann::ordered_json> ended;
+    std::variant<Unfollowed, Following, Ended> state;
 };
 
 BuildsBoard::BuildsBoard(HistoryReader& reader, Follow follow, Link link)
@@ -89,8 +100,8 @@ void BuildsBoard::on_index(const redisReply* reply) {
             }
         }
         row.build = std::move(build);
-        if (!row.ended && !row.watch) {
-            row.watch = std::make_unique<BoardWatch>(follow_(row.build.project));
+        if (std::holds_alternative<Row::Unfollowed>(row.state)) {
+            row.state = Row::Following{std::make_unique<BoardWatch>(follow_(row.build.project))};
         }
         rows.push_back(std::move(row));
     }
@@ -106,36 +117,38 @@ void BuildsBoard::on_tick() {
         return;
     }
     for (Row& row : rows_) {
-        row.watch.reset();  // followed again when next asked
+        if (std::holds_alternative<Row::Following>(row.state)) {
+            row.state = Row::Unfollowed{};  // followed again when next asked
+        }
     }
     read_at_.reset();
 }
 
 nlohmann::ordered_json BuildsBoard::summarise(Row& row, std::int64_t now_ms) {
-    if (row.ended) {
-        return *row.ended;
+    if (const auto* ended = std::get_if<Row::Ended>(&row.state)) {
+        return ended->summary;
     }
     const auto listed = [&row](const char* state) {
         return nlohmann::ordered_json{{"project", row.build.project},
                                       {"build_started", iso8601_utc(row.build.started_ms)},
                                       {"state", state}};
     };
-    const ProjectFeed* feed = row.watch ? &row.watch->followed() : nullptr;
+    const auto* following = std::get_if<Row::Following>(&row.state);
+    const ProjectFeed* feed = following != nullptr ? &following->watch->followed() : nullptr;
     if (feed == nullptr || !feed->ready() || feed->estimate().reading()) {
         return listed("reading");
     }
     const ProjectEstimate& estimate = feed->estimate();
     if (feed->empty() && !estimate.start()) {
-        row.ended = listed("expired");  // listed, but its history and start are gone
+        row.state = Row::Ended{listed("expired")};  // listed, but its history and start are gone
     } else if (feed->finished()) {
-        row.ended = build_summary(feed->timeline(), estimate.start(),
-                                  estimate.at(feed->timeline(), now_ms));
+        row.state = Row::Ended{build_summary(feed->timeline(), estimate.start(),
+                                             estimate.at(feed->timeline(), now_ms))};
     } else {
         return build_summary(feed->timeline(), estimate.start(),
                              estimate.at(feed->timeline(), now_ms));
     }
-    row.watch.reset();  // it has ended: nothing more to follow
-    return *row.ended;
+    return std::get<Row::Ended>(row.state).summary;  // nothing more to follow: its feed goes
 }
 
 std::string BuildsBoard::render() {

@@ -25,7 +25,6 @@
 namespace bscd {
 
 class ProjectFeed;
-class Viewer;
 
 class BuildsBoard {
 public:
@@ -37,7 +36,7 @@ public:
     static constexpr auto keep_following = std::chrono::seconds(15);
 
     using Follow = std::function<std::shared_ptr<ProjectFeed>(const std::string& project)>;
-    // `link` makes a running build's page link (the gateway adds its token).
+    // `link` makes a build's page link (the gateway adds the project's token).
     using Link = std::function<std::string(const std::string& project)>;
     BuildsBoard(HistoryReader& reader, Follow follow, Link link);
     BuildsBoard(const BuildsBoard&) = delete;
