@@ -41,7 +41,8 @@ struct BuildSelection {
                        "the live channel instead of a project: its history is <channel>:events");
         app.add_option("--codes", codes_file, "build status codes file, as given to bscd")
             ->check(CLI::ExistingFile);
-        app.add_flag("--json", json, "one event JSON per line (DESIGN.md section 5)");
+        app.add_flag("--json", json,
+                     "one event JSON per line (docs/architecture.md, \"The event JSON\")");
         add_redis_options(app, redis);
     }
 

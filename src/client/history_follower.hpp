@@ -1,7 +1,7 @@
 #pragma once
 // Reads a build's history from Redis and keeps following it: every entry
 // exactly once, in order, across Redis reconnects, because the position is
-// the id of the last entry seen (DESIGN.md section 4).
+// the id of the last entry seen (docs/architecture.md, "Entry ids and resume").
 
 #include <chrono>
 #include <functional>

@@ -1,6 +1,7 @@
 #pragma once
-// One conversation with bscd over its Unix stream socket (DESIGN.md section
-// 3), bounded by a single deadline: connect, write requests, read reply lines.
+// One conversation with bscd over its Unix stream socket (docs/architecture.md,
+// "Producer protocol"), bounded by a single deadline: connect, write requests,
+// read reply lines.
 // Plain POSIX sockets and poll(): bsc runs once per build stage, so start-up
 // must stay cheap.
 

@@ -1,6 +1,7 @@
 #pragma once
-// The producer side of DESIGN.md section 3: requests out over one connection,
-// one reply line ("OK" or "ERR <reason>") back for each.
+// The producer side of the producer protocol (docs/architecture.md, "Producer
+// protocol"): requests out over one connection, one reply line ("OK" or
+// "ERR <reason>") back for each.
 
 #include <chrono>
 #include <string>

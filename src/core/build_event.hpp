@@ -1,7 +1,7 @@
 #pragma once
-// One event as every consumer sees it (DESIGN.md section 5): `bsc watch
-// --json`, SSE `data:`, WebSocket messages. Built from a history entry and
-// the build's progress after it.
+// One event as every consumer sees it (docs/architecture.md, "The event
+// JSON"): `bsc watch --json`, SSE `data:`, WebSocket messages. Built from a
+// history entry and the build's progress after it.
 
 #include <cstdint>
 #include <optional>

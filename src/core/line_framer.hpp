@@ -1,6 +1,7 @@
 #pragma once
-// Splits a producer's byte stream into requests (DESIGN.md section 3): a
-// request ends at '\n' or at the end of the stream. Pure: bytes in, frames out.
+// Splits a producer's byte stream into requests (docs/architecture.md,
+// "Producer protocol"): a request ends at '\n' or at the end of the stream.
+// Pure: bytes in, frames out.
 
 #include <cstddef>
 #include <functional>

@@ -1,8 +1,9 @@
 #pragma once
-// A build's progress as DESIGN.md section 2 defines it: the position of the
-// most advanced stage code seen, in catalog order. Stages may be skipped or
-// repeated; progress never moves backwards; success (1000) means 100 %;
-// failure (1001, any final code but success) freezes progress where it was.
+// A build's progress as docs/architecture.md, "Codes and progress", defines
+// it: the position of the most advanced stage code seen, in catalog order.
+// Stages may be skipped or repeated; progress never moves backwards; success
+// (1000) means 100 %; failure (1001, any final code but success) freezes
+// progress where it was.
 
 #include <cstddef>
 #include <cstdint>

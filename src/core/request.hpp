@@ -1,5 +1,5 @@
 #pragma once
-// What one producer request means (DESIGN.md section 3).
+// What one producer request means (docs/architecture.md, "Producer protocol").
 
 #include <string>
 #include <string_view>

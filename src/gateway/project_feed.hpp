@@ -33,7 +33,7 @@ class Viewer;
 struct FeedEvent {
     EntryId id;
     bool final = false;
-    std::string json;  // DESIGN.md section 5: a WebSocket message, SSE's data
+    std::string json;  // the event JSON (docs/architecture.md): a WebSocket message, SSE's data
     std::string sse;   // the whole SSE frame
 };
 

@@ -1,5 +1,6 @@
 #pragma once
-// Everything bscd is told on its command line (DESIGN.md section 6).
+// Everything bscd is told on its command line (README.md, "bscd: the
+// server"; its place among the parts: docs/architecture.md, "The parts").
 
 #include <chrono>
 #include <cstddef>

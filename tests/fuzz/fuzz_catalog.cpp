@@ -87,7 +87,8 @@ void check_catalog(const Catalog& catalog, std::size_t code_lines) {
             FUZZ_CHECK(description.front() != ' ' && description.front() != '\t');
             FUZZ_CHECK(description.back() != ' ' && description.back() != '\t');
         }
-        // A producer can send every code, by value and by name (DESIGN.md section 3).
+        // A producer can send every code, by value and by name (docs/architecture.md,
+        // "Producer protocol").
         const bscd::Request by_value = bscd::parse_request(std::to_string(code.value), catalog);
         FUZZ_CHECK(by_value.kind == bscd::Request::Kind::Code && by_value.code == &code);
         const bscd::Request by_name = bscd::parse_request(code.name, catalog);

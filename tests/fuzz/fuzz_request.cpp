@@ -2,8 +2,8 @@
 // (server/producer_session.cpp): the bytes of one connection through
 // LineFramer in chunks, then finish() at end of stream, and each frame
 // through parse_request against the built-in catalog (too_long frames:
-// too_long_request()). Aborts when a property of DESIGN.md section 3 or of
-// core/request.hpp does not hold.
+// too_long_request()). Aborts when a property of docs/architecture.md,
+// "Producer protocol", or of core/request.hpp does not hold.
 
 #include <algorithm>
 #include <cstddef>
@@ -36,8 +36,9 @@ struct ExpectedFrame {
     bool too_long;
 };
 
-// DESIGN.md section 3's framing, written the obvious way: a request ends at
-// '\n' or at the end of the stream, a line over the limit is too long.
+// The producer protocol's framing (docs/architecture.md), written the obvious
+// way: a request ends at '\n' or at the end of the stream, a line over the
+// limit is too long.
 std::vector<ExpectedFrame> expected_frames(std::string_view bytes) {
     std::vector<ExpectedFrame> frames;
     const auto add = [&frames](std::string_view line, bool terminated) {

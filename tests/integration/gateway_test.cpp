@@ -41,7 +41,7 @@ std::string code_name(int code) {
     return names.at(code);
 }
 
-// The event JSON of DESIGN.md section 5, for history entry `id` of `code`.
+// The event JSON (docs/architecture.md, "The event JSON"), for history entry `id` of `code`.
 void expect_event_json(const std::string& text, const std::string& id, int code) {
     const json event = json::parse(text, nullptr, false);
     ASSERT_TRUE(event.is_object()) << text;

@@ -1,6 +1,6 @@
-// The history stream bscd keeps beside the live channel (DESIGN.md section
-// 4): capped, expiring after a final code, and written once per code even
-// when Redis forgets the script.
+// The history stream bscd keeps beside the live channel (docs/architecture.md,
+// "Redis keys" and "The history script"): capped, expiring after a final code,
+// and written once per code even when Redis forgets the script.
 
 #include <string>
 #include <vector>
