@@ -26,10 +26,6 @@ bool tell(const OutlookSources& sources) {
     return false;
 }
 
-std::optional<std::int64_t> started_ms(const std::optional<BuildStart>& start) {
-    return start ? std::optional(start->started_ms) : std::nullopt;
-}
-
 // Too few builds of the kind for a time left: "first build of this kind",
 // "only 1 earlier build of this kind".
 std::string learning_words(std::size_t builds) {

@@ -5,6 +5,7 @@
 // that a restarted bscd keeps them.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace bscd {
@@ -15,5 +16,10 @@ struct BuildStart {
 
     friend bool operator==(const BuildStart&, const BuildStart&) = default;
 };
+
+// When a build started, if its start is known (what estimate_build takes).
+inline std::optional<std::int64_t> started_ms(const std::optional<BuildStart>& start) {
+    return start ? std::optional(start->started_ms) : std::nullopt;
+}
 
 }  // namespace bscd

@@ -87,9 +87,7 @@ void ProjectEstimate::on_profile(const redisReply* reply, const std::function<vo
 
 Estimate ProjectEstimate::at(const BuildTimeline& timeline, std::int64_t now_ms) const {
     const auto arrivals = arrivals_of(timeline);
-    return estimate_build(catalog_, learnt_,
-                          start_ ? std::optional(start_->started_ms) : std::nullopt, arrivals,
-                          now_ms, rules_);
+    return estimate_build(catalog_, learnt_, started_ms(start_), arrivals, now_ms, rules_);
 }
 
 void ProjectEstimate::update(const BuildTimeline& timeline, std::int64_t now_ms) {
@@ -100,7 +98,8 @@ void ProjectEstimate::update(const BuildTimeline& timeline, std::int64_t now_ms)
 const std::shared_ptr<const FeedEvent>& ProjectEstimate::message(const BuildTimeline& timeline,
                                                                  std::int64_t now_ms) {
     constexpr std::int64_t freshness_ms = 1'000;
-    if (message_ && !message_final_ && now_ms - message_made_ms_ >= freshness_ms) {
+    // A finished build's message (final) no longer changes with time.
+    if (message_ && !message_->final && now_ms - message_made_ms_ >= freshness_ms) {
         (void)make_message(timeline, now_ms);  // the thresholds stay update()'s
     }
     return message_;
@@ -109,8 +108,7 @@ const std::shared_ptr<const FeedEvent>& ProjectEstimate::message(const BuildTime
 Estimate ProjectEstimate::make_message(const BuildTimeline& timeline, std::int64_t now_ms) {
     Estimate estimate = at(timeline, now_ms);
     auto message = std::make_shared<FeedEvent>();
-    message_final_ = estimate.basis == EstimateBasis::finished;
-    message->final = message_final_;
+    message->final = estimate.basis == EstimateBasis::finished;
     message->json = estimate_message(project_, start_, estimate);
     message->sse = sse_event("", "estimate", message->json);
     message_ = std::move(message);

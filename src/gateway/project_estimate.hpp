@@ -75,7 +75,6 @@ private:
     ProfileStats learnt_;
     std::shared_ptr<const FeedEvent> message_;
     std::int64_t message_made_ms_ = 0;
-    bool message_final_ = false;  // a finished build's: it no longer changes with time
     std::uint64_t version_ = 0;
     std::optional<std::int64_t> next_change_ms_;
 };
