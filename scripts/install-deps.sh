@@ -24,8 +24,9 @@ PACKAGES=(
 )
 if $with_tests; then
   # the page's browser test; openssl computes tokens independently of the
-  # gateway; systemd-analyze checks the installed units
-  PACKAGES+=(chromium fonts-liberation fonts-dejavu-core openssl systemd)
+  # gateway; systemd-analyze checks the installed units; nginx (the binary
+  # with the core modules) proxies several gateways (docs/proxy.md)
+  PACKAGES+=(chromium fonts-liberation fonts-dejavu-core openssl systemd nginx)
   command -v node >/dev/null && command -v npm >/dev/null || PACKAGES+=(nodejs npm)
 fi
 
