@@ -30,6 +30,7 @@
 #include "support/resuming_viewer.hpp"
 #include "support/serving_programs.hpp"
 #include "support/sse_client.hpp"
+#include "support/topologies.hpp"
 #include "support/wait.hpp"
 #include "support/ws_client.hpp"
 
@@ -52,10 +53,13 @@ protected:
     // Starts bscd for "demo", `count` gateways on this test's Redis (with
     // `extra` options) and nginx in front of them.
     void start(std::size_t count, const std::vector<std::string>& extra = {}) {
-        daemon_ = start_bscd({"--history-length", "100000"});
+        std::vector<std::string> bscd{bin("bscd"), "--project",        "demo",  "--runtime-dir",
+                                      dir.path(),  "--history-length", "100000"};
+        const auto reach = redis_options();
+        bscd.insert(bscd.end(), reach.begin(), reach.end());
+        daemon_ = start_serving_bscd(bscd, pid_file());
         for (std::size_t i = 0; i < count; ++i) {
-            std::vector<std::string> options{"-H", redis.host(), "-P",
-                                             std::to_string(redis.port())};
+            std::vector<std::string> options = reach;
             options.insert(options.end(), extra.begin(), extra.end());
             gateways_.push_back(start_serving_gateway(options));
             ASSERT_TRUE(gateways_.back().process->running());
@@ -83,9 +87,17 @@ protected:
         return ids.empty() ? std::string() : ids.back();
     }
 
+    // How the programs reach Redis: this test's server; a topology's options
+    // in GatewayProxyTopologyTest.
+    virtual std::vector<std::string> redis_options() const {
+        return {"-H", redis.host(), "-P", std::to_string(redis.port())};
+    }
+    // The node that holds the history of "demo".
+    virtual RedisServer& history_node() { return redis; }
+
     std::vector<std::string> history_ids() {
         std::vector<std::string> ids;
-        const Reply entries = redis.command({"XRANGE", "bscd-demo:events", "-", "+"});
+        const Reply entries = history_node().command({"XRANGE", "bscd-demo:events", "-", "+"});
         for (const Reply& entry : entries.elements) {
             ids.push_back(entry.elements.at(0).str);
         }
@@ -121,6 +133,8 @@ protected:
         return text;
     }
 
+    void kill_one_gateway_mid_build();
+
     void TearDown() override {
         if (HasFailure()) {
             std::cerr << logs();
@@ -136,7 +150,7 @@ protected:
 };
 
 TEST_F(GatewayProxyTest, SseThroughTheProxyComesEventByEvent) {
-    start(2, {"--heartbeat", "1"});
+    ASSERT_NO_FATAL_FAILURE(start(2, {"--heartbeat", "1"}));
     SseClient client(proxy_port(), events_path);
     ASSERT_EQ(client.status(), 200) << client.body();
     EXPECT_EQ(client.header("Content-Type").substr(0, 17), "text/event-stream");
@@ -162,7 +176,7 @@ TEST_F(GatewayProxyTest, SseThroughTheProxyComesEventByEvent) {
 }
 
 TEST_F(GatewayProxyTest, LastEventIdThroughTheProxyResumesAfterIt) {
-    start(2);
+    ASSERT_NO_FATAL_FAILURE(start(2));
     std::vector<std::string> ids;
     for (const char* code : {"10", "20", "21", "30", "31"}) {
         ids.push_back(send_code(code));
@@ -193,7 +207,7 @@ TEST_F(GatewayProxyTest, LastEventIdThroughTheProxyResumesAfterIt) {
 }
 
 TEST_F(GatewayProxyTest, WebSocketUpgradesThroughTheProxy) {
-    start(2);
+    ASSERT_NO_FATAL_FAILURE(start(2));
     const std::vector<std::string> ids{send_code("10"), send_code("20"), send_code("21")};
     // A browser's page on the proxy's origin: the gateway compares Origin
     // with the Host the proxy passes on, port included.
@@ -349,15 +363,19 @@ TEST_F(GatewayProxyTest, TheProxyPassesOnWhatTheGatewayNeeds) {
     EXPECT_EQ(ws.read_response(3s).status, 200);
 }
 
-TEST_F(GatewayProxyTest, ViewersOfAKilledGatewayResumeOnAnotherWithoutAGap) {
+// Three gateways behind the proxy, nine viewers through it; the gateway
+// with the most viewers is killed (SIGKILL) a third of the way into a
+// build. Each viewer ends with exactly the build's ids, in order.
+void GatewayProxyTest::kill_one_gateway_mid_build() {
     constexpr std::size_t total = 600;   // stage codes, then the final one
     constexpr std::size_t window = 100;  // the producer's lead over the slowest viewer
     constexpr std::size_t batch = 10;
-    start(3);
+    ASSERT_NO_FATAL_FAILURE(start(3));
 
     // As browsers through the proxy: EventSource (Last-Event-ID) and the
     // page's WebSocket (?after=).
     std::vector<std::unique_ptr<ResumingViewer>> viewers;
+    viewers.reserve(9);
     for (int i = 0; i < 6; ++i) {
         viewers.push_back(std::make_unique<ResumingViewer>(proxy_port(), events_path));
     }
@@ -469,6 +487,27 @@ TEST_F(GatewayProxyTest, ViewersOfAKilledGatewayResumeOnAnotherWithoutAGap) {
         << "fewer viewers reconnected than the killed gateway had";
 }
 
+TEST_F(GatewayProxyTest, ViewersOfAKilledGatewayResumeOnAnotherWithoutAGap) {
+    kill_one_gateway_mid_build();
+}
+
+// The same on the Sentinel and Cluster set-ups (label topology, registered
+// on its own in tests/integration/CMakeLists.txt: each set-up costs
+// seconds).
+template <class Topology>
+class GatewayProxyTopologyTest : public GatewayProxyTest {
+protected:
+    std::vector<std::string> redis_options() const override { return topology.options(); }
+    RedisServer& history_node() override { return topology.master_of("bscd-demo:events"); }
+
+    Topology topology;
+};
+TYPED_TEST_SUITE(GatewayProxyTopologyTest, Topologies, TopologyName);
+
+TYPED_TEST(GatewayProxyTopologyTest, DISABLED_ViewersOfAKilledGatewayResumeOnAnotherWithoutAGap) {
+    this->kill_one_gateway_mid_build();
+}
+
 // The load test (label `load`, run once in the plain suite: ctest -L load):
 // a gateway killed and started again under 5,000 SSE viewers connected to
 // it directly, which come back as EventSource does (the gateway's `retry:`
@@ -546,8 +585,9 @@ protected:
 
 TEST_F(GatewayProxyLoadTest, DISABLED_FiveThousandViewersOfAKilledGatewayMoveToTheOther) {
     constexpr std::size_t viewers = 5000;
-    start(2, {"--max-connections", "12000"});
+    ASSERT_NO_FATAL_FAILURE(start(2, {"--max-connections", "12000"}));
     std::vector<std::string> ids;
+    ids.reserve(11);
     for (int i = 0; i < 5; ++i) {
         ids.push_back(send_code("10"));
     }
