@@ -1,18 +1,26 @@
 // gateway_fanout: bscd-gateway's fan-out benchmark (bench/run.sh, section (h)).
 //
 //   gateway_fanout --gateway 127.0.0.1:PORT --gateway-pid PID --project P
-//                  --bsc PATH --socket BSCD_SOCKET [--viewers 1000] [--events 50]
+//                  --socket BSCD_SOCKET [--bsc PATH] [--viewers 1000] [--events 50]
 //                  [--codes 10,20,30] [--gap-ms 100] [--connecting 200]
-//                  [--event-timeout 10] [--watch NAME=PID]...
+//                  [--sources 8] [--hold-s 0] [--event-timeout 10]
+//                  [--watch NAME=PID]...
+//   gateway_fanout --mode floor ...      (fanout_floor.cpp)
+//   gateway_fanout --mode projects ...   (fanout_projects.cpp)
 //
 // Connects N SSE viewers to GET /api/v1/projects/P/events (P should be a
-// fresh project: its history empty), waits until every one has its 200
-// head, then E times: runs `bsc -a SOCKET CODE` (a real process, as a builder
-// does, started by a small helper: bsc_spawner.hpp) and times from just
-// before that until the first and the last viewer have the event, twice:
-// when this program has read it, and when the kernel received it in the
-// viewer's socket (SO_TIMESTAMPNS). Reads the gateway's memory before the
-// viewers connect and with them connected, and its /metrics at the end.
+// fresh project: its history empty), each bound to one of SOURCES loopback
+// addresses (127.0.0.2, ...: fanout_common.hpp), waits until every one has
+// its 200 head, then E times sends a code and times from just before that
+// until the first and the last viewer have the event, twice: when this
+// program has read it, and when the kernel received it in the viewer's
+// socket (SO_TIMESTAMPNS). The code is written straight to bscd's socket
+// as a producer does ("CODE\n", then bscd's OK): timed from just before
+// the write, i.e. from the code's arrival at bscd; or, with --bsc, by
+// running `bsc -a SOCKET CODE` (a real process, as a builder does, started
+// by a small helper: bsc_spawner.hpp), timed from just before its start.
+// Reads the gateway's memory before the viewers connect and with them
+// connected; holds them HOLD seconds more; reads its /metrics at the end.
 // Prints one line of key=value tokens; exits 1 when a viewer missed an event
 // or the gateway dropped one.
 //
@@ -45,9 +53,12 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/write.hpp>
 
 #include "bsc_spawner.hpp"
+#include "fanout_common.hpp"
+#include "fanout_modes.hpp"
 #include "options.hpp"
 #include "process_stats.hpp"
 #include "sse_parser.hpp"
@@ -58,36 +69,6 @@ namespace bench {
 namespace {
 
 namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
-
-// Thousands of viewers are thousands of descriptors.
-void raise_descriptor_limit() {
-    rlimit limit{};
-    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-        limit.rlim_cur = limit.rlim_max;
-        (void)setrlimit(RLIMIT_NOFILE, &limit);
-    }
-}
-
-// The gateway's address; loopback only: the benchmark must never load a
-// server it did not start.
-tcp::endpoint gateway_endpoint(const std::string& text) {
-    const auto colon = text.rfind(':');
-    const std::string host = colon == std::string::npos ? "" : text.substr(0, colon);
-    if (host != "127.0.0.1" && host != "localhost") {
-        throw UsageError("--gateway must be 127.0.0.1:PORT, got '" + text + "'");
-    }
-    long port = 0;
-    try {
-        port = std::stol(text.substr(colon + 1));
-    } catch (const std::exception&) {
-        port = 0;
-    }
-    if (port < 1 || port > 65535) {
-        throw UsageError("--gateway must be 127.0.0.1:PORT, got '" + text + "'");
-    }
-    return {asio::ip::address_v4::loopback(), static_cast<unsigned short>(port)};
-}
 
 std::vector<std::string> split_codes(const std::string& text) {
     std::vector<std::string> codes;
@@ -106,66 +87,6 @@ std::vector<std::string> split_codes(const std::string& text) {
     return codes;
 }
 
-// A process's memory from /proc/PID/status, in kB (-1 when unreadable).
-struct Memory {
-    long rss = -1;
-    long hwm = -1;
-    long anon = -1;
-};
-
-Memory memory_of(pid_t pid) {
-    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-    Memory memory;
-    std::string key;
-    long value = 0;
-    while (status >> key) {
-        if ((key == "VmRSS:" || key == "VmHWM:" || key == "RssAnon:") && status >> value) {
-            (key == "VmRSS:" ? memory.rss : key == "VmHWM:" ? memory.hwm : memory.anon) = value;
-        }
-        status.ignore(4096, '\n');
-    }
-    return memory;
-}
-
-// A whole response to `GET target` over a new blocking connection (the
-// gateway closes it: Connection: close); nullopt when it cannot be had
-// within a few seconds.
-std::optional<std::string> http_get(const tcp::endpoint& gateway, const std::string& target) {
-    asio::io_context io;
-    tcp::socket socket(io);
-    boost::system::error_code ec;
-    socket.connect(gateway, ec);
-    if (ec) {
-        return std::nullopt;
-    }
-    const timeval timeout{5, 0};  // a stuck gateway must not stall the benchmark
-    (void)::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    const std::string request =
-        "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-    asio::write(socket, asio::buffer(request), ec);
-    std::string response;
-    std::array<char, 4096> buffer{};
-    while (!ec) {
-        const std::size_t got = socket.read_some(asio::buffer(buffer), ec);
-        response.append(buffer.data(), got);
-    }
-    if (ec != asio::error::eof || response.rfind("HTTP/1.1 ", 0) != 0) {
-        return std::nullopt;
-    }
-    return response;
-}
-
-// The value of the sample `name` (with its labels) in a Prometheus text.
-std::string metric(const std::string& text, const std::string& name) {
-    const std::string wanted = "\n" + name + " ";
-    const auto at = text.find(wanted);
-    if (at == std::string::npos) {
-        return "?";
-    }
-    const auto from = at + wanted.size();
-    return text.substr(from, text.find_first_of("\r\n", from) - from);
-}
-
 class Fanout;
 
 // One viewer: a socket, its parser and how many events it has had.
@@ -181,6 +102,7 @@ struct Viewer final : SseEventSink {
     // CLOCK_REALTIME; 0 when it gave none).
     std::int64_t arrived_ns = 0;
     std::size_t events = 0;
+    std::size_t bytes = 0;  // read so far, head and events
     bool streaming = false;
     bool failed = false;
 };
@@ -198,27 +120,24 @@ struct Round {
     std::size_t received = 0;
     std::optional<Clock::time_point> first;
     std::optional<Clock::time_point> last;
-    std::optional<Clock::time_point> bsc_exited;  // bsc's own run, for comparison
+    // bsc's own run, for comparison; or, with the code written straight to
+    // bscd's socket, bscd's answer
+    std::optional<Clock::time_point> bsc_exited;
     std::int64_t first_ns = std::numeric_limits<std::int64_t>::max();
     std::int64_t last_ns = 0;
     bool timestamped = true;  // every arrival had the kernel's time
 };
 
-std::int64_t realtime_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 class Fanout {
 public:
     Fanout(const tcp::endpoint& gateway, const std::string& project, std::size_t viewers,
-           std::size_t connecting)
+           std::size_t connecting, std::size_t sources)
         : gateway_(gateway),
           request_("GET /api/v1/projects/" + project +
                    "/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n"),
           size_(viewers),
-          max_connecting_(connecting) {
+          max_connecting_(connecting),
+          sources_(sources) {
         viewers_.reserve(viewers);
     }
 
@@ -238,27 +157,67 @@ public:
         (void)run_until([] { return false; }, duration);
     }
 
-    // Runs bsc for one event and waits until every viewer has it. Returns
-    // the round, or nullopt after the timeout or a viewer's failure.
-    std::optional<Round> deliver(std::size_t index, BscSpawner& bsc, const std::string& code,
-                                 Clock::duration timeout) {
+    // Sends one code and waits until every viewer has it: through bsc when
+    // `bsc` is given, else written straight to bscd's socket as a producer
+    // does (connected first, timed from just before the write: the code's
+    // arrival at bscd). Returns the round, or nullopt after the timeout or a
+    // viewer's failure.
+    std::optional<Round> deliver(std::size_t index, BscSpawner* bsc, const std::string& socket,
+                                 const std::string& code, Clock::duration timeout) {
         round_ = Round{};
         round_.index = index;
         round_.code = std::stoi(code);
-        round_.started = Clock::now();
-        round_.started_ns = realtime_ns();
-        const bool started = bsc.start(code);
+        bool started = false;
+        bool answered_ok = false;
+        asio::local::stream_protocol::socket producer(io_);
+        std::array<char, 64> answer{};
+        if (bsc != nullptr) {
+            round_.started = Clock::now();
+            round_.started_ns = realtime_ns();
+            started = bsc->start(code);
+        } else {
+            boost::system::error_code ec;
+            producer.connect(asio::local::stream_protocol::endpoint(socket), ec);
+            round_.started = Clock::now();
+            round_.started_ns = realtime_ns();
+            const std::string line = code + "\n";
+            if (!ec) {
+                asio::write(producer, asio::buffer(line), ec);
+            }
+            started = !ec;
+            if (started) {
+                producer.async_read_some(asio::buffer(answer), [&](boost::system::error_code error,
+                                                                   std::size_t got) {
+                    round_.bsc_exited = Clock::now();
+                    answered_ok = !error && got >= 2 && std::string_view(answer.data(), 2) == "OK";
+                });
+            }
+        }
         const bool complete =
-            started &&
-            run_until([this] { return round_.last.has_value() || failed_ > 0; }, timeout);
-        // bsc has sent its code by the time the event is out: waiting for it
-        // after the round does not delay a measurement.
-        if (started) {
-            round_.bsc_exited = bsc.finish(!complete);
+            started && run_until(
+                           [&] {
+                               return (round_.last.has_value() &&
+                                       (bsc != nullptr || round_.bsc_exited.has_value())) ||
+                                      failed_ > 0;
+                           },
+                           timeout);
+        if (bsc == nullptr) {
+            boost::system::error_code ignored;
+            producer.close(ignored);
+            io_.poll();  // the read's handler, cancelled if it had not run, before `answer` goes
+            io_.restart();
+            if (!answered_ok) {
+                round_.bsc_exited.reset();
+            }
+        } else if (started) {
+            // bsc has sent its code by the time the event is out: waiting for
+            // it after the round does not delay a measurement.
+            round_.bsc_exited = bsc->finish(!complete);
         }
         const bool bsc_ok = round_.bsc_exited.has_value();
         if (!bsc_ok) {
-            note_error("bsc " + code + " failed (event " + std::to_string(index + 1) + ")");
+            note_error((bsc != nullptr ? "bsc " : "bscd's answer to ") + code + " failed (event " +
+                       std::to_string(index + 1) + ")");
         }
         if (!complete) {
             note_error("event " + std::to_string(index + 1) + " (code " + code + ") reached " +
@@ -293,6 +252,11 @@ public:
     }
 
     [[nodiscard]] std::size_t failed() const { return failed_; }
+    [[nodiscard]] std::size_t streaming() const { return streaming_; }
+    // Bytes the first viewer has read so far.
+    [[nodiscard]] std::size_t first_viewer_bytes() const {
+        return viewers_.empty() ? 0 : viewers_.front()->bytes;
+    }
     [[nodiscard]] const std::string& first_error() const { return first_error_; }
     // Viewers that received exactly `events` events.
     [[nodiscard]] std::size_t complete(std::size_t events) const {
@@ -320,6 +284,7 @@ private:
     }
 
     void connect_next() {
+        const std::size_t index = viewers_.size();
         ++connecting_;
         viewers_.push_back(std::make_unique<Viewer>(io_, *this));
         Viewer& viewer = *viewers_.back();
@@ -327,6 +292,11 @@ private:
         viewer.socket.open(tcp::v4(), ec);
         if (ec) {
             fail(viewer, "socket: " + ec.message());
+            return;
+        }
+        if (const int error = bind_source(viewer.socket.native_handle(), index, sources_);
+            error != 0) {
+            fail(viewer, std::string("bind: ") + std::strerror(error));
             return;
         }
         // No child process may hold a viewer's connection open.
@@ -397,6 +367,7 @@ private:
                     viewer.arrived_ns = at.tv_sec * 1'000'000'000LL + at.tv_nsec;
                 }
             }
+            viewer.bytes += static_cast<std::size_t>(got);
             if (!take(viewer, static_cast<std::size_t>(got))) {
                 return false;
             }
@@ -454,6 +425,7 @@ private:
     std::string request_;
     std::size_t size_;
     std::size_t max_connecting_;
+    std::size_t sources_;
     std::vector<std::unique_ptr<Viewer>> viewers_;
     std::size_t connecting_ = 0;
     std::size_t streaming_ = 0;
@@ -466,26 +438,29 @@ void Viewer::on_event(std::string_view id, int code) {
     fanout.on_event(*this, id, code);
 }
 
-// Milliseconds from each round's start to its first or last arrival.
-std::string quantiles_ms(std::vector<double> ms, const std::string& prefix) {
-    std::sort(ms.begin(), ms.end());
-    return " " + prefix + "_p50_ms=" + fixed(quantile(ms, 0.5), 2) + " " + prefix +
-           "_p90_ms=" + fixed(quantile(ms, 0.9), 2) + " " + prefix +
-           "_p99_ms=" + fixed(quantile(ms, 0.99), 2) + " " + prefix +
-           "_max_ms=" + fixed(quantile(ms, 1.0), 2);
-}
-
 int run(const Options& options) {
+    const std::string mode = options.text("mode", "fanout");
+    if (mode == "floor") {
+        return run_floor(options);
+    }
+    if (mode == "projects") {
+        return run_projects(options);
+    }
+    if (mode != "fanout") {
+        throw UsageError("--mode is fanout, floor or projects, got '" + mode + "'");
+    }
     const tcp::endpoint gateway = gateway_endpoint(options.text("gateway"));
     const auto gateway_pid = static_cast<pid_t>(options.integer("gateway-pid", 0, 1, 1 << 30));
     const std::string project = options.text("project");
-    const std::string bsc = options.text("bsc");
+    const std::string bsc = options.text("bsc", "");
     const std::string socket = options.text("socket");
     const auto viewers = static_cast<std::size_t>(options.integer("viewers", 1000, 1, 60'000));
     const auto events = static_cast<std::size_t>(options.integer("events", 50, 1, 10'000));
     const std::vector<std::string> codes = split_codes(options.text("codes", "10,20,30"));
     const auto gap = std::chrono::milliseconds(options.integer("gap-ms", 100, 0, 10'000));
     const auto connecting = static_cast<std::size_t>(options.integer("connecting", 200, 1, 10'000));
+    const auto sources = static_cast<std::size_t>(options.integer("sources", 8, 1, 250));
+    const auto hold = std::chrono::seconds(options.integer("hold-s", 0, 0, 3600));
     const auto event_timeout = std::chrono::milliseconds(
         static_cast<long>(options.real("event-timeout", 10, 0.1, 600) * 1e3));
     std::vector<std::string> watch = options.all("watch");
@@ -497,21 +472,20 @@ int run(const Options& options) {
     }
 
     // The gateway answers /healthz once it reaches Redis.
-    const auto healthy_by = Clock::now() + std::chrono::seconds(10);
-    while (http_get(gateway, "/healthz").value_or("").rfind("HTTP/1.1 200", 0) != 0) {
-        if (Clock::now() >= healthy_by) {
-            (void)std::fprintf(stderr, "gateway_fanout: ERROR: %s:%u/healthz did not answer 200\n",
-                               gateway.address().to_string().c_str(), gateway.port());
-            return 1;
-        }
-        ::usleep(50'000);
+    if (!wait_healthy(gateway, 10)) {
+        (void)std::fprintf(stderr, "gateway_fanout: ERROR: %s:%u/healthz did not answer 200\n",
+                           gateway.address().to_string().c_str(), gateway.port());
+        return 1;
     }
 
-    BscSpawner spawner(bsc, socket);  // before the viewers' sockets exist
+    std::optional<BscSpawner> spawner;  // before the viewers' sockets exist
+    if (!bsc.empty()) {
+        spawner.emplace(bsc, socket);
+    }
     const Memory before = memory_of(gateway_pid);
-    Fanout fanout(gateway, project, viewers, connecting);
+    Fanout fanout(gateway, project, viewers, connecting, sources);
     const auto connect_start = Clock::now();
-    const bool connected = fanout.connect_all(std::chrono::seconds(60));
+    const bool connected = fanout.connect_all(std::chrono::seconds(120));
     const double connect_s = seconds_between(connect_start, Clock::now());
     fanout.idle(std::chrono::milliseconds(200));  // the gateway's last writes of heads
     const Memory connected_memory = memory_of(gateway_pid);
@@ -523,6 +497,7 @@ int run(const Options& options) {
     std::vector<double> last_socket_ms;
     bool timestamped = true;
     std::size_t delivered = 0;
+    const std::size_t bytes_before = fanout.first_viewer_bytes();
     mark_cpu(watched);
     const auto rounds_start = Clock::now();
     if (connected) {
@@ -530,7 +505,8 @@ int run(const Options& options) {
             // Builds send codes minutes apart: let the gateway finish the
             // last burst (its writes' completions) before the next code.
             fanout.idle(gap);
-            const auto round = fanout.deliver(i, spawner, codes[i % codes.size()], event_timeout);
+            const auto round = fanout.deliver(i, spawner ? &*spawner : nullptr, socket,
+                                              codes[i % codes.size()], event_timeout);
             if (!round) {
                 break;
             }
@@ -546,8 +522,17 @@ int run(const Options& options) {
     }
     const double rounds_s = seconds_between(rounds_start, Clock::now());
     const std::string cpu = cpu_report(watched, static_cast<double>(delivered));
+    const std::size_t event_bytes =
+        delivered > 0 ? (fanout.first_viewer_bytes() - bytes_before) / delivered : 0;
     fanout.idle(std::chrono::milliseconds(200));
     const Memory after = memory_of(gateway_pid);
+    // Held: every viewer stays connected, heartbeats and all, for `hold`.
+    const auto hold_start = Clock::now();
+    if (connected && delivered == events && hold.count() > 0) {
+        fanout.idle(hold);
+    }
+    const double held_s = seconds_between(hold_start, Clock::now());
+    const Memory held = memory_of(gateway_pid);
     const std::string metrics = http_get(gateway, "/metrics").value_or("");
     const std::string metric_viewers = metric(metrics, R"(bscd_gateway_viewers{transport="sse"})");
     const std::string metric_dropped = metric(metrics, "bscd_gateway_viewers_dropped_slow_total");
@@ -556,12 +541,15 @@ int run(const Options& options) {
     const auto per_viewer = [&](const Memory& with) {
         return fixed(static_cast<double>(with.rss - before.rss) / static_cast<double>(viewers), 2);
     };
-    std::string out = "fanout viewers=" + std::to_string(viewers) +
-                      " events=" + std::to_string(events) +
-                      " delivered=" + std::to_string(delivered) +
-                      " complete_viewers=" + std::to_string(complete) +
-                      " failed_viewers=" + std::to_string(fanout.failed()) +
-                      " connect_s=" + fixed(connect_s, 2) + " rounds_s=" + fixed(rounds_s, 2);
+    std::string out =
+        "fanout viewers=" + std::to_string(viewers) + " events=" + std::to_string(events) +
+        " delivered=" + std::to_string(delivered) +
+        " complete_viewers=" + std::to_string(complete) +
+        " failed_viewers=" + std::to_string(fanout.failed()) + " connect_s=" + fixed(connect_s, 2) +
+        " rounds_s=" + fixed(rounds_s, 2) + " event_bytes=" + std::to_string(event_bytes) +
+        " held_s=" + fixed(held_s, 1) +
+        " streaming_after_hold=" + std::to_string(fanout.streaming()) +
+        " threads=" + std::to_string(connected_memory.threads);
     out += quantiles_ms(bsc_ms, "bsc") + quantiles_ms(first_ms, "first") +
            quantiles_ms(last_ms, "last");
     if (timestamped) {  // the kernel's receive times (else those keys are absent)
@@ -571,14 +559,15 @@ int run(const Options& options) {
     out += " rss0_kb=" + std::to_string(before.rss) + " anon0_kb=" + std::to_string(before.anon) +
            " rss_connected_kb=" + std::to_string(connected_memory.rss) +
            " rss_kb=" + std::to_string(after.rss) + " anon_kb=" + std::to_string(after.anon) +
-           " hwm_kb=" + std::to_string(after.hwm) +
+           " hwm_kb=" + std::to_string(after.hwm) + " rss_held_kb=" + std::to_string(held.rss) +
            " per_viewer_connected_kb=" + per_viewer(connected_memory) +
            " per_viewer_kb=" + per_viewer(after);
     out += " metric_viewers=" + metric_viewers + " metric_dropped=" + metric_dropped + cpu;
     (void)std::printf("%s\n", out.c_str());
 
     const bool ok = connected && delivered == events && complete == viewers &&
-                    metric_viewers == std::to_string(viewers) && metric_dropped == "0";
+                    fanout.failed() == 0 && metric_viewers == std::to_string(viewers) &&
+                    metric_dropped == "0";
     if (!ok) {
         (void)std::fprintf(
             stderr,
@@ -598,7 +587,7 @@ int run(const Options& options) {
 
 int main(int argc, char** argv) {
     (void)std::signal(SIGPIPE, SIG_IGN);  // the gateway closing on us is reported, not fatal
-    bench::raise_descriptor_limit();
+    (void)bench::raise_descriptor_limit();
     try {
         return bench::run(bench::Options(argc, argv));
     } catch (const bench::UsageError& e) {

@@ -7,6 +7,9 @@
 #                           on stderr); about a minute and a half after the build
 #   bench/run.sh fanout     the same build and Redis, then only (h)
 #   bench/run.sh spool      the same build and Redis, then only (i)
+#   SKIP_BUILD=1 bench/run.sh ...   no build: measures the programs already in
+#                           BUILD_DIR (while the tree does not build); the
+#                           report says so
 #   bench/run.sh topology   the same build, then only (j) and (k): bscd on a
 #                           Sentinel group and on a Redis Cluster, and
 #                           failovers; a few minutes, so not in the default run
@@ -22,7 +25,12 @@
 # (g) times `bsc watch --json` and `bsc history` replaying a finished
 # 1,000-event history, next to a 1-event one. (h) starts a bscd and a
 # bscd-gateway for each number of SSE viewers and drives them with
-# build/bin/gateway_fanout. (i) runs the same cases against two bscds on the
+# build/bin/gateway_fanout, then measures the one-thread floor for the same
+# number of loopback sockets (gateway_fanout --mode floor), then a fresh
+# gateway for each number of projects with 2 viewers each, codes written to
+# Redis with bscd's history script (--mode projects); the largest viewer
+# count is held FANOUT_HOLD_S seconds (default 60) after its events; the
+# viewer counts are cut to what the hard RLIMIT_NOFILE allows. (i) runs the same cases against two bscds on the
 # same Redis, one without and one with --spool (in the temp dir), taking turns,
 # and times a raw fdatasync there with dd. (j) and (k) are build/bin/topology_bench,
 # which starts its own Redis nodes (the test fixtures' Sentinel group and
@@ -48,9 +56,17 @@ spawn_count=500
 shell_count=200
 replay_events=1000    # (g): events in the history a late watcher replays
 replay_runs=20        # (g): runs of each replaying command
-fanout_viewers="1 100 1000 5000"  # (h): SSE viewers of one project; a fresh gateway for each
-fanout_events=50      # (h): codes sent, one bsc each, one at a time
+fanout_viewers="1 1000 5000 20000"  # (h): SSE viewers of one project; a fresh gateway for each
+fanout_events=50      # (h): codes sent, one at a time
 fanout_gap_ms=100     # (h): pause after each event, so that the gateway is idle again
+fanout_floor_rounds=30  # (h): rounds of the one-thread floor for each viewer count
+fanout_hold_s=${FANOUT_HOLD_S:-60}  # (h): the largest count is held this long after its events
+fanout_sources=16     # (h): loopback source addresses the viewers are spread over
+fanout_reserve=40     # (h): descriptors the gateway keeps for itself under the hard limit
+fanout_projects="1000 10000"  # (h): many projects, a fresh gateway for each count
+fanout_per_project=2  # (h): viewers of each
+fanout_rate=1000      # (h): codes/s spread over the projects
+fanout_seconds=10     # (h): of load
 spool_count=1000      # (i): latency codes against each bscd, after spool_warmup
 spool_warmup=100
 spool_producers=8     # (i): producers of the two throughput cases
@@ -116,6 +132,7 @@ count() {  # count "LINE" KEY: an integer field, 0 if absent (a measurement that
 calc() {  # calc EXPR [FORMAT]: floating point in awk syntax, printed with FORMAT (%.2f)
   awk "BEGIN { x = $1; printf \"${2:-%.2f}\", x }" 2>/dev/null || printf '?'
 }
+verdict() { if [[ $(calc "($1) ? 1 : 0" %d) == 1 ]]; then printf 'met'; else printf 'NOT met'; fi; }
 
 memory() {  # memory PID: "VmRSS VmHWM RssAnon RssFile Pss", in kB
   local pss
@@ -160,59 +177,138 @@ write_history() {  # write_history PROJECT CODE...: a fresh bscd (history kept u
   history_reached=${stop_reached:-?}
 }
 
-# (h), one viewer count: a fresh bscd (project benchfanN, so that the history is empty)
-# and a fresh gateway (so that its memory starts from idle each time).
-declare -A fan fan_status fan_warnings
+# (h): the descriptor limits, the gateway's --threads, and the viewer and project
+# counts they allow. A viewer is a descriptor in the gateway and one in
+# gateway_fanout; the hard RLIMIT_NOFILE cannot be raised without
+# CAP_SYS_RESOURCE, so a count above what it allows is cut to fit, and the
+# report says so.
+fanout_setup() {  # sets fan_hard, fan_counts, fan_project_counts, fan_max_conn, fan_threads, fan_threads_note
+  local n counts=() projects=()
+  fan_hard=$(ulimit -Hn)
+  [[ "$fan_hard" == unlimited ]] && fan_hard=1048576
+  ulimit -n "$fan_hard"  # the soft limit of the gateways and generators started from here
+  fan_max_conn=$((fan_hard - fanout_reserve))
+  for n in $fanout_viewers; do counts+=("$((n < fan_max_conn - 50 ? n : fan_max_conn - 50))"); done
+  for n in $fanout_projects; do
+    projects+=("$((n * fanout_per_project < fan_max_conn - 50 ? n : (fan_max_conn - 50) / fanout_per_project))")
+  done
+  fan_counts="${counts[*]}"
+  fan_project_counts="${projects[*]}"
+  fan_threads=()
+  if "$bin/bscd-gateway" --help 2>/dev/null | grep -q -- '--threads'; then
+    fan_threads=(--threads "$(nproc)")
+    fan_threads_note="--threads $(nproc) passed, as bscd-gateway --help has it"
+  else
+    fan_threads_note="no --threads in bscd-gateway --help: not passed"
+  fi
+  # The history script as bscd sends it, for --mode projects: its very text.
+  sed -n '/return R"lua(/,/^)lua";/p' src/redis/history_script.cpp | sed '1d;$d' >"$work/history_script.lua"
+}
 gateway_up() {  # gateway_up LOG: the gateway listens, or is gone
   grep -qs 'Listening on' "$1" || exited "$fanout_pid"
 }
-fanout_case() {  # fanout_case N: sets fan[N] (gateway_fanout's line), fan_status[N], fan_warnings[N]
-  local n=$1 project=benchfan$1 log=$work/gateway-$1.log gateway_port="" status
+gateway_start() {  # gateway_start LOG: a fresh bscd-gateway on the private Redis; sets fanout_pid, gateway_port
+  local log=$1
+  fanout_pid=""
+  for _ in 1 2 3; do  # the free port may be taken before the gateway binds it
+    gateway_port=$("$load" free-port)
+    "$bin/bscd-gateway" --listen "127.0.0.1:$gateway_port" -H 127.0.0.1 -P "$port" \
+      --max-connections "$fan_max_conn" ${fan_threads[@]+"${fan_threads[@]}"} 2>"$log" &
+    fanout_pid=$!
+    if wait_for 10 gateway_up "$log" && ! exited "$fanout_pid"; then return 0; fi
+    wait "$fanout_pid" 2>/dev/null || true
+    fanout_pid=""
+  done
+  say "bench: bscd-gateway did not start: $(tail -n 1 "$log")"
+  return 1
+}
+gateway_stop() {  # gateway_stop: SIGTERM, wait; sets gateway_status
+  gateway_status=0
+  kill -TERM "$fanout_pid" 2>/dev/null || true
+  if ! wait_for 15 exited "$fanout_pid"; then kill -KILL "$fanout_pid" 2>/dev/null || true; fi
+  wait "$fanout_pid" || gateway_status=$?
+  fanout_pid=""
+}
+warnings() {  # warnings LOG: warning and error lines in a gateway's log
+  grep -c -E ' (WARNI|ERROR|CRITI) ' "$1" || true
+}
+
+# (h), one viewer count: a fresh bscd (project benchfanN, so that the history is empty)
+# and a fresh gateway (so that its memory starts from idle each time); then the
+# floor for the same N: one thread writing a frame of the size the viewers got.
+declare -A fan fan_status fan_warnings fan_floor
+fanout_case() {  # fanout_case N: sets fan[N] (gateway_fanout's line), fan_status[N], fan_warnings[N], fan_floor[N]
+  local n=$1 project=benchfan$1 log=$work/gateway-$1.log hold=0 frame
   "$bin/bscd" --project "$project" --runtime-dir "$work" -H 127.0.0.1 -P "$port" \
     -l "$work/bscd-$project.log" 2>/dev/null &
   fanout_bscd_pid=$!
   wait_for 10 test -s "$work/bscd-$project.pid"
-  for _ in 1 2 3; do  # the free port may be taken before the gateway binds it
-    gateway_port=$("$load" free-port)
-    "$bin/bscd-gateway" --listen "127.0.0.1:$gateway_port" -H 127.0.0.1 -P "$port" 2>"$log" &
-    fanout_pid=$!
-    if wait_for 10 gateway_up "$log" && ! exited "$fanout_pid"; then break; fi
-    wait "$fanout_pid" 2>/dev/null || true
-    fanout_pid=""
-  done
+  [[ "$n" == "${fan_counts##* }" ]] && hold=$fanout_hold_s  # the largest count is held
   fan[$n]=""
   fan_status[$n]="?"
-  if [[ -n "$fanout_pid" ]]; then
-    say "== (h) gateway fan-out: $n viewers, $fanout_events codes"
-    fan[$n]=$(timeout 120 "$bin/gateway_fanout" --gateway "127.0.0.1:$gateway_port" \
-      --gateway-pid "$fanout_pid" --project "$project" --bsc "$bin/bsc" \
-      --socket "$work/bscd-$project.sock" --viewers "$n" --events "$fanout_events" \
-      --gap-ms "$fanout_gap_ms" --watch "redis=$redis_pid" --watch "bscd=$fanout_bscd_pid") || true
-    kill -TERM "$fanout_pid" 2>/dev/null || true
-    if ! wait_for 15 exited "$fanout_pid"; then kill -KILL "$fanout_pid" 2>/dev/null || true; fi
-    status=0
-    wait "$fanout_pid" || status=$?
-    fan_status[$n]=$status
-    fanout_pid=""
-  else
-    say "bench: bscd-gateway did not start: $(tail -n 1 "$log")"
+  if gateway_start "$log"; then
+    say "== (h) gateway fan-out: $n viewers, $fanout_events codes, then held $hold s"
+    fan[$n]=$(timeout $((180 + hold)) "$bin/gateway_fanout" --gateway "127.0.0.1:$gateway_port" \
+      --gateway-pid "$fanout_pid" --project "$project" --socket "$work/bscd-$project.sock" \
+      --viewers "$n" --events "$fanout_events" --gap-ms "$fanout_gap_ms" --sources "$fanout_sources" \
+      --hold-s "$hold" --watch "redis=$redis_pid" --watch "bscd=$fanout_bscd_pid") || true
+    gateway_stop
+    fan_status[$n]=$gateway_status
   fi
-  fan_warnings[$n]=$(grep -c -E ' (WARNI|ERROR|CRITI) ' "$log" || true)
+  fan_warnings[$n]=$(warnings "$log")
   stop_bscd "$fanout_bscd_pid" "$work/bscd-$project.sock" "$work/bscd-$project.log"
   fanout_bscd_pid=""
+  frame=$(count "${fan[$n]}" event_bytes)
+  ((frame >= 8)) || frame=120
+  say "== (h) floor: one thread writes a $frame-byte frame to $n loopback sockets, $fanout_floor_rounds times"
+  fan_floor[$n]=$(timeout 300 "$bin/gateway_fanout" --mode floor --viewers "$n" --frame-bytes "$frame" \
+    --rounds "$fanout_floor_rounds" --gap-ms "$fanout_gap_ms" --sources "$fanout_sources") || true
 }
+
+# (h), many projects: P projects with a few viewers each, codes written to Redis as bscd writes them.
+declare -A mp mp_status mp_warnings
+projects_case() {  # projects_case P: sets mp[P], mp_status[P], mp_warnings[P]
+  local p=$1 log=$work/gateway-projects-$1.log
+  mp[$p]=""
+  mp_status[$p]="?"
+  if gateway_start "$log"; then
+    say "== (h) many projects: $p x $fanout_per_project viewers, $fanout_rate codes/s for $fanout_seconds s"
+    mp[$p]=$(timeout 300 "$bin/gateway_fanout" --mode projects --gateway "127.0.0.1:$gateway_port" \
+      --gateway-pid "$fanout_pid" --redis-port "$port" --script "$work/history_script.lua" \
+      --prefix "benchmp$p-" --projects "$p" --viewers-per-project "$fanout_per_project" \
+      --rate "$fanout_rate" --seconds "$fanout_seconds" --sources "$fanout_sources" \
+      --watch "redis=$redis_pid") || true
+    gateway_stop
+    mp_status[$p]=$gateway_status
+  fi
+  mp_warnings[$p]=$(warnings "$log")
+}
+fanout_section() {  # all of (h)
+  local n
+  fanout_setup
+  for n in $fan_counts; do fanout_case "$n"; done
+  for n in $fan_project_counts; do projects_case "$n"; done
+}
+
 fanout_report() {  # the (h) block of the report
-  local n l counts a b checks=() metrics=() runq=() ends=() all_ok=yes
+  local n l f p counts a b checks=() metrics=() runq=() ends=() all_ok=yes
+  local top five top_p first_p ratio
+  read -ra counts <<<"$fan_counts"
+  top=${counts[-1]}
   cat <<EOF
-(h) Gateway fan-out: N SSE viewers of one fresh project, all N on one thread of gateway_fanout; a fresh
-    bscd-gateway (defaults) for each N; $fanout_events codes (10, 20, 30, ...), each from a new \`bsc -a SOCK CODE\`
-    (started by a small helper process) $fanout_gap_ms ms after every viewer had the previous one. ms from just
-    before bsc's start until it had exited, and until the first / the last viewer had the event: read
-    by gateway_fanout, and in the viewer's socket (the kernel's receive time); p99 of $fanout_events: the largest
-                   bsc     first viewer, read   last viewer, read   last, in its socket  connecting
-    viewers     exited         p50     p99          p50     p99          p50     p99      all, s
+(h) Gateway fan-out: N SSE viewers of one fresh project, all N on one thread of gateway_fanout, bound
+    round robin to $fanout_sources loopback source addresses (127.0.0.2 ...); a fresh bscd-gateway for each N
+    (--max-connections $fan_max_conn; $fan_threads_note);
+    $fanout_events codes (10, 20, 30, ...), each written straight to bscd's socket ("CODE\n", as a producer)
+    $fanout_gap_ms ms after every viewer had the previous one. ms from just before the write (the code's
+    arrival at bscd) until bscd answered OK, and until the first / the last viewer had the event: read by
+    gateway_fanout, and in the viewer's socket (the kernel's receive time); p99 of $fanout_events: the largest
+    Descriptors: hard RLIMIT_NOFILE $fan_hard (not raisable here); the soft limit raised to it for
+    the gateway (which does so itself) and gateway_fanout. Viewers asked ${fanout_viewers// /, }; run ${fan_counts// /, }
+                  bscd     first viewer, read   last viewer, read   last, in its socket  connecting
+    viewers   answered         p50     p99          p50     p99          p50     p99      all, s
 EOF
-  for n in $fanout_viewers; do
+  for n in $fan_counts; do
     l=${fan[$n]}
     printf '    %7s %10s %11s %7s %12s %7s %12s %7s %11s\n' "$n" "$(field "$l" bsc_p50_ms)" \
       "$(field "$l" first_p50_ms)" "$(field "$l" first_p99_ms)" "$(field "$l" last_p50_ms)" \
@@ -220,37 +316,124 @@ EOF
       "$(field "$l" last_socket_p99_ms)" "$(field "$l" connect_s)"
   done
   cat <<EOF
-    Gateway memory (/proc/PID/status) before the viewers connect, with them connected, after the events;
-    CPU per event over the events (10 ms ticks), the gateway's and gateway_fanout's own
-                  gateway VmRSS, kB               per viewer, kB        CPU ms per event
-    viewers     idle  viewers    after    VmHWM   viewers   after       gateway   client
+    The floor, in the same run: one thread send()s the same frame (as many bytes as a viewer got per
+    event from the gateway) to N connected loopback sockets, $fanout_floor_rounds rounds $fanout_gap_ms ms apart: its CPU
+    (getrusage RUSAGE_THREAD) and the last socket's kernel receive time. Against it, the gateway's CPU
+    per viewer per event (user + system over the $fanout_events events, 10 ms ticks, / N) and its last
+    viewer's time, in its socket (p50s)
+                 frame    floor, per socket   gateway, per viewer   CPU      floor, last  gateway, last   last
+    viewers      bytes    CPU us    loop us   CPU us per event      ratio    socket ms    in socket ms    ratio
 EOF
-  for n in $fanout_viewers; do
+  for n in $fan_counts; do
     l=${fan[$n]}
-    printf '    %7s %8s %8s %8s %8s %9s %7s %13s %8s\n' "$n" \
+    f=${fan_floor[$n]}
+    printf '    %7s %10s %9s %10s %18s %10s %12s %14s %7s\n' "$n" "$(field "$f" frame_bytes)" \
+      "$(field "$f" cpu_us_per_socket)" "$(calc "$(field "$f" loop_p50_ms) * 1000 / $n" %.2f)" \
+      "$(calc "$(field "$l" gateway_cpu_us_per_code) / $n" %.2f)" \
+      "$(calc "$(field "$l" gateway_cpu_us_per_code) / $n / $(field "$f" cpu_us_per_socket)" %.2f)" \
+      "$(field "$f" last_socket_p50_ms)" "$(field "$l" last_socket_p50_ms)" \
+      "$(calc "$(field "$l" last_socket_p50_ms) / $(field "$f" last_socket_p50_ms)" %.2f)"
+  done
+  cat <<EOF
+    Gateway memory (/proc/PID/status) before the viewers connect, with them connected (head sent;
+    200 ms later), after the events; CPU per event over the events (10 ms ticks), the gateway's and
+    gateway_fanout's own; the gateway's threads (/proc/PID/status)
+                  gateway VmRSS, kB               per viewer, kB        CPU ms per event   gateway
+    viewers     idle  viewers    after    VmHWM   viewers   after       gateway   client   threads
+EOF
+  for n in $fan_counts; do
+    l=${fan[$n]}
+    printf '    %7s %8s %8s %8s %8s %9s %7s %13s %8s %9s\n' "$n" \
       "$(field "$l" rss0_kb)" "$(field "$l" rss_connected_kb)" "$(field "$l" rss_kb)" \
       "$(field "$l" hwm_kb)" "$(field "$l" per_viewer_connected_kb)" "$(field "$l" per_viewer_kb)" \
       "$(calc "$(field "$l" gateway_cpu_us_per_code) / 1000" %.1f)" \
-      "$(calc "$(field "$l" load_cpu_us_per_code) / 1000" %.1f)"
+      "$(calc "$(field "$l" load_cpu_us_per_code) / 1000" %.1f)" "$(field "$l" threads)"
     checks+=("$(field "$l" complete_viewers)/$n")
     metrics+=("$(field "$l" metric_viewers)/$(field "$l" metric_dropped)")
     runq+=("$(field "$l" gateway_runq_s)/$(field "$l" load_runq_s)")
     ends+=("${fan_status[$n]}/${fan_warnings[$n]}")
     [[ "$(field "$l" delivered)" == "$fanout_events" && "$(field "$l" complete_viewers)" == "$n" &&
-      "$(field "$l" metric_viewers)" == "$n" && "$(field "$l" metric_dropped)" == 0 ]] || all_ok=NO
+      "$(field "$l" metric_viewers)" == "$n" && "$(field "$l" metric_dropped)" == 0 &&
+      "${fan_status[$n]}" == 0 && "${fan_warnings[$n]}" == 0 &&
+      "$(field "${fan_floor[$n]}" rounds)" == "$fanout_floor_rounds" ]] || all_ok=NO
   done
-  read -ra counts <<<"$fanout_viewers"
   a=${counts[-2]}
-  b=${counts[-1]}
+  b=$top
   printf '    from %s to %s viewers: %s kB more per viewer connected, %s kB after the events\n' "$a" "$b" \
     "$(calc "($(field "${fan[$b]}" rss_connected_kb) - $(field "${fan[$a]}" rss_connected_kb)) / ($b - $a)")" \
     "$(calc "($(field "${fan[$b]}" rss_kb) - $(field "${fan[$a]}" rss_kb)) / ($b - $a)")"
-  printf '    for N = %s:\n' "${fanout_viewers// /, }"
+  printf '    %s viewers held %s s after the events: %s still streaming; gateway VmRSS then %s kB\n' "$top" \
+    "$(field "${fan[$top]}" held_s)" "$(field "${fan[$top]}" streaming_after_hold)" \
+    "$(field "${fan[$top]}" rss_held_kb)"
+  printf '    for N = %s:\n' "${fan_counts// /, }"
   printf '      %-50s %s\n' "viewers that got every event / N" "${checks[*]}" \
     "/metrics at the end: viewers / dropped slow" "${metrics[*]}" \
     "run-queue wait in the events, s: gateway / client" "${runq[*]}" \
     "gateway exit status (SIGTERM) / warnings logged" "${ends[*]}"
-  printf '    every viewer got every event, none dropped: %s\n' "$all_ok"
+  printf '    every viewer got every event, none dropped, no warning, every floor round done: %s\n' "$all_ok"
+
+  read -ra counts <<<"$fan_project_counts"
+  first_p=${counts[0]}
+  top_p=${counts[-1]}
+  cat <<EOF
+
+    Many projects: P fresh projects with $fanout_per_project viewers each (a fresh gateway for each P), then
+    $fanout_rate codes/s for $fanout_seconds s, each to the next project of a shuffled round of all P, written by
+    gateway_fanout as bscd writes one: EVALSHA of bscd's history script (its text from
+    src/redis/history_script.cpp, SCRIPT LOAD) with bscd's arguments for a one-code batch (XADD to
+    the project's stream, PUBLISH on its channel). Projects asked ${fanout_projects// /, }; run ${fan_project_counts// /, }.
+    ms from just before the write to Redis until a viewer had read the code (every delivery); CPU over
+    the load and its drain; kB per project: (VmRSS - idle) / P, viewers included, with them connected
+    and after the codes; Redis commands per code: INFO commandstats, after - before, / codes
+                          write -> viewer, ms           CPU us per code           kB per project     Redis
+    projects  viewers     p50     p90     p99     max   gateway   redis  client   viewers   after    cmds/code
+EOF
+  for p in $fan_project_counts; do
+    l=${mp[$p]}
+    printf '    %8s %8s %7s %7s %7s %7s %9s %7s %7s %9s %7s %9s\n' "$p" "$(field "$l" viewers)" \
+      "$(field "$l" latency_p50_ms)" "$(field "$l" latency_p90_ms)" "$(field "$l" latency_p99_ms)" \
+      "$(field "$l" latency_max_ms)" "$(field "$l" gateway_cpu_us_per_code)" \
+      "$(field "$l" redis_cpu_us_per_code)" "$(field "$l" load_cpu_us_per_code)" \
+      "$(field "$l" per_project_connected_kb)" "$(field "$l" per_project_kb)" \
+      "$(field "$l" redis_commands_per_code)"
+  done
+  for p in $fan_project_counts; do
+    l=${mp[$p]}
+    printf '    %s projects: Redis commands per code %s\n' "$p" "$(field "$l" redis_commands)"
+    printf '      %s codes in %s s; deliveries %s of %s, unexpected %s; failed viewers %s; followed %s;\n' \
+      "$(field "$l" codes)" "$(field "$l" load_s)" "$(field "$l" deliveries)" "$(field "$l" expected)" \
+      "$(field "$l" unexpected)" "$(field "$l" failed_viewers)" "$(field "$l" metric_followed)"
+    printf '      /metrics viewers %s, dropped %s; gateway exit status %s, warnings %s; run-queue wait s: gateway %s, client %s\n' \
+      "$(field "$l" metric_viewers)" "$(field "$l" metric_dropped)" "${mp_status[$p]}" \
+      "${mp_warnings[$p]}" "$(field "$l" gateway_runq_s)" "$(field "$l" load_runq_s)"
+  done
+
+  five=5000
+  [[ -n "${fan[$five]:-}" ]] || five=$top
+  printf '\n    Targets (h)\n'
+  for n in $fan_counts; do
+    ((n >= 1000)) || continue  # one viewer: 10 ms ticks cannot tell
+    ratio=$(calc "$(field "${fan[$n]}" gateway_cpu_us_per_code) / $n / $(field "${fan_floor[$n]}" cpu_us_per_socket)" %.2f)
+    printf '      %-62s %s (%sx)\n' "CPU per viewer per event <= 1.5x the floor, $n viewers" \
+      "$(verdict "$ratio <= 1.5")" "$ratio"
+  done
+  ratio=$(calc "$(field "${fan[$five]}" last_socket_p50_ms) / $(field "${fan_floor[$five]}" last_socket_p50_ms)" %.2f)
+  printf '      %-62s %s (%sx: %s ms against %s ms)\n' "last viewer, $five viewers, <= 1.5x the one-thread floor (p50)" \
+    "$(verdict "$ratio <= 1.5")" "$ratio" "$(field "${fan[$five]}" last_socket_p50_ms)" \
+    "$(field "${fan_floor[$five]}" last_socket_p50_ms)"
+  printf '      %-62s %s (%s kB at %s viewers)\n' "memory per idle viewer <= 2.5 kB" \
+    "$(verdict "$(field "${fan[$top]}" per_viewer_connected_kb) <= 2.5")" \
+    "$(field "${fan[$top]}" per_viewer_connected_kb)" "$top"
+  printf '      %-62s %s (%s viewers, %s s)\n' "20,000 viewers held a minute, no error" \
+    "$(verdict "$top >= 20000 && $(field "${fan[$top]}" held_s) >= 60 && $(count "${fan[$top]}" streaming_after_hold) == $top && $([[ $all_ok == yes ]] && echo 1 || echo 0)")" \
+    "$top" "$(field "${fan[$top]}" held_s)"
+  for p in $fan_project_counts; do
+    printf '      %-62s %s (%s ms)\n' "$p projects x $fanout_per_project viewers: p99 write -> viewer < 50 ms" \
+      "$(verdict "$(field "${mp[$p]}" latency_p99_ms) < 50")" "$(field "${mp[$p]}" latency_p99_ms)"
+  done
+  ratio=$(calc "$(field "${mp[$top_p]}" gateway_cpu_us_per_code) / $(field "${mp[$first_p]}" gateway_cpu_us_per_code)" %.2f)
+  printf '      %-62s %s (%sx)\n' "gateway CPU per code, $top_p projects against $first_p, <= 1.3x" \
+    "$(verdict "$ratio <= 1.3")" "$ratio"
 }
 
 # (i), the cost of --spool: bscd benchplain without and bscd benchspool with --spool
@@ -414,14 +597,19 @@ EOF
 }
 
 # ---- build ---------------------------------------------------------------
-say "== building into $build_dir/"
 build_start=$SECONDS
-if ! scripts/build.sh "$build_dir" -DBSCD_BUILD_BENCH=ON >"$work/build.log" 2>&1; then
-  tail -n 40 "$work/build.log" >&2
-  say "bench: the build failed"
-  exit 1
+if [[ -n "${SKIP_BUILD:-}" ]]; then  # measure the programs already built (while the tree does not build)
+  say "== SKIP_BUILD: measuring the programs already in $build_dir/bin"
+  build_s="skipped (SKIP_BUILD; bscd-gateway built $(date -u -r "$build_dir/bin/bscd-gateway" '+%Y-%m-%d %H:%M UTC'))"
+else
+  say "== building into $build_dir/"
+  if ! scripts/build.sh "$build_dir" -DBSCD_BUILD_BENCH=ON >"$work/build.log" 2>&1; then
+    tail -n 40 "$work/build.log" >&2
+    say "bench: the build failed"
+    exit 1
+  fi
+  build_s="$((SECONDS - build_start)) s"
 fi
-build_s=$((SECONDS - build_start))
 bin=$PWD/$build_dir/bin
 load=$bin/bscd_load
 
@@ -432,7 +620,7 @@ bscd benchmark, $1 only, $(date -u '+%Y-%m-%d %H:%M UTC')
   machine   $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), Linux $(uname -r)
   load avg  $loadavg_before before, $(cut -d' ' -f1-3 /proc/loadavg) after (the machine is shared)
   versions  bscd $("$bin/bscd" --version 2>/dev/null | tr -d '\n'), redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p'); build $build_dir/ ($(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build_dir/CMakeCache.txt" | grep . || echo RelWithDebInfo))
-  timing    build ${build_s} s, measurements $((SECONDS - measure_start)) s
+  timing    build ${build_s}, measurements $((SECONDS - measure_start)) s
 EOF
 }
 if [[ "$only" == topology ]]; then  # (j) and (k) alone; topology_bench starts its own Redis nodes
@@ -472,7 +660,7 @@ say "== redis-server on 127.0.0.1:$port (pid $redis_pid)"
 
 if [[ "$only" == fanout ]]; then  # (h) alone, with the report's header
   loadavg_before=$(cut -d' ' -f1-3 /proc/loadavg)
-  for n in $fanout_viewers; do fanout_case "$n"; done
+  fanout_section
   printf '%s\n\n%s\n' "$(short_header "(h)")" "$(fanout_report)"
   exit 0
 fi
@@ -629,7 +817,7 @@ rb_xadd=$(rb XADD bench-ceiling:x MAXLEN 1000 '*' code 10 name PREPARED_CHROOT_E
 rb_xadd_approx=$(rb XADD bench-ceiling:y MAXLEN '~' 1000 '*' code 10 name PREPARED_CHROOT_ENV_CODE ts 1763938454570)
 
 # ---- (h) gateway fan-out -------------------------------------------------------
-for n in $fanout_viewers; do fanout_case "$n"; done
+fanout_section
 
 # ---- (i) the cost of --spool ----------------------------------------------------
 spool_cases
@@ -651,7 +839,6 @@ build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build_dir/CMakeCache.txt"
 cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 mem_total=$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 mb() { calc "$1 / 1024" %.1f; }
-verdict() { if [[ $(calc "($1) ? 1 : 0" %d) == 1 ]]; then printf 'met'; else printf 'NOT met'; fi; }
 
 row() {  # row MODE LABEL: delivered codes/s for N = 1, 8, 64
   printf '    %-34s' "$2"
@@ -713,7 +900,7 @@ bscd benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')
   machine   $(nproc) CPUs, $cpu_model, $mem_total RAM, Linux $(uname -r)
   load avg  $loadavg_before before, $loadavg_after after (the machine is shared)
   versions  bscd $("$bin/bscd" --version 2>/dev/null | tr -d '\n'), redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p'), hiredis 0.14; build $build_dir/ (${build_type:-RelWithDebInfo}, the project's default)
-  timing    build ${build_s} s, measurements ${measure_s} s
+  timing    build ${build_s}, measurements ${measure_s} s
   setup     redis-server on 127.0.0.1:$port (TCP, no persistence, pubsub output unlimited);
             bscd --project bench -H 127.0.0.1 -P $port -l FILE, stderr to /dev/null
             (one INFO line per code goes to the log file)
