@@ -122,13 +122,19 @@ protected:
         return total;
     }
 
-    // For failure messages: every program's own account.
+    // For failure messages: every program's own account (the last 8 kB of
+    // each: thousands of viewers make long logs).
     std::string logs() const {
-        std::string text = "nginx access log:\n" + (nginx_ ? nginx_->access_log() : "") +
-                           "nginx log:\n" + (nginx_ ? nginx_->log() : "");
+        const auto tail = [](const std::string& text) {
+            constexpr std::size_t kept = 8192;
+            return text.size() <= kept ? text : "..." + text.substr(text.size() - kept);
+        };
+        std::string text = "nginx access log:\n" + tail(nginx_ ? nginx_->access_log() : "") +
+                           "\nnginx log:\n" + tail(nginx_ ? nginx_->log() : "");
         for (std::size_t i = 0; i < gateways_.size(); ++i) {
-            text += "gateway " + std::to_string(i) + " (port " + std::to_string(gateways_[i].port) +
-                    "):\n" + gateways_[i].process->output();
+            text += "\ngateway " + std::to_string(i) + " (port " +
+                    std::to_string(gateways_[i].port) + "):\n" +
+                    tail(gateways_[i].process->output());
         }
         return text;
     }
