@@ -105,6 +105,9 @@ void HttpSession::carry_out(const HttpRequest& request, const Route& route, cons
     if (answer.websocket_version) {
         response.set(http::field::sec_websocket_version, "13");
     }
+    if (answer.close) {
+        response.keep_alive(false);  // nothing after this request is read
+    }
     send(std::move(response));
 }
 

@@ -1,5 +1,7 @@
 #include "gateway/request_decision.hpp"
 
+#include <algorithm>
+
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
@@ -9,7 +11,23 @@ namespace bscd {
 namespace {
 
 Answer error(http::status status, std::string message) {
-    return Answer{status, std::move(message), {}, false, Refusal::None};
+    return Answer{status, std::move(message), {}, false, Refusal::None, false};
+}
+
+bool is_token_char(char c) {
+    constexpr std::string_view others = "!#$%&'*+-.^_`|~";
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           others.find(c) != std::string_view::npos;
+}
+
+std::string_view trimmed(std::string_view text) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
+        text.remove_prefix(1);
+    }
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
+        text.remove_suffix(1);
+    }
+    return text;
 }
 
 Decision decide_events(const HttpRequest& request, const Route& route) {
@@ -90,6 +108,12 @@ Decision decide_builds(const HttpRequest& request, const Route& route, const Adm
 
 Decision decide(const HttpRequest& request, const Route& route, const GatewayOptions& options,
                 const Admits& admits) {
+    if (std::string framing = transfer_encoding_error(request); !framing.empty()) {
+        Answer answer = error(http::status::bad_request, std::move(framing));
+        answer.close = true;
+        answer.refusal = Refusal::Framing;
+        return answer;
+    }
     const http::verb method = request.method();
     if (method == http::verb::options && !options.allow_origins.empty()) {
         return Preflight{};
@@ -120,6 +144,49 @@ Decision decide(const HttpRequest& request, const Route& route, const GatewayOpt
             return decide_builds(request, route, admits);
     }
     return error(http::status::not_found, "no such page");  // not reached: every kind is above
+}
+
+std::string transfer_encoding_error(const HttpRequest& request) {
+    const auto [first, last] = request.equal_range(http::field::transfer_encoding);
+    if (first == last) {
+        return {};
+    }
+    if (request.count(http::field::content_length) > 0) {
+        return "Transfer-Encoding and Content-Length together (RFC 9112 6.3)";
+    }
+    if (request.version() < 11) {
+        return "Transfer-Encoding in an HTTP/1.0 request (RFC 9112 6.1)";
+    }
+    // The codings of every field, in order. Strict, so that what passes is
+    // what Beast's parser takes for a chunked body too: tokens only, chunked
+    // last and once.
+    std::string_view final_coding;
+    bool chunked_before = false;
+    for (auto field = first; field != last; ++field) {
+        std::string_view list = field->value();
+        for (;;) {
+            const auto comma = list.find(',');
+            const std::string_view coding = trimmed(list.substr(0, comma));
+            if (!coding.empty()) {
+                if (!std::all_of(coding.begin(), coding.end(), is_token_char)) {
+                    return "Transfer-Encoding is not a list of codings";
+                }
+                chunked_before = chunked_before || boost::beast::iequals(final_coding, "chunked");
+                final_coding = coding;
+            }
+            if (comma == std::string_view::npos) {
+                break;
+            }
+            list.remove_prefix(comma + 1);
+        }
+    }
+    if (!boost::beast::iequals(final_coding, "chunked")) {
+        return "the final Transfer-Encoding is not chunked (RFC 9112 6.3)";
+    }
+    if (chunked_before) {
+        return "Transfer-Encoding names chunked more than once (RFC 9112 6.1)";
+    }
+    return {};
 }
 
 std::string presented_token(const HttpRequest& request, const Route& route) {

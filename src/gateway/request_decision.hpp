@@ -21,8 +21,9 @@ namespace bscd {
 // Why a request was refused, for the log line (which names the peer).
 enum class Refusal {
     None,
-    Token,   // no token, or not the project's (or the operator's)
-    Origin,  // a WebSocket from an origin not allowed
+    Token,    // no token, or not the project's (or the operator's)
+    Origin,   // a WebSocket from an origin not allowed
+    Framing,  // a body whose framing is refused (transfer_encoding_error)
 };
 
 // An error: {"error": message} with `status`.
@@ -32,6 +33,10 @@ struct Answer {
     std::string allow;               // a 405's Allow header; empty otherwise
     bool websocket_version = false;  // a 426: Sec-WebSocket-Version: 13
     Refusal refusal = Refusal::None;
+    // The connection closes after the answer, whatever the request asked:
+    // its framing cannot be trusted, so what follows is not read as the next
+    // request (RFC 9112 6.3).
+    bool close = false;
 };
 
 // The answer to a CORS pre-flight request.
@@ -60,14 +65,24 @@ using Decision = std::variant<Answer, Preflight, Serve, OpenEvents, OpenWebSocke
 using Admits = std::function<bool(const std::string& scope, std::string_view token)>;
 
 // The decision for `request`, whose target `route` is (parse_route). In this
-// order: OPTIONS pre-flight (with --allow-origin), methods other than GET and
-// HEAD (405), the route's own errors (400, 404), the token of a project route
-// or of the builds routes (403), streams asked for with HEAD (405), then per
-// stream: Last-Event-ID over ?after= (400 when malformed); the WebSocket
-// upgrade, version 13 (426), Sec-WebSocket-Key (400) and Origin (403).
-// `admits` is asked for project and builds routes only.
+// order: a body whose framing cannot be trusted (400, and the connection
+// closes: transfer_encoding_error), OPTIONS pre-flight (with
+// --allow-origin), methods other than GET and HEAD (405), the route's own
+// errors (400, 404), the token of a project route or of the builds routes
+// (403), streams asked for with HEAD (405), then per stream: Last-Event-ID
+// over ?after= (400 when malformed); the WebSocket upgrade, version 13
+// (426), Sec-WebSocket-Key (400) and Origin (403). `admits` is asked for
+// project and builds routes only.
 Decision decide(const HttpRequest& request, const Route& route, const GatewayOptions& options,
                 const Admits& admits);
+
+// Why the framing of `request`'s body cannot be trusted (RFC 9112 6.1 and
+// 6.3), or empty when it can: no Transfer-Encoding, or one whose codings
+// (all its fields, in order) end in chunked, named once, without
+// Content-Length, in HTTP/1.1. Beast reads a chunked body only then; for
+// anything else it reads no body (or Content-Length's), and the body's bytes
+// would be taken for the next request.
+std::string transfer_encoding_error(const HttpRequest& request);
 
 // The token from ?token= (when not empty) or "Authorization: Bearer <token>";
 // empty when there is none.

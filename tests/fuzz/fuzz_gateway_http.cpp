@@ -259,11 +259,20 @@ void check_answer(const bscd::HttpRequest& request, const Route& route, const bs
             FUZZ_CHECK(route.kind == RouteKind::WebSocket && check.admitted);
             FUZZ_CHECK(!request[http::field::origin].empty());
             break;
+        case bscd::Refusal::Framing:
+            // Before anything else, and the connection closes.
+            FUZZ_CHECK(answer.status == http::status::bad_request && answer.close);
+            FUZZ_CHECK(check.calls == 0);
+            FUZZ_CHECK(answer.message == bscd::transfer_encoding_error(request));
+            break;
         case bscd::Refusal::None:
             FUZZ_CHECK(answer.status != http::status::forbidden);
             break;
     }
-    if (answer.status == http::status::bad_request && route.kind == RouteKind::BadRequest) {
+    // Only a refused framing closes the connection.
+    FUZZ_CHECK(answer.close == (answer.refusal == bscd::Refusal::Framing));
+    if (answer.status == http::status::bad_request && route.kind == RouteKind::BadRequest &&
+        answer.refusal != bscd::Refusal::Framing) {
         FUZZ_CHECK(answer.message == route.error);
     }
 }
@@ -300,6 +309,11 @@ void check_decision(const bscd::HttpRequest& request, const Route& route,
     // Tokens are checked for project routes only, once.
     FUZZ_CHECK(check.calls <= 1);
     FUZZ_CHECK(check.calls == 0 || is_project_route(route.kind));
+    // A body whose framing is refused is refused first, whatever else.
+    if (!bscd::transfer_encoding_error(request).empty()) {
+        const auto* answer = std::get_if<bscd::Answer>(&decision);
+        FUZZ_CHECK(answer != nullptr && answer->refusal == bscd::Refusal::Framing);
+    }
     if (const auto* answer = std::get_if<bscd::Answer>(&decision)) {
         check_answer(request, route, *answer, check);
     } else if (std::holds_alternative<bscd::Preflight>(decision)) {
@@ -383,8 +397,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         // The session reads the next request only on a keep-alive connection
         // (it hands an event stream's connection over instead; the requests
         // after it are read here anyway: more to fuzz).
-        if (!request.keep_alive()) {
-            return 0;
+        if (!request.keep_alive() || !bscd::transfer_encoding_error(request).empty()) {
+            return 0;  // a refused framing closes it too
         }
     }
 }

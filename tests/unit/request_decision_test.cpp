@@ -275,5 +275,70 @@ TEST(RequestDecision, AWebSocketFromAnotherOriginIsRefused) {
     EXPECT_TRUE(std::holds_alternative<OpenWebSocket>(from("https://evil.example")));
 }
 
+// RFC 9112 6.3: a body whose framing Beast and a proxy in front of the
+// gateway could read differently is refused, and the connection closed after
+// the answer, so that the body's bytes are never read as a request.
+TEST(RequestDecision, TransferEncodingNotEndingInChunkedIs400AndCloses) {
+    const auto with = [](const Headers& fields, http::verb method = http::verb::get,
+                         const std::string& target = "/healthz", unsigned version = 11) {
+        HttpRequest r{method, target, version};
+        r.set(http::field::host, "gateway.example:8080");
+        for (const auto& [name, value] : fields) {
+            r.insert(name, value);  // repeated fields stay repeated
+        }
+        return r;
+    };
+    const std::vector<Headers> refused{
+        {{"Transfer-Encoding", "xchunked"}},
+        {{"Transfer-Encoding", "chunked, identity"}},
+        {{"Transfer-Encoding", "identity"}},
+        {{"Transfer-Encoding", "gzip"}},
+        {{"Transfer-Encoding", ""}},
+        {{"Transfer-Encoding", " , "}},
+        {{"Transfer-Encoding", "chunked, chunked"}},
+        {{"Transfer-Encoding", "chunked;ext=1"}},
+        {{"Transfer-Encoding", "\"chunked\""}},
+        {{"Transfer-Encoding", "chunked"}, {"Transfer-Encoding", "identity"}},
+        {{"Transfer-Encoding", "chunked"}, {"Transfer-Encoding", "chunked"}},
+        {{"Transfer-Encoding", "xchunked"}, {"Content-Length", "5"}},
+        {{"Transfer-Encoding", "chunked"}, {"Content-Length", "0"}},
+    };
+    for (const Headers& fields : refused) {
+        SCOPED_TRACE("Transfer-Encoding: " + fields.front().second +
+                     (fields.size() > 1 ? " + " + fields[1].first + ": " + fields[1].second : ""));
+        Decider decide;
+        for (const auto& [method, target] :
+             {std::pair{http::verb::get, std::string("/healthz")},
+              std::pair{http::verb::get, events}, std::pair{http::verb::post, events},
+              std::pair{http::verb::options, std::string("/nowhere")}}) {
+            const Decision decision = decide(with(fields, method, target));
+            expect_answer(decision, http::status::bad_request);
+            EXPECT_TRUE(std::get<Answer>(decision).close);
+        }
+        EXPECT_TRUE(decide.asked.empty()) << "refused before the token";
+    }
+    // In HTTP/1.0, Transfer-Encoding at all.
+    Decider decide;
+    const Decision old =
+        decide(with({{"Transfer-Encoding", "chunked"}}, http::verb::get, "/healthz", 10));
+    expect_answer(old, http::status::bad_request);
+    EXPECT_TRUE(std::get<Answer>(old).close);
+
+    // Chunked last, once: a body Beast reads whole, ignored.
+    for (const Headers& fields : std::vector<Headers>{
+             {{"Transfer-Encoding", "chunked"}},
+             {{"Transfer-Encoding", "CHUNKED"}},
+             {{"Transfer-Encoding", "gzip ,\tchunked"}},
+             {{"Transfer-Encoding", "gzip"}, {"Transfer-Encoding", "chunked"}},
+         }) {
+        SCOPED_TRACE(fields.back().second);
+        EXPECT_EQ(served(decide(with(fields))), Resource::Health);
+    }
+    // No Transfer-Encoding: nothing to close for, even for other refusals.
+    const Decision refused_method = decide(with({}, http::verb::post));
+    expect_answer(refused_method, http::status::method_not_allowed);
+    EXPECT_FALSE(std::get<Answer>(refused_method).close);
+}
+
 }  // namespace
 }  // namespace bscd
