@@ -76,7 +76,13 @@ void init_logging(const LogOptions& options) {
     auto logger = std::make_shared<spdlog::logger>("bscd", sinks.begin(), sinks.end());
     logger->set_formatter(pieman_formatter());
     logger->set_level(options.verbose ? spdlog::level::debug : spdlog::level::info);
-    logger->flush_on(spdlog::level::warn);
+    // Every line reaches the file when it is logged, not at the next
+    // warning: a crash (or a kill) must not take the lines before it along.
+    // (A line costs the file one write, as it costs stderr. spdlog's
+    // flush_every would do it with a thread, and bscd forks to daemonize
+    // after this: the thread would not exist in the daemon, and a fork while
+    // it held a sink's lock would leave the daemon's logger locked for good.)
+    logger->flush_on(spdlog::level::trace);
     logger->set_error_handler(report_log_failure);
     spdlog::set_default_logger(logger);
 }

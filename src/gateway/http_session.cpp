@@ -4,8 +4,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/log_text.hpp"
 #include "gateway/lingering_close.hpp"
 #include "gateway/metrics.hpp"
+#include "gateway/refusal_log.hpp"
 #include "gateway/sse_session.hpp"
 #include "gateway/web_assets.hpp"
 #include "gateway/websocket_session.hpp"
@@ -27,6 +29,34 @@ std::string peer_name(const boost::asio::ip::tcp::socket& socket) {
         return "unknown peer";
     }
     return endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+}
+
+// One line per refusal (capped by refusal_log()); what the client sent is
+// quoted escaped and cut (quoted_for_log).
+void log_refusal(const HttpRequest& request, const Route& route, const Answer& answer,
+                 const std::string& peer) {
+    switch (answer.refusal) {
+        case Refusal::Token:
+            if (route.project.empty()) {
+                spdlog::info("Refused {} the list of builds: missing or wrong operator's token",
+                             peer);
+            } else {
+                spdlog::info("Refused {} access to project {}: missing or wrong token", peer,
+                             quoted_for_log(route.project));
+            }
+            return;
+        case Refusal::Origin:
+            spdlog::info("Refused a WebSocket for project {} to {}: origin {} not allowed",
+                         quoted_for_log(route.project), peer,
+                         quoted_for_log(request[http::field::origin]));
+            return;
+        case Refusal::Framing:
+            spdlog::info("Refused a request from {}: {} (Transfer-Encoding {}); closing", peer,
+                         answer.message, quoted_for_log(request[http::field::transfer_encoding]));
+            return;
+        case Refusal::None:
+            return;
+    }
 }
 
 }  // namespace
@@ -91,12 +121,8 @@ void HttpSession::handle(const HttpRequest& request) {
 }
 
 void HttpSession::carry_out(const HttpRequest& request, const Route& route, const Answer& answer) {
-    if (answer.refusal == Refusal::Token) {
-        spdlog::info("Refused {} access to project {}: missing or wrong token", peer_,
-                     route.project);
-    } else if (answer.refusal == Refusal::Origin) {
-        spdlog::info("Refused a WebSocket for project {} to {}: origin {} not allowed",
-                     route.project, peer_, request[http::field::origin]);
+    if (answer.refusal != Refusal::None && refusal_log().admit(peer_)) {
+        log_refusal(request, route, answer, peer_);
     }
     auto response = error_response(request, gateway_.options(), answer.status, answer.message);
     if (!answer.allow.empty()) {

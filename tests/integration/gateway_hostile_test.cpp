@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <fstream>
 #include <functional>
 #include <future>
 #include <optional>
@@ -576,6 +577,141 @@ TEST_F(GatewayHostileTest, TransferEncodingNotEndingInChunkedIs400AndClosesTheCo
     EXPECT_EQ(second.status, 200) << second.describe();
     EXPECT_NE(second.body.find("bscd_gateway_connections"), std::string::npos) << second.body;
     EXPECT_TRUE(gateway->running()) << gateway->output();
+}
+
+// The whole of a file; empty when it cannot be read.
+std::string file_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+// The lines of `text` that contain `part`.
+std::vector<std::string> lines_with(const std::string& text, std::string_view part) {
+    std::vector<std::string> found;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        if (line.find(part) != std::string::npos) {
+            found.push_back(line);
+        }
+    }
+    return found;
+}
+
+// Refusals in the log (--log-file): each line in the file at once (no
+// warning needed to flush it), what the client sent escaped and cut, and no
+// more than a few lines an interval across the gateway, the rest counted in
+// a summary line, however many a client sends: every refusal is either a
+// line of its own or counted, and the log stays small.
+TEST_F(GatewayHostileTest, RefusalsAreLoggedAtOnceEscapedCutAndCapped) {
+    const std::string secret_file = dir.file("secret");
+    std::ofstream(secret_file) << secret << "\n";
+    const std::string log = dir.file("gateway.log");
+    auto gateway = start_gateway({"--token-secret-file", secret_file, "--log-file", log});
+    const std::string bearer = "Authorization: Bearer " + token() + "\r\n";
+    std::size_t refusals = 0;
+    const auto refuse_token = [&] {
+        const HttpResponse refused = http_get(gateway_port(), events_path);
+        EXPECT_EQ(refused.status, 403) << refused.describe();
+        ++refusals;
+    };
+
+    // One refusal: its line is in the file, with nothing logged after it.
+    refuse_token();
+    std::vector<std::string> lines;
+    EXPECT_TRUE(wait_until(
+        [&] {
+            lines =
+                lines_with(file_text(log), "access to project \"demo\": missing or wrong token");
+            return !lines.empty();
+        },
+        5s))
+        << "not in the file:\n"
+        << file_text(log) << "\nbut logged:\n"
+        << gateway->output();
+    if (!lines.empty()) {
+        EXPECT_NE(lines[0].find("Refused 127.0.0.1:"), std::string::npos) << lines[0];
+    }
+    EXPECT_TRUE(lines_with(file_text(log), " WARNI ").empty()) << file_text(log);
+    EXPECT_TRUE(gateway->running()) << gateway->output();
+
+    // An Origin of nearly 8 KiB, high bytes: quoted escaped, cut, with its length.
+    const std::string origin = "http://" + std::string(7500, '\xff');
+    const HttpResponse big = send_and_wait(
+        gateway_port(),
+        upgrade(ws_path, "Sec-WebSocket-Version: 13\r\nOrigin: " + origin + "\r\n" + bearer));
+    EXPECT_EQ(big.status, 403) << big.describe();
+    ++refusals;
+    EXPECT_TRUE(wait_until(
+        [&] {
+            lines = lines_with(file_text(log), "origin \"http://\\xff\\xff");
+            return !lines.empty();
+        },
+        5s))
+        << file_text(log).substr(0, 4000);
+    if (!lines.empty()) {
+        EXPECT_LT(lines[0].size(), 400u) << lines[0];
+        EXPECT_NE(lines[0].find("\\xff\"...(7507 bytes) not allowed"), std::string::npos)
+            << lines[0];
+        EXPECT_NE(lines[0].find("project \"demo\""), std::string::npos) << lines[0];
+    }
+
+    // 5,000 refused upgrades on one connection, pipelined 100 at a time.
+    const std::string evil = upgrade(ws_path, "Sec-WebSocket-Version: 13\r\nOrigin: https://evil/" +
+                                                  std::string(1000, '\xfe') + "\r\n" + bearer);
+    std::string batch;
+    for (int i = 0; i < 100; ++i) {
+        batch += evil;
+    }
+    {
+        HttpConnection connection(gateway_port());
+        for (int round = 0; round < 50; ++round) {
+            connection.send(batch, 10s);
+            for (int i = 0; i < 100; ++i) {
+                const HttpResponse refused = connection.read_response(10s);
+                ASSERT_EQ(refused.status, 403)
+                    << "request " << round * 100 + i << ": " << refused.describe();
+                ++refusals;
+            }
+        }
+    }
+
+    // Every refusal is a line or counted in a summary, once the interval is
+    // over (a refusal after it brings the summary).
+    const auto accounted = [&] {
+        const std::string text = file_text(log);
+        std::size_t total = lines_with(text, " INFO  Refused ").size();
+        for (const std::string& line : lines_with(text, " more refusals not logged in the last ")) {
+            total += std::stoul(line.substr(line.find("INFO  ") + 6));
+        }
+        return total;
+    };
+    auto last_refused = std::chrono::steady_clock::now();
+    const bool complete = wait_until(
+        [&] {
+            if (accounted() == refusals) {
+                return true;
+            }
+            if (std::chrono::steady_clock::now() - last_refused > 250ms) {
+                refuse_token();
+                last_refused = std::chrono::steady_clock::now();
+            }
+            return false;
+        },
+        40s);
+    const std::string text = file_text(log);
+    EXPECT_TRUE(complete) << accounted() << " refusals in the log of " << refusals;
+    // 5,000 lines of a kilobyte and more, unless capped.
+    EXPECT_LT(text.size(), 64'000u) << lines_with(text, "Refused").size() << " refusal lines";
+    EXPECT_TRUE(std::all_of(text.begin(), text.end(), [](char c) {
+        return c == '\n' || (c >= 0x20 && c <= 0x7e);
+    })) << "a byte that is not printable ASCII in the log";
+    const auto summaries = lines_with(text, " more refusals not logged in the last ");
+    ASSERT_FALSE(summaries.empty()) << text.substr(0, 4000);
+    EXPECT_NE(summaries[0].find("(the last from 127.0.0.1:"), std::string::npos) << summaries[0];
+    EXPECT_LT(lines_with(text, " INFO  Refused ").size(), 100u) << "of " << refusals;
+    EXPECT_TRUE(gateway->running()) << gateway->output().substr(0, 4000);
 }
 
 // Out of descriptors: new connections are answered 503 at once (not left in
