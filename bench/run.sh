@@ -5,7 +5,8 @@
 #   bench/run.sh            builds into build/ (BUILD_DIR=dir to change), then
 #                           measures and prints the report (stdout; progress
 #                           on stderr); about a minute and a half after the build
-#   bench/run.sh fanout     the same build and Redis, then only (h)
+#   bench/run.sh fanout     the same build and Redis, then only (h): about
+#                           3.5 minutes, 1 of them holding 20,000 viewers
 #   bench/run.sh spool      the same build and Redis, then only (i)
 #   SKIP_BUILD=1 bench/run.sh ...   no build: measures the programs already in
 #                           BUILD_DIR (while the tree does not build); the
@@ -330,7 +331,7 @@ EOF
     printf '    %7s %10s %9s %10s %18s %10s %12s %14s %7s\n' "$n" "$(field "$f" frame_bytes)" \
       "$(field "$f" cpu_us_per_socket)" "$(calc "$(field "$f" loop_p50_ms) * 1000 / $n" %.2f)" \
       "$(calc "$(field "$l" gateway_cpu_us_per_code) / $n" %.2f)" \
-      "$(calc "$(field "$l" gateway_cpu_us_per_code) / $n / $(field "$f" cpu_us_per_socket)" %.2f)" \
+      "$(calc "$(field "$f" cpu_us_per_socket) > 0 ? sprintf(\"%.2f\", $(field "$l" gateway_cpu_us_per_code) / $n / $(field "$f" cpu_us_per_socket)) : \"-\"" %s)" \
       "$(field "$f" last_socket_p50_ms)" "$(field "$l" last_socket_p50_ms)" \
       "$(calc "$(field "$l" last_socket_p50_ms) / $(field "$f" last_socket_p50_ms)" %.2f)"
   done
