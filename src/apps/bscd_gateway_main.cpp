@@ -1,6 +1,6 @@
 // bscd-gateway: relays builds' status events from Redis to browsers
 // (docs/gateway.md). Wires the parts together: options, catalog, the shared
-// state with its Redis links, the listener, and one event loop.
+// state with its Redis links and event loops, the listener, the signals.
 
 #include <csignal>
 #include <cstdio>
@@ -8,7 +8,6 @@
 #include <optional>
 #include <sys/resource.h>
 
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 
@@ -56,18 +55,17 @@ int main(int argc, char** argv) {
         bscd::Catalog catalog = options.codes_file.empty()
                                     ? bscd::Catalog::builtin()
                                     : bscd::Catalog::load_file(options.codes_file);
-        auto io = std::make_unique<boost::asio::io_context>();
-        bscd::Gateway gateway(*io, options, std::move(catalog));
-        auto listener = std::make_shared<bscd::Listener>(*io, gateway);
-        std::optional<boost::asio::signal_set> signals(std::in_place, *io, SIGINT, SIGTERM);
-        // What lives on the loop goes first, while the loop exists (signals,
-        // Redis links, timers); then the loop, and with it the sessions
-        // still pending in it, which find the gateway alive. On every way out.
+        bscd::Gateway gateway(options, std::move(catalog));
+        auto listener = std::make_shared<bscd::Listener>(gateway);
+        std::optional<boost::asio::signal_set> signals(std::in_place, gateway.io(), SIGINT,
+                                                       SIGTERM);
+        // What lives on loop 0 goes first, while the loops exist (signals,
+        // Redis links, timers); the loops go with the gateway, and with them
+        // the sessions still pending in them. On every way out.
         const auto shut_down = [&] {
             signals.reset();
             gateway.stop();
             listener.reset();
-            io.reset();
         };
         try {
             listener->start();
@@ -80,11 +78,12 @@ int main(int argc, char** argv) {
                 if (!ec) {
                     spdlog::info("Signal {}: stopping", signal);
                     listener->close();
-                    io->stop();
+                    gateway.shut_down();
                 }
             });
-            io->run();
+            gateway.run();
         } catch (...) {
+            gateway.shut_down();
             shut_down();
             throw;
         }

@@ -9,19 +9,29 @@
 #include "core/estimate.hpp"
 #include "core/unix_ms.hpp"
 #include "gateway/project_feed.hpp"
-#include "gateway/viewer.hpp"
 
 namespace bscd {
 namespace {
 
-// The board as one more viewer of a project's feed: it keeps the feed (and
-// its subscription) open and reads its state, but takes no events.
-class BoardWatch final : public Viewer {
+// The board holding a project's feed (and its subscription) open, as one
+// more follower of it; the board reads the feed's state when asked.
+class FeedHold {
 public:
-    explicit BoardWatch(std::shared_ptr<ProjectFeed> feed)
-        : Viewer(std::move(feed), std::nullopt, 1) {}
-    void on_feed_changed() override {}  // the board reads the feed when asked
-    [[nodiscard]] const ProjectFeed& followed() const { return feed(); }
+    explicit FeedHold(std::shared_ptr<ProjectFeed> feed)
+        : feed_(std::move(feed)), watch_(std::make_shared<Watch>()) {
+        feed_->attach(watch_);
+    }
+    FeedHold(const FeedHold&) = delete;
+    FeedHold& operator=(const FeedHold&) = delete;
+    ~FeedHold() { feed_->detach(*watch_); }
+    [[nodiscard]] const ProjectFeed& followed() const { return *feed_; }
+
+private:
+    struct Watch final : FeedFollower {
+        void on_feed_changed(const ProjectFeed& /*feed*/) override {}
+    };
+    std::shared_ptr<ProjectFeed> feed_;
+    std::shared_ptr<Watch> watch_;
 };
 
 }  // namespace
@@ -32,7 +42,7 @@ public:
 struct BuildsBoard::Row {
     struct Unfollowed {};
     struct Following {
-        std::unique_ptr<BoardWatch> watch;
+        std::unique_ptr<FeedHold> hold;
     };
     struct Ended {
         nlohmann::ordered_json summary;
@@ -101,7 +111,7 @@ void BuildsBoard::on_index(const redisReply* reply) {
         }
         row.build = std::move(build);
         if (std::holds_alternative<Row::Unfollowed>(row.state)) {
-            row.state = Row::Following{std::make_unique<BoardWatch>(follow_(row.build.project))};
+            row.state = Row::Following{std::make_unique<FeedHold>(follow_(row.build.project))};
         }
         rows.push_back(std::move(row));
     }
@@ -134,7 +144,7 @@ nlohmann::ordered_json BuildsBoard::summarise(Row& row, std::int64_t now_ms) {
                                       {"state", state}};
     };
     const auto* following = std::get_if<Row::Following>(&row.state);
-    const ProjectFeed* feed = following != nullptr ? &following->watch->followed() : nullptr;
+    const ProjectFeed* feed = following != nullptr ? &following->hold->followed() : nullptr;
     if (feed == nullptr || !feed->ready() || feed->estimate().reading()) {
         return listed("reading");
     }

@@ -1,10 +1,16 @@
 #include "gateway/gateway.hpp"
 
+#include <exception>
+#include <mutex>
+
+#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
 #include "core/project.hpp"
 #include "core/unix_ms.hpp"
 #include "gateway/access_token.hpp"
+#include "gateway/loop_feed.hpp"
+#include "gateway/refusal_log.hpp"
 
 namespace bscd {
 namespace {
@@ -20,6 +26,16 @@ constexpr auto sweep_interval = std::chrono::seconds(1);
 constexpr auto refusal_hold = std::chrono::seconds(5);
 // Entries read for a state request at most (bscd keeps 1000 by default).
 constexpr std::size_t state_read_limit = 100'000;
+
+// `done`, made to run on `caller` with its answer.
+template <class Answer>
+std::function<void(Answer)> back_to(boost::asio::any_io_executor caller,
+                                    std::function<void(Answer)> done) {
+    return [caller = std::move(caller), done = std::move(done)](Answer answer) {
+        boost::asio::post(
+            caller, [done, answer = std::move(answer)]() mutable { done(std::move(answer)); });
+    };
+}
 
 }  // namespace
 
@@ -48,10 +64,29 @@ Gateway::RedisSide::RedisSide(boost::asio::io_context& io, Gateway& gateway)
     }
 }
 
-Gateway::Gateway(boost::asio::io_context& io, GatewayOptions options, Catalog catalog)
-    : options_(std::move(options)),
-      catalog_(std::move(catalog)),
-      redis_(std::make_unique<RedisSide>(io, *this)) {}
+Gateway::Gateway(GatewayOptions options, Catalog catalog)
+    : options_(std::move(options)), catalog_(std::move(catalog)) {
+    const std::size_t count = options_.threads_to_run();
+    for (std::size_t index = 0; index < count; ++index) {
+        loops_.push_back(std::make_unique<ViewerLoop>(index, *this));
+        busy_.push_back(boost::asio::make_work_guard(loops_.back()->io()));
+    }
+    redis_ = std::make_unique<RedisSide>(io(), *this);
+}
+
+Gateway::~Gateway() {
+    stopped_ = true;
+    busy_.clear();
+    for (auto loop = loops_.rbegin(); loop != loops_.rend(); ++loop) {
+        (*loop)->close();
+    }
+}
+
+ViewerLoop& Gateway::next_loop() {
+    ViewerLoop& loop = *loops_[next_loop_];
+    next_loop_ = (next_loop_ + 1) % loops_.size();
+    return loop;
+}
 
 void Gateway::start() {
     redis_->reader.start();
@@ -59,25 +94,116 @@ void Gateway::start() {
     schedule_sweep();
 }
 
+void Gateway::run() {
+    // A handler's exception ends every loop, and run() throws it.
+    std::mutex failed_mutex;
+    std::exception_ptr failed;
+    const auto run_loop = [&](ViewerLoop& loop) {
+        try {
+            loop.io().run();
+        } catch (...) {
+            const std::lock_guard lock(failed_mutex);
+            if (!failed) {
+                failed = std::current_exception();
+            }
+            shut_down();
+        }
+    };
+    for (std::size_t index = 1; index < loops_.size(); ++index) {
+        threads_.emplace_back([&run_loop, loop = loops_[index].get()] { run_loop(*loop); });
+    }
+    run_loop(*loops_.front());
+    for (auto& thread : threads_) {
+        thread.join();
+    }
+    threads_.clear();
+    if (failed) {
+        std::rethrow_exception(failed);
+    }
+}
+
+void Gateway::shut_down() {
+    for (auto& loop : loops_) {
+        loop->io().stop();
+    }
+}
+
 void Gateway::stop() {
+    stopped_ = true;
     if (redis_) {
         redis_->sweep_timer.cancel();
         redis_->subscriber.stop();
         redis_->reader.stop();
         redis_.reset();
-        // Viewers still hold theirs; the last ones go with the loop.
+        // Loops' feeds still hold theirs; the last ones go with the loops.
         feeds_.clear();
     }
 }
 
+bool Gateway::redis_up() const {
+    return redis_ && redis_->reader.redis_up() && redis_->subscriber.connected();
+}
+
 std::string Gateway::render_metrics() {
+    GatewayMetrics metrics;
+    metrics.connections = connections_;
+    metrics.connections_refused_total = connections_refused_total_;
+    metrics.events_received_total = feed_counters_.entries_received;
+    metrics.history_reads_total = feed_counters_.history_reads;
+    metrics.history_reads_coalesced_total = follows_coalesced_;
+    for (const auto& loop : loops_) {
+        const LoopMetrics& counted = loop->metrics();
+        metrics.sse_viewers += counted.sse_viewers.get();
+        metrics.websocket_viewers += counted.websocket_viewers.get();
+        metrics.events_relayed_total += counted.events_relayed_total.get();
+        metrics.viewers_dropped_slow_total += counted.viewers_dropped_slow_total.get();
+        metrics.history_reads_coalesced_total += counted.follows_coalesced.get();
+        metrics.loop_viewers.push_back(loop->viewers());
+    }
     if (redis_) {
-        metrics_.projects_followed = redis_->subscriber.subscribed_count();
-        metrics_.redis_reconnects_total =
+        metrics.projects_followed = redis_->subscriber.subscribed_count();
+        metrics.redis_reconnects_total =
             redis_->reader.reconnects() + redis_->subscriber.reconnects();
     }
-    metrics_.redis_up = redis_up();
-    return metrics_.render();
+    metrics.redis_up = redis_up();
+    return metrics.render();
+}
+
+void Gateway::health(Executor caller, std::function<void(bool)> done) {
+    boost::asio::post(
+        io(), [this, reply = back_to(std::move(caller), std::move(done))] { reply(redis_up()); });
+}
+
+void Gateway::metrics_text(Executor caller, std::function<void(std::string)> done) {
+    boost::asio::post(io(), [this, reply = back_to(std::move(caller), std::move(done))] {
+        reply(render_metrics());
+    });
+}
+
+void Gateway::read_state(const std::string& project, Executor caller,
+                         std::function<void(State)> done) {
+    boost::asio::post(io(), [this, project, reply = back_to(std::move(caller), std::move(done))] {
+        read_state_here(project, reply);
+    });
+}
+
+void Gateway::attach(const std::shared_ptr<LoopFeed>& feed) {
+    boost::asio::post(io(), [this, feed] {
+        if (redis_) {
+            follow(feed->project())->attach(feed);
+        }
+    });
+}
+
+void Gateway::detach(const std::shared_ptr<LoopFeed>& feed) {
+    if (stopped_) {
+        return;  // the feeds are gone, and loop 0 may be too
+    }
+    boost::asio::post(io(), [this, feed] {
+        if (const auto it = feeds_.find(feed->channel()); it != feeds_.end()) {
+            it->second->detach(*feed);
+        }
+    });
 }
 
 bool Gateway::admits(const std::string& scope, std::string_view token) const {
@@ -92,12 +218,14 @@ std::string Gateway::page_link(const std::string& project) const {
     return link;
 }
 
-void Gateway::list_builds(std::function<void(std::optional<std::string>)> done) {
-    if (!redis_) {
-        done(std::nullopt);
-        return;
-    }
-    redis_->board.list(std::move(done));
+void Gateway::list_builds(Executor caller, std::function<void(std::optional<std::string>)> done) {
+    boost::asio::post(io(), [this, reply = back_to(std::move(caller), std::move(done))] {
+        if (!redis_) {
+            reply(std::nullopt);
+            return;
+        }
+        redis_->board.list(reply);
+    });
 }
 
 std::shared_ptr<ProjectFeed> Gateway::follow(const std::string& project) {
@@ -105,16 +233,18 @@ std::shared_ptr<ProjectFeed> Gateway::follow(const std::string& project) {
     idle_since_.erase(channel);
     auto& feed = feeds_[channel];
     if (!feed) {
-        feed = std::make_shared<ProjectFeed>(project, catalog_, redis_->reader, metrics_,
-                                             options_.estimate_rules);
+        feed = std::make_shared<ProjectFeed>(project, catalog_, redis_->reader,
+                                             options_.estimate_rules, feed_counters_);
         feed->on_idle([this, channel] { idle_since_[channel] = std::chrono::steady_clock::now(); });
         redis_->subscriber.watch(channel);
         spdlog::debug("Project {}: following {}", project, channel);
+    } else {
+        ++follows_coalesced_;
     }
     return feed;
 }
 
-void Gateway::read_state(const std::string& project, const std::function<void(State)>& done) {
+void Gateway::read_state_here(const std::string& project, const std::function<void(State)>& done) {
     const auto open = feeds_.find(channel_for_project(project));
     if (open != feeds_.end() && open->second->ready() && !open->second->empty()) {
         done({open->second->state_json(), false});
@@ -166,9 +296,9 @@ void Gateway::on_refused(const std::string& channel) {
     }
     const auto& feed = it->second;
     spdlog::warn(
-        "Project {}: the gateway may not read its channel {}; its viewers ({} now) get 503 "
+        "Project {}: the gateway may not read its channel {}; its viewers get 503 "
         "(WebSocket: close 1013) and Redis is asked again in {} s at the earliest",
-        feed->project(), channel, feed->viewer_count(), refusal_hold.count());
+        feed->project(), channel, refusal_hold.count());
     feed->on_refused(std::chrono::steady_clock::now() + refusal_hold);
 }
 
@@ -192,6 +322,7 @@ void Gateway::schedule_sweep() {
                 feed->on_tick();
             }
             redis_->board.on_tick();
+            refusal_log().flush_summary();  // refusals that stopped still get their count
             close_idle_feeds();
             schedule_sweep();
         }
@@ -202,7 +333,7 @@ void Gateway::close_idle_feeds() {
     const auto now = std::chrono::steady_clock::now();
     for (auto it = idle_since_.begin(); it != idle_since_.end();) {
         const auto feed = feeds_.find(it->first);
-        if (feed == feeds_.end() || feed->second->viewer_count() > 0) {
+        if (feed == feeds_.end() || feed->second->follower_count() > 0) {
             it = idle_since_.erase(it);
         } else if (feed->second->refused() ? now >= feed->second->refused_until()
                                            : now - it->second >= feed_linger) {

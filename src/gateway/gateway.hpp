@@ -1,18 +1,33 @@
 #pragma once
 // The gateway's shared state (Beast chat example's `shared_state`): the
-// options, the catalog, the Redis links, the metrics, and the feeds of the
-// projects that have viewers, one live subscription each. Sessions ask it
-// for a project's feed; it opens the subscription with the first viewer and
-// closes it a moment after the last one left (so a page reload does not
-// re-read the history).
+// options, the catalog, the event loops, the Redis links, and the feeds of
+// the projects that have viewers, one live subscription each.
+//
+// Threads: the viewers are spread over --threads event loops (ViewerLoop),
+// each owning its connections. Loop 0 also runs the Redis side: the links,
+// the ProjectFeeds and the operator's board, which only it touches. A loop
+// reaches the Redis side by posting to loop 0 (attach, detach, the state,
+// health and metrics requests), and the feeds post their new events back
+// to the loops that have viewers of them (LoopFeed). So a project's history
+// is read once and its subscription made once for the whole process, and
+// nothing on the per-viewer path takes a lock.
+//
+// A feed is opened with its first follower and closed a moment after the
+// last one left (so a page reload does not re-read the history).
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <unordered_map>
+#include <vector>
 
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -21,32 +36,40 @@
 #include "gateway/gateway_options.hpp"
 #include "gateway/metrics.hpp"
 #include "gateway/project_feed.hpp"
+#include "gateway/viewer_loop.hpp"
 #include "redis/channel_subscriber.hpp"
 #include "redis/history_reader.hpp"
 
 namespace bscd {
 
+class LoopFeed;
+
 class Gateway {
 public:
-    Gateway(boost::asio::io_context& io, GatewayOptions options, Catalog catalog);
+    // Makes options.threads_to_run() event loops; none runs yet.
+    Gateway(GatewayOptions options, Catalog catalog);
     Gateway(const Gateway&) = delete;
     Gateway& operator=(const Gateway&) = delete;
+    // Destroys the loops (last first), and with them the sessions still
+    // pending in them, which find the rest of the gateway alive.
+    ~Gateway();
+
+    // Loop 0's: the Redis side's, the listener's and the signals'.
+    [[nodiscard]] boost::asio::io_context& io() { return loops_.front()->io(); }
+    // The loop for the next connection (the listener's, on loop 0).
+    ViewerLoop& next_loop();
 
     void start();  // connects to Redis (and keeps reconnecting)
-    // Closes the Redis links and timers, which need the event loop: call it
-    // before the loop is destroyed. Sessions destroyed with the loop's
-    // pending handlers afterwards still find the rest of the gateway.
+    // Runs loop 0 on the calling thread and the others on threads of their
+    // own, until shut_down(); then waits for the threads.
+    void run();
+    // From loop 0 (a signal): every loop stops.
+    void shut_down();
+    // Closes the Redis links and timers, which need loop 0: call it before
+    // the gateway is destroyed, once run() returned (or instead of run()).
     void stop();
 
     [[nodiscard]] const GatewayOptions& options() const { return options_; }
-    [[nodiscard]] GatewayMetrics& metrics() { return metrics_; }
-    // The metrics in Prometheus text format, gauges brought up to date.
-    [[nodiscard]] std::string render_metrics();
-    // Redis answers the reader's PINGs and the live subscription link is up
-    // (in a cluster: every master answers, and so does the subscriber's node).
-    [[nodiscard]] bool redis_up() const {
-        return redis_ && redis_->reader.redis_up() && redis_->subscriber.connected();
-    }
 
     // Whether `token` lets its bearer see `scope`: a project, or
     // operator_scope (always, without a secret).
@@ -56,28 +79,36 @@ public:
     // token (the operator's list hands it out).
     [[nodiscard]] std::string page_link(const std::string& project) const;
 
-    // The project's feed, opened (subscribed) if it was not.
-    std::shared_ptr<ProjectFeed> follow(const std::string& project);
-
+    // From a loop, asking the Redis side: each `done` runs on `caller`.
+    using Executor = boost::asio::any_io_executor;
+    // Redis answers the reader's PINGs and the live subscription link is up
+    // (in a cluster: every master answers, and so does the subscriber's node).
+    void health(Executor caller, std::function<void(bool up)> done);
+    // The metrics in Prometheus text format, gauges brought up to date.
+    void metrics_text(Executor caller, std::function<void(std::string text)> done);
     // The project's state as `bsc status --json` prints it; no json when it
     // has no history, or (redis_failed) when Redis could not be asked.
     struct State {
         std::optional<std::string> json;
         bool redis_failed = false;
     };
-    void read_state(const std::string& project, const std::function<void(State)>& done);
-
+    void read_state(const std::string& project, Executor caller, std::function<void(State)> done);
     // The operator's list of builds (BuildsBoard); nullopt when Redis could
     // not be asked.
-    void list_builds(std::function<void(std::optional<std::string> json)> done);
+    void list_builds(Executor caller, std::function<void(std::optional<std::string> json)> done);
 
-    // Connections, for --max-connections: a session holds a Slot.
+    // From a loop: its feed of a project follows (or no longer follows)
+    // the project's ProjectFeed.
+    void attach(const std::shared_ptr<LoopFeed>& feed);
+    void detach(const std::shared_ptr<LoopFeed>& feed);
+
+    // Connections, for --max-connections: a session holds a Slot (any loop).
     class Slot {
     public:
-        explicit Slot(Gateway& gateway) : gateway_(&gateway) { ++gateway_->metrics_.connections; }
+        explicit Slot(Gateway& gateway) : gateway_(&gateway) { ++gateway_->connections_; }
         ~Slot() {
             if (gateway_ != nullptr) {
-                --gateway_->metrics_.connections;
+                --gateway_->connections_;
             }
         }
         Slot(Slot&& other) noexcept : gateway_(other.gateway_) { other.gateway_ = nullptr; }
@@ -88,11 +119,17 @@ public:
     private:
         Gateway* gateway_;
     };
-    [[nodiscard]] bool at_capacity() const {
-        return metrics_.connections >= options_.max_connections;
-    }
+    [[nodiscard]] std::uint64_t connections() const { return connections_; }
+    [[nodiscard]] bool at_capacity() const { return connections_ >= options_.max_connections; }
+    // The listener's (loop 0): a connection refused for want of room.
+    void count_refused() { ++connections_refused_total_; }
 
 private:
+    // On loop 0, the Redis side's own:
+    std::shared_ptr<ProjectFeed> follow(const std::string& project);
+    void read_state_here(const std::string& project, const std::function<void(State)>& done);
+    [[nodiscard]] bool redis_up() const;
+    [[nodiscard]] std::string render_metrics();
     void on_subscribed(const std::string& channel);
     void on_message(const std::string& channel);
     // Redis refused the subscription: the feed's viewers are told, for a while.
@@ -103,7 +140,17 @@ private:
 
     GatewayOptions options_;
     Catalog catalog_;
-    GatewayMetrics metrics_;
+    std::atomic<std::uint64_t> connections_{0};
+    std::uint64_t connections_refused_total_ = 0;  // loop 0's
+    ProjectFeed::Counters feed_counters_;          // loop 0's
+    std::uint64_t follows_coalesced_ = 0;          // loop 0's: follows of a feed already open
+    std::size_t next_loop_ = 0;
+    std::atomic<bool> stopped_{false};  // stop() ran: loops no longer post to loop 0
+
+    std::vector<std::unique_ptr<ViewerLoop>> loops_;
+    std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> busy_;
+    std::vector<std::thread> threads_;
+
     struct RedisSide {
         RedisSide(boost::asio::io_context& io, Gateway& gateway);
         HistoryReader reader;
@@ -114,7 +161,7 @@ private:
     std::unique_ptr<RedisSide> redis_;
     // By channel name, as the subscriber reports them.
     std::unordered_map<std::string, std::shared_ptr<ProjectFeed>> feeds_;
-    // When each idle feed's last viewer left.
+    // When each idle feed's last follower left.
     std::unordered_map<std::string, std::chrono::steady_clock::time_point> idle_since_;
 };
 

@@ -1,7 +1,9 @@
 #include "gateway/gateway_options.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 
@@ -96,6 +98,10 @@ ParsedGatewayOptions parse_gateway_options(int argc, char** argv) {
            "--print-operator-token", [&o] { o.print_token_for = operator_scope; },
            "print the operator's token (GET /builds) for the configured secret, and exit")
         ->excludes(print_token);
+    app.add_option("--threads", o.threads,
+                   "event loops (threads) the viewers are spread over; 0: one per CPU")
+        ->check(CLI::Range(0, 256))
+        ->capture_default_str();
     app.add_option("--max-connections", o.max_connections,
                    "HTTP connections open at once; more are answered 503")
         ->check(CLI::PositiveNumber)
@@ -147,6 +153,13 @@ ParsedGatewayOptions parse_gateway_options(int argc, char** argv) {
     o.heartbeat = seconds(heartbeat_seconds);
     o.estimate_rules.stall_margin_ms = std::llround(stall_margin_seconds * 1000);
     return {o, 0};
+}
+
+std::size_t GatewayOptions::threads_to_run() const {
+    if (threads > 0) {
+        return threads;
+    }
+    return std::max<std::size_t>(1, std::thread::hardware_concurrency());
 }
 
 }  // namespace bscd

@@ -21,6 +21,7 @@ struct GatewayOptions {
     std::vector<std::string> allow_origins;  // --allow-origin, "*" for any
     std::string token_secret;                // --token-secret / file / BSCD_TOKEN_SECRET
     std::string print_token_for;             // --print-token PROJECT; operator_scope
+    std::size_t threads = 0;                 // --threads; 0: one per CPU (threads_to_run())
     std::size_t max_connections = 10'000;
     std::chrono::milliseconds idle_timeout{30'000};
     std::chrono::milliseconds heartbeat{15'000};
@@ -28,6 +29,9 @@ struct GatewayOptions {
     EstimateRules estimate_rules;     // --stall-margin
     bool verbose = false;
     std::string log_file;
+
+    // The event loops to run: --threads, or one per CPU.
+    [[nodiscard]] std::size_t threads_to_run() const;
 
     // The Access-Control-Allow-Origin value for a request from `origin`, or
     // nullopt when cross-origin access is not allowed for it. (Inline: the

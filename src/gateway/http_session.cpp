@@ -61,9 +61,10 @@ void log_refusal(const HttpRequest& request, const Route& route, const Answer& a
 
 }  // namespace
 
-HttpSession::HttpSession(boost::asio::ip::tcp::socket socket, Gateway& gateway, Gateway::Slot slot)
+HttpSession::HttpSession(boost::asio::ip::tcp::socket socket, ViewerLoop& loop, Gateway::Slot slot)
     : stream_(std::move(socket)),
-      gateway_(gateway),
+      loop_(loop),
+      gateway_(loop.gateway()),
       slot_(std::move(slot)),
       peer_(peer_name(stream_.socket())) {}
 
@@ -145,16 +146,20 @@ void HttpSession::carry_out(const HttpRequest& request, const Route& /*route*/,
 void HttpSession::carry_out(const HttpRequest& request, const Route& route, const Serve& serve) {
     const auto& options = gateway_.options();
     switch (serve.resource) {
-        case Resource::Health: {
-            const bool up = gateway_.redis_up();
-            send(make_response(request, options,
-                               up ? http::status::ok : http::status::service_unavailable,
-                               "text/plain; charset=utf-8", up ? "ok\n" : "redis unavailable\n"));
+        case Resource::Health:
+            gateway_.health(stream_.get_executor(), [self = shared_from_this(), request](bool up) {
+                self->send(make_response(request, self->gateway_.options(),
+                                         up ? http::status::ok : http::status::service_unavailable,
+                                         "text/plain; charset=utf-8",
+                                         up ? "ok\n" : "redis unavailable\n"));
+            });
             return;
-        }
         case Resource::Metrics:
-            send(make_response(request, options, http::status::ok, metrics_content_type,
-                               gateway_.render_metrics()));
+            gateway_.metrics_text(
+                stream_.get_executor(), [self = shared_from_this(), request](std::string text) {
+                    self->send(make_response(request, self->gateway_.options(), http::status::ok,
+                                             metrics_content_type, std::move(text)));
+                });
             return;
         case Resource::Asset: {
             const WebAsset* asset = find_web_asset(route.asset);
@@ -193,7 +198,8 @@ void HttpSession::serve_page(const HttpRequest& request, std::string_view name) 
 }
 
 void HttpSession::serve_builds(const HttpRequest& request) {
-    gateway_.list_builds([self = shared_from_this(), request](std::optional<std::string> json) {
+    gateway_.list_builds(stream_.get_executor(), [self = shared_from_this(),
+                                                  request](std::optional<std::string> json) {
         const auto& options = self->gateway_.options();
         if (json) {
             auto response =
@@ -210,21 +216,23 @@ void HttpSession::serve_builds(const HttpRequest& request) {
 
 void HttpSession::carry_out(const HttpRequest& request, const Route& route,
                             const OpenEvents& events) {
-    std::make_shared<SseSession>(std::move(stream_), gateway_, std::move(slot_),
-                                 gateway_.follow(route.project), events.after, request, peer_)
+    stream_.expires_never();  // the stream is the viewer's now, without Beast's timer
+    std::make_shared<SseSession>(stream_.release_socket(), loop_, std::move(slot_),
+                                 loop_.follow(route.project), events.after, request, peer_)
         ->start();
 }
 
 void HttpSession::carry_out(const HttpRequest& request, const Route& route,
                             const OpenWebSocket& socket) {
-    std::make_shared<WebSocketSession>(std::move(stream_), gateway_, std::move(slot_),
-                                       gateway_.follow(route.project), socket.after, peer_)
+    std::make_shared<WebSocketSession>(std::move(stream_), loop_, std::move(slot_),
+                                       loop_.follow(route.project), socket.after, peer_)
         ->start(request);
 }
 
 void HttpSession::serve_state(const HttpRequest& request, const std::string& project) {
     gateway_.read_state(
-        project, [self = shared_from_this(), request, project](const Gateway::State& state) {
+        project, stream_.get_executor(),
+        [self = shared_from_this(), request, project](const Gateway::State& state) {
             const auto& options = self->gateway_.options();
             if (state.json) {
                 self->send(make_response(request, options, http::status::ok, "application/json",

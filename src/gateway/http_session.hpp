@@ -25,7 +25,8 @@ public:
     static constexpr std::size_t header_limit = 8192;  // 8 KiB
     static constexpr std::size_t body_limit = 4096;    // 4 KiB
 
-    HttpSession(boost::asio::ip::tcp::socket socket, Gateway& gateway, Gateway::Slot slot);
+    // On `loop`, where the connection stays (its streams included).
+    HttpSession(boost::asio::ip::tcp::socket socket, ViewerLoop& loop, Gateway::Slot slot);
     void start();
 
 private:
@@ -48,6 +49,7 @@ private:
     boost::beast::tcp_stream stream_;
     boost::beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
+    ViewerLoop& loop_;
     Gateway& gateway_;
     Gateway::Slot slot_;
     std::string peer_;  // for log lines

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string_view>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <fmt/format.h>
@@ -35,8 +36,8 @@ bool out_of_descriptors_error(const boost::system::error_code& ec) {
 
 }  // namespace
 
-Listener::Listener(boost::asio::io_context& io, Gateway& gateway)
-    : gateway_(gateway), acceptor_(io), retry_timer_(io) {}
+Listener::Listener(Gateway& gateway)
+    : gateway_(gateway), acceptor_(gateway.io()), retry_timer_(gateway.io()) {}
 
 void Listener::start() {
     const auto& options = gateway_.options();
@@ -76,13 +77,15 @@ void Listener::close() {
 }
 
 void Listener::accept() {
-    acceptor_.async_accept(
-        [self = shared_from_this()](boost::system::error_code ec, ip::tcp::socket peer) {
-            self->on_accept(ec, std::move(peer));
-        });
+    // Straight onto the loop that will hold the connection.
+    ViewerLoop& loop = gateway_.next_loop();
+    acceptor_.async_accept(loop.io(), [self = shared_from_this(), &loop](
+                                          boost::system::error_code ec, ip::tcp::socket peer) {
+        self->on_accept(ec, std::move(peer), loop);
+    });
 }
 
-void Listener::on_accept(boost::system::error_code ec, ip::tcp::socket peer) {
+void Listener::on_accept(boost::system::error_code ec, ip::tcp::socket peer, ViewerLoop& loop) {
     if (ec == boost::asio::error::operation_aborted || !acceptor_.is_open()) {
         return;
     }
@@ -113,7 +116,10 @@ void Listener::on_accept(boost::system::error_code ec, ip::tcp::socket peer) {
         const int timeout_ms = static_cast<int>(unacknowledged.count());
         (void)::setsockopt(peer.native_handle(), IPPROTO_TCP, TCP_USER_TIMEOUT, &timeout_ms,
                            sizeof timeout_ms);
-        std::make_shared<HttpSession>(std::move(peer), gateway_, Gateway::Slot(gateway_))->start();
+        boost::asio::post(
+            loop.io(), [&loop, peer = std::move(peer), slot = Gateway::Slot(gateway_)]() mutable {
+                std::make_shared<HttpSession>(std::move(peer), loop, std::move(slot))->start();
+            });
     }
     accept();
 }
@@ -133,11 +139,11 @@ void Listener::out_of_descriptors(boost::system::error_code ec) {
         spdlog::warn(
             "Out of descriptors ({}, {} connections open): new connections get 503 "
             "until some close",
-            ec.message(), gateway_.metrics().connections);
+            ec.message(), gateway_.connections());
     }
     // The client gets an answer now instead of waiting in the backlog.
     if (reserve_.refuse_one(acceptor_.native_handle(), busy_reply)) {
-        ++gateway_.metrics().connections_refused_total;
+        gateway_.count_refused();
         accept();
         return;
     }
@@ -146,9 +152,8 @@ void Listener::out_of_descriptors(boost::system::error_code ec) {
 }
 
 void Listener::refuse(ip::tcp::socket peer) {
-    ++gateway_.metrics().connections_refused_total;
-    spdlog::warn("Refused a connection: {} connections already open",
-                 gateway_.metrics().connections);
+    gateway_.count_refused();
+    spdlog::warn("Refused a connection: {} connections already open", gateway_.connections());
     auto stream = std::make_shared<boost::beast::tcp_stream>(std::move(peer));
     stream->expires_after(std::chrono::seconds(1));
     boost::asio::async_write(*stream, boost::asio::buffer(busy_reply),

@@ -43,7 +43,19 @@ std::string GatewayMetrics::render() const {
            viewers_dropped_slow_total);
     metric(out, "redis_reconnects_total", "counter", "Redis links re-established.",
            redis_reconnects_total);
+    metric(out, "history_reads_total", "counter",
+           "History reads (XRANGE) of the projects' feeds, each up to 1000 entries.",
+           history_reads_total);
+    metric(out, "history_reads_coalesced_total", "counter",
+           "Viewers (and loops) that joined a feed already open: no history read of their own.",
+           history_reads_coalesced_total);
     metric(out, "redis_up", "gauge", "1 while Redis answers, 0 otherwise.", redis_up ? 1 : 0);
+    metric(out, "loops", "gauge", "Event loops (--threads) sharing the viewers.",
+           loop_viewers.size());
+    describe(out, "loop_viewers", "gauge", "Viewers connected, by event loop.");
+    for (std::size_t loop = 0; loop < loop_viewers.size(); ++loop) {
+        sample(out, "loop_viewers", "{loop=\"" + std::to_string(loop) + "\"}", loop_viewers[loop]);
+    }
     return out;
 }
 

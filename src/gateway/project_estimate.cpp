@@ -7,8 +7,6 @@
 
 #include "core/build_keys.hpp"
 #include "core/project.hpp"
-#include "core/sse_frame.hpp"
-#include "gateway/project_feed.hpp"
 #include "redis/build_registry.hpp"
 
 namespace bscd {
@@ -20,7 +18,7 @@ ProjectEstimate::ProjectEstimate(std::string project, const Catalog& catalog, Hi
       catalog_(catalog),
       reader_(reader),
       rules_(rules),
-      learnt_(bscd::learn(catalog, {})) {}
+      learnt_(std::make_shared<const ProfileStats>(bscd::learn(catalog, {}))) {}
 
 void ProjectEstimate::learn(const std::function<void()>& changed) {
     if (knowledge_ != Knowledge::unread) {
@@ -80,40 +78,52 @@ void ProjectEstimate::on_profile(const redisReply* reply, const std::function<vo
         changed();  // as for the start: this feed goes on without it
         return;
     }
-    learnt_ =
-        bscd::learn(catalog_, parse_profile(*reply), build_identity(project_, start_->started_ms));
+    learnt_ = std::make_shared<const ProfileStats>(
+        bscd::learn(catalog_, parse_profile(*reply), build_identity(project_, start_->started_ms)));
     changed();
 }
 
-Estimate ProjectEstimate::at(const BuildTimeline& timeline, std::int64_t now_ms) const {
-    const auto arrivals = arrivals_of(timeline);
-    return estimate_build(catalog_, learnt_, started_ms(start_), arrivals, now_ms, rules_);
+Estimate EstimateInputs::at(std::int64_t now_ms) const {
+    return estimate_build(*catalog, *learnt, started_ms(start), arrivals, now_ms, rules);
 }
 
-void ProjectEstimate::update(const BuildTimeline& timeline, std::int64_t now_ms) {
-    next_change_ms_ = make_message(timeline, now_ms).next_change_ms;
-    ++version_;
+EstimateMessage::EstimateMessage(std::shared_ptr<const EstimateInputs> inputs, std::int64_t now_ms)
+    : inputs_(std::move(inputs)) {
+    make(now_ms);
 }
 
-const std::shared_ptr<const FeedEvent>& ProjectEstimate::message(const BuildTimeline& timeline,
-                                                                 std::int64_t now_ms) {
+const std::shared_ptr<const FeedEvent>& EstimateMessage::at(std::int64_t now_ms) {
     constexpr std::int64_t freshness_ms = 1'000;
     // A finished build's message (final) no longer changes with time.
-    if (message_ && !message_->final && now_ms - message_made_ms_ >= freshness_ms) {
-        (void)make_message(timeline, now_ms);  // the thresholds stay update()'s
+    if (message_ && !message_->final && now_ms - made_ms_ >= freshness_ms) {
+        const auto thresholds = next_change_ms_;  // the update's, not this remake's
+        make(now_ms);
+        next_change_ms_ = thresholds;
     }
     return message_;
 }
 
-Estimate ProjectEstimate::make_message(const BuildTimeline& timeline, std::int64_t now_ms) {
-    Estimate estimate = at(timeline, now_ms);
-    auto message = std::make_shared<FeedEvent>();
-    message->final = estimate.basis == EstimateBasis::finished;
-    message->json = estimate_message(project_, start_, estimate);
-    message->sse = sse_event("", "estimate", message->json);
-    message_ = std::move(message);
-    message_made_ms_ = now_ms;
-    return estimate;
+void EstimateMessage::make(std::int64_t now_ms) {
+    const Estimate estimate = inputs_->at(now_ms);
+    message_ = make_feed_event(EntryId{}, "estimate",
+                               estimate_message(inputs_->project, inputs_->start, estimate),
+                               estimate.basis == EstimateBasis::finished);
+    made_ms_ = now_ms;
+    next_change_ms_ = estimate.next_change_ms;
+}
+
+std::shared_ptr<const EstimateInputs> ProjectEstimate::inputs(const BuildTimeline& timeline) const {
+    return std::make_shared<const EstimateInputs>(
+        EstimateInputs{project_, &catalog_, learnt_, start_, arrivals_of(timeline), rules_});
+}
+
+Estimate ProjectEstimate::at(const BuildTimeline& timeline, std::int64_t now_ms) const {
+    return inputs(timeline)->at(now_ms);
+}
+
+void ProjectEstimate::update(const BuildTimeline& timeline, std::int64_t now_ms) {
+    message_ = EstimateMessage(inputs(timeline), now_ms);
+    ++version_;
 }
 
 }  // namespace bscd

@@ -6,6 +6,9 @@
 // code, when something was learnt, and when the current stage crosses its
 // median, its 90th percentile or the stall threshold. Not once a second:
 // viewers count the time down themselves (TimeLeft::counting_ms).
+//
+// It lives on the gateway's Redis loop; what the viewers' loops get of it
+// is an EstimateMessage, which they can make anew without asking it.
 
 #include <cstdint>
 #include <functional>
@@ -17,11 +20,47 @@
 #include "core/build_start.hpp"
 #include "core/catalog.hpp"
 #include "core/estimate.hpp"
+#include "gateway/feed_event.hpp"
 #include "redis/history_reader.hpp"
 
 namespace bscd {
 
-struct FeedEvent;
+// What an estimate is worked out from, frozen at one update: the build's
+// codes so far and what was learnt. Immutable, so every loop can share it.
+struct EstimateInputs {
+    std::string project;
+    const Catalog* catalog = nullptr;
+    std::shared_ptr<const ProfileStats> learnt;
+    std::optional<BuildStart> start;
+    std::vector<Arrival> arrivals;
+    EstimateRules rules;
+
+    [[nodiscard]] Estimate at(std::int64_t now_ms) const;
+};
+
+// The estimate message viewers get, with what it was made from. Taken over
+// a second after it was made, it is made anew for the time it is taken
+// (same version): a viewer joining mid-stage is told how long the stage
+// has run now, while the viewers that had it get nothing more (they count
+// down themselves), and a crowd joining at once shares one message a second.
+class EstimateMessage {
+public:
+    EstimateMessage() = default;
+    EstimateMessage(std::shared_ptr<const EstimateInputs> inputs, std::int64_t now_ms);
+
+    // Null before the first update.
+    const std::shared_ptr<const FeedEvent>& at(std::int64_t now_ms);
+    [[nodiscard]] const std::shared_ptr<const FeedEvent>& latest() const { return message_; }
+    [[nodiscard]] std::optional<std::int64_t> next_change_ms() const { return next_change_ms_; }
+
+private:
+    void make(std::int64_t now_ms);
+
+    std::shared_ptr<const EstimateInputs> inputs_;
+    std::shared_ptr<const FeedEvent> message_;
+    std::int64_t made_ms_ = 0;
+    std::optional<std::int64_t> next_change_ms_;
+};
 
 class ProjectEstimate : public std::enable_shared_from_this<ProjectEstimate> {
 public:
@@ -44,22 +83,18 @@ public:
     void update(const BuildTimeline& timeline, std::int64_t now_ms);
     // The current stage crossed a threshold since the last update().
     [[nodiscard]] bool due(std::int64_t now_ms) const {
-        return next_change_ms_ && now_ms >= *next_change_ms_;
+        const auto next = message_.next_change_ms();
+        return next && now_ms >= *next;
     }
 
-    // The latest message (null before the first update), and a number that
-    // grows with each new one. A message over a second old is made anew for
-    // `now_ms`, under the same version: a viewer joining mid-stage is told
-    // how long the stage has run now, while the viewers that had it get
-    // nothing more (they count down themselves), and a crowd joining at
-    // once shares one message a second.
-    const std::shared_ptr<const FeedEvent>& message(const BuildTimeline& timeline,
-                                                    std::int64_t now_ms);
+    // The latest message (none before the first update), and a number that
+    // grows with each new one.
+    [[nodiscard]] const EstimateMessage& message() const { return message_; }
     [[nodiscard]] std::uint64_t version() const { return version_; }
     [[nodiscard]] const std::optional<BuildStart>& start() const { return start_; }
 
 private:
-    Estimate make_message(const BuildTimeline& timeline, std::int64_t now_ms);
+    [[nodiscard]] std::shared_ptr<const EstimateInputs> inputs(const BuildTimeline& timeline) const;
 
     enum class Knowledge { unread, reading_start, reading_profile, known };
     void on_start(const redisReply* reply, const std::function<void()>& changed);
@@ -72,11 +107,9 @@ private:
     EstimateRules rules_;
     Knowledge knowledge_ = Knowledge::unread;
     std::optional<BuildStart> start_;
-    ProfileStats learnt_;
-    std::shared_ptr<const FeedEvent> message_;
-    std::int64_t message_made_ms_ = 0;
+    std::shared_ptr<const ProfileStats> learnt_;
+    EstimateMessage message_;
     std::uint64_t version_ = 0;
-    std::optional<std::int64_t> next_change_ms_;
 };
 
 }  // namespace bscd

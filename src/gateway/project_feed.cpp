@@ -5,10 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/project.hpp"
-#include "core/sse_frame.hpp"
 #include "core/unix_ms.hpp"
-#include "gateway/metrics.hpp"
-#include "gateway/viewer.hpp"
 
 namespace bscd {
 namespace {
@@ -19,12 +16,12 @@ constexpr std::size_t read_batch = 1000;
 }  // namespace
 
 ProjectFeed::ProjectFeed(std::string project, const Catalog& catalog, HistoryReader& reader,
-                         GatewayMetrics& metrics, const EstimateRules& rules)
+                         const EstimateRules& rules, Counters& counters)
     : project_(std::move(project)),
       channel_(channel_for_project(project_)),
       history_key_(history_key(channel_)),
       reader_(reader),
-      metrics_(metrics),
+      counters_(counters),
       timeline_(project_, catalog),
       estimate_(std::make_shared<ProjectEstimate>(project_, catalog, reader, rules)) {}
 
@@ -69,11 +66,6 @@ void ProjectFeed::on_refused(std::chrono::steady_clock::time_point until) {
     notify();
 }
 
-std::chrono::seconds ProjectFeed::refusal_left() const {
-    const auto left = refused_until() - std::chrono::steady_clock::now();
-    return std::max(std::chrono::seconds(1), std::chrono::ceil<std::chrono::seconds>(left));
-}
-
 void ProjectFeed::read() {
     if (!subscribed_) {
         return;  // reading before the subscription could miss what comes between
@@ -96,6 +88,9 @@ void ProjectFeed::read() {
                 self->on_entries(std::move(entries));
             }
         });
+    if (reading_) {
+        ++counters_.history_reads;
+    }
     // No link: on_reader_ready() reads again.
 }
 
@@ -129,7 +124,7 @@ void ProjectFeed::on_entries(std::optional<std::vector<StreamEntry>> entries) {
 
 void ProjectFeed::append(const StreamEntry& stored) {
     last_id_ = stored.id;
-    ++metrics_.events_received_total;
+    ++counters_.entries_received;
     const auto entry = parse_history_entry(stored.id, stored.fields);
     if (!entry) {
         spdlog::warn("Project {}: skipping malformed history entry {}", project_, stored.id.str());
@@ -139,12 +134,7 @@ void ProjectFeed::append(const StreamEntry& stored) {
     if (!event) {
         return;  // after the final code, or a code this catalog lacks
     }
-    auto formatted = std::make_shared<FeedEvent>();
-    formatted->id = event->id;
-    formatted->final = event->final;
-    formatted->json = event->to_json();
-    formatted->sse = sse_event(formatted->id.str(), "status", formatted->json);
-    events_.push_back(std::move(formatted));
+    events_.push_back(make_feed_event(event->id, "status", event->to_json(), event->final));
     if (events_.size() > max_events) {
         events_.pop_front();
         ++first_;
@@ -152,31 +142,25 @@ void ProjectFeed::append(const StreamEntry& stored) {
 }
 
 void ProjectFeed::notify() {
-    // Viewers never detach from inside on_feed_changed(): they close their
-    // sockets, and go when their pending operations complete.
-    for (Viewer* viewer : viewers_) {
-        viewer->on_feed_changed();
+    // Followers never detach from inside on_feed_changed(), so the list
+    // stays as it is while it is walked.
+    for (const auto& follower : followers_) {
+        follower->on_feed_changed(*this);
     }
 }
 
-void ProjectFeed::attach(Viewer& viewer) {
-    viewers_.insert(&viewer);
+void ProjectFeed::attach(const std::shared_ptr<FeedFollower>& follower) {
+    followers_.push_back(follower);
+    if (ready_ || refused()) {
+        follower->on_feed_changed(*this);
+    }
 }
 
-void ProjectFeed::detach(Viewer& viewer) {
-    viewers_.erase(&viewer);
-    if (viewers_.empty() && on_idle_) {
+void ProjectFeed::detach(const FeedFollower& follower) {
+    std::erase_if(followers_, [&](const auto& kept) { return kept.get() == &follower; });
+    if (followers_.empty() && on_idle_) {
         on_idle_();
     }
-}
-
-std::uint64_t ProjectFeed::position_after(const EntryId& id) const {
-    const auto it =
-        std::upper_bound(events_.begin(), events_.end(), id,
-                         [](const EntryId& wanted, const std::shared_ptr<const FeedEvent>& event) {
-                             return wanted < event->id;
-                         });
-    return first_ + static_cast<std::uint64_t>(it - events_.begin());
 }
 
 const std::shared_ptr<const FeedEvent>& ProjectFeed::at(std::uint64_t position) const {

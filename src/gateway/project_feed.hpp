@@ -5,6 +5,10 @@
 // channel's messages only say "something new": the feed then reads the
 // stream after the last id it has, so events arrive with their ids, in
 // order, exactly once, also across Redis reconnections.
+//
+// The feed lives on the gateway's Redis loop. Its followers are the event
+// loops that have viewers of the project (each through its LoopFeed, which
+// gets the new events posted) and the operator's board.
 
 #include <chrono>
 #include <cstdint>
@@ -13,28 +17,29 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_set>
+#include <vector>
 
 #include "core/build_event.hpp"
 #include "core/catalog.hpp"
 #include "core/entry_id.hpp"
 #include "core/estimate.hpp"
-#include "core/unix_ms.hpp"
+#include "gateway/feed_event.hpp"
 #include "gateway/project_estimate.hpp"
 #include "redis/history_reader.hpp"
 
 namespace bscd {
 
-struct GatewayMetrics;
-class Viewer;
+class ProjectFeed;
 
-// One event, formatted once for every viewer: a code from the history, or
-// an estimate message (no id: it is no place to resume from).
-struct FeedEvent {
-    EntryId id;
-    bool final = false;
-    std::string json;  // the event JSON (docs/architecture.md): a WebSocket message, SSE's data
-    std::string sse;   // the whole SSE frame
+// Told, on the feed's loop, when the feed becomes ready, has new events, a
+// new estimate, or was refused. Must not detach itself synchronously.
+class FeedFollower {
+public:
+    FeedFollower() = default;
+    FeedFollower(const FeedFollower&) = delete;
+    FeedFollower& operator=(const FeedFollower&) = delete;
+    virtual ~FeedFollower() = default;
+    virtual void on_feed_changed(const ProjectFeed& feed) = 0;
 };
 
 class ProjectFeed : public std::enable_shared_from_this<ProjectFeed> {
@@ -43,8 +48,13 @@ public:
     // history too (bscd --history-length), so this only bounds a runaway.
     static constexpr std::size_t max_events = 10'000;
 
+    // What the feeds count for /metrics (on the Redis loop).
+    struct Counters {
+        std::uint64_t entries_received = 0;  // history entries read
+        std::uint64_t history_reads = 0;     // XRANGEs sent
+    };
     ProjectFeed(std::string project, const Catalog& catalog, HistoryReader& reader,
-                GatewayMetrics& metrics, const EstimateRules& rules);
+                const EstimateRules& rules, Counters& counters);
 
     [[nodiscard]] const std::string& project() const { return project_; }
     [[nodiscard]] const std::string& channel() const { return channel_; }
@@ -62,19 +72,17 @@ public:
     // gateway closes the feed and the next viewer makes it ask again.
     void on_refused(std::chrono::steady_clock::time_point until);
     [[nodiscard]] bool refused() const { return refused_until_.has_value(); }
-    // While refused(): when the gateway asks again, and how long that is
-    // from now in whole seconds (at least 1), for Retry-After.
+    // While refused(): when the gateway asks again.
     [[nodiscard]] std::chrono::steady_clock::time_point refused_until() const {
         return refused_until_.value_or(std::chrono::steady_clock::time_point{});
     }
-    [[nodiscard]] std::chrono::seconds refusal_left() const;
 
-    // Viewers: told (Viewer::on_feed_changed) when the feed becomes ready and
-    // when events are added. A viewer detaches itself when it goes.
-    void attach(Viewer& viewer);
-    void detach(Viewer& viewer);
-    [[nodiscard]] std::size_t viewer_count() const { return viewers_.size(); }
-    // Runs when the last viewer has gone (the gateway closes the feed later).
+    // Followers: told when the feed changes (at once when it is ready or
+    // refused already). A follower detaches itself when it goes.
+    void attach(const std::shared_ptr<FeedFollower>& follower);
+    void detach(const FeedFollower& follower);
+    [[nodiscard]] std::size_t follower_count() const { return followers_.size(); }
+    // Runs when the last follower has gone (the gateway closes the feed later).
     void on_idle(std::function<void()> idle) { on_idle_ = std::move(idle); }
 
     // The history has been read once since the subscription began: viewers
@@ -87,25 +95,15 @@ public:
     // Positions count every event since the feed opened: [begin(), end()).
     [[nodiscard]] std::uint64_t begin() const { return first_; }
     [[nodiscard]] std::uint64_t end() const { return first_ + events_.size(); }
-    // The position of the first event after `id` (end() when none).
-    [[nodiscard]] std::uint64_t position_after(const EntryId& id) const;
     [[nodiscard]] const std::shared_ptr<const FeedEvent>& at(std::uint64_t position) const;
 
     [[nodiscard]] const BuildTimeline& timeline() const { return timeline_; }
     // The build's state with its estimate now, as the state endpoint serves it.
     [[nodiscard]] std::string state_json() const;
 
-    // The build's start and estimate, as learnt so far.
+    // The build's start and estimate, as learnt so far; its latest message
+    // is empty before the history and the profile were read.
     [[nodiscard]] const ProjectEstimate& estimate() const { return *estimate_; }
-
-    // The latest estimate message (null before the history and the
-    // profile were read) and its version: a viewer that has taken every
-    // event gets the latest one it has not had (Viewer::take), however many
-    // came meanwhile; as of now, if it was made over a second ago.
-    const std::shared_ptr<const FeedEvent>& estimate_message() {
-        return estimate_->message(timeline_, unix_ms_now());
-    }
-    [[nodiscard]] std::uint64_t estimate_version() const { return estimate_->version(); }
 
 private:
     void read();
@@ -118,7 +116,7 @@ private:
     std::string channel_;
     std::string history_key_;
     HistoryReader& reader_;
-    GatewayMetrics& metrics_;
+    Counters& counters_;
     BuildTimeline timeline_;
     std::shared_ptr<ProjectEstimate> estimate_;
     std::deque<std::shared_ptr<const FeedEvent>> events_;
@@ -130,7 +128,7 @@ private:
     bool read_again_ = false;  // something new was announced while reading
     bool read_failed_ = false;
     std::optional<std::chrono::steady_clock::time_point> refused_until_;
-    std::unordered_set<Viewer*> viewers_;
+    std::vector<std::shared_ptr<FeedFollower>> followers_;
     std::function<void()> on_idle_;
 };
 

@@ -1,21 +1,19 @@
 #pragma once
 // A viewer over Server-Sent Events: one chunked text/event-stream response
-// (close-delimited for HTTP/1.0)
-// carrying the history, then live events, then the end of the stream after
-// the final code. Events are written in batches straight from the
-// project's feed; a comment every heartbeat keeps proxies from closing an
-// idle stream.
+// (close-delimited for HTTP/1.0) carrying the history, then live events,
+// then the end of the stream after the final code; a comment every
+// heartbeat keeps proxies from closing an idle stream. Only the framing is
+// here: the life cycle is Viewer's. Each event's frame and chunk are made
+// once for every viewer (FeedEvent), so a write is a list of shared buffers.
 
-#include <array>
-#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http.hpp>
 
 #include "gateway/gateway.hpp"
@@ -24,52 +22,37 @@
 
 namespace bscd {
 
-class SseSession : public Viewer, public std::enable_shared_from_this<SseSession> {
+class SseSession final : public Viewer {
 public:
-    SseSession(boost::beast::tcp_stream stream, Gateway& gateway, Gateway::Slot slot,
-               std::shared_ptr<ProjectFeed> feed, std::optional<EntryId> after,
+    SseSession(boost::asio::ip::tcp::socket socket, ViewerLoop& loop, Gateway::Slot slot,
+               std::shared_ptr<LoopFeed> feed, std::optional<EntryId> after,
                const HttpRequest& request, std::string peer);
     ~SseSession() override;
     SseSession(const SseSession&) = delete;
     SseSession& operator=(const SseSession&) = delete;
 
     void start();
-    void on_feed_changed() override;
 
 private:
-    void send_head();
-    void send_no_content();
-    void await_placement();
-    void send_unavailable();
-    void send_refused();
-    // A 503 with Retry-After and a JSON body, after which the connection closes.
-    void send_error(const std::string& retry_after, std::string body);
-    void pump();
-    void write_chunk(const std::vector<boost::asio::const_buffer>& buffers, std::size_t events);
-    void on_written(boost::beast::error_code ec, std::size_t events);
-    void finish();
-    void drop(std::string_view why);
-    void schedule_heartbeat();
+    void open_stream() override;
+    void write_events(const std::vector<std::shared_ptr<const FeedEvent>>& batch) override;
+    void write_heartbeat() override;
+    void end_stream(StreamEnd why, bool opened) override;
+    void close_socket() override;
+    [[nodiscard]] std::string_view transport() const override { return "SSE"; }
+
+    // An answer instead of the stream (204, 503), then the connection closes.
+    void answer(http::status status, std::optional<std::string> retry_after, std::string body);
+    void write(const std::vector<boost::asio::const_buffer>& buffers, std::size_t events);
+    void shut_down();
     void watch_peer();
 
-    boost::beast::tcp_stream stream_;
-    Gateway& gateway_;
+    boost::asio::ip::tcp::socket socket_;
     Gateway::Slot slot_;
-    std::string peer_;
-    http::response<http::empty_body> head_;
-    std::optional<http::response_serializer<http::empty_body>> head_writer_;
-    std::optional<HttpResponse> unavailable_;  // a 503, while it is written
-    std::string preamble_;                     // "retry: ...", the first chunk's start
-    std::string heartbeat_frame_;
-    std::vector<std::shared_ptr<const FeedEvent>> in_flight_;  // kept alive while written
-    boost::asio::steady_timer heartbeat_timer_;
-    std::array<char, 256> peer_input_{};
-    std::uint64_t writes_done_ = 0;
-    std::uint64_t writes_done_at_beat_ = 0;  // writes_done_ at the last heartbeat
-    bool head_sent_ = false;
-    bool preamble_sent_ = false;
-    bool writing_ = false;
-    bool closed_ = false;
+    // The response's head until it is written (then its memory goes).
+    std::unique_ptr<http::response<http::empty_body>> head_;
+    bool chunked_;  // HTTP/1.1; HTTP/1.0 knows no chunks: the stream ends with the connection
+    std::vector<boost::asio::const_buffer> buffers_;  // the write in flight; kept for its capacity
 };
 
 }  // namespace bscd

@@ -3,64 +3,210 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "gateway/viewer_loop.hpp"
 
 namespace bscd {
+
+namespace {
+
+// How long the stream's end (or an error answer) may take to write.
+constexpr auto end_timeout = std::chrono::seconds(30);
+
+}  // namespace
 
 std::chrono::milliseconds placement_timeout(std::chrono::milliseconds heartbeat) {
     return std::max<std::chrono::milliseconds>(heartbeat, std::chrono::seconds(5));
 }
 
-Viewer::Viewer(std::shared_ptr<ProjectFeed> feed, std::optional<EntryId> after,
-               std::size_t queue_limit)
-    : feed_(std::move(feed)), after_(after), queue_limit_(queue_limit) {
+Viewer::Viewer(ViewerLoop& loop, std::shared_ptr<LoopFeed> feed, std::optional<EntryId> after,
+               std::string peer, ViewerState first)
+    : loop_(loop), feed_(std::move(feed)), peer_(std::move(peer)), after_(after), state_(first) {
     // From the start, so that a viewer that never gets going (a failed
-    // WebSocket handshake) still leaves the feed idle when it goes.
+    // WebSocket handshake) still lets the feed go when it goes.
     feed_->attach(*this);
+    loop_.enlist(*this);
 }
 
 Viewer::~Viewer() {
-    feed_->detach(*this);
+    feed_->detach(*this);  // the loop's list lets go by itself (auto_unlink)
 }
 
 void Viewer::begin() {
-    if (feed_->ready() || feed_->refused()) {
-        on_feed_changed();
+    state_ = ViewerState::Waiting;
+    deadline_ = std::chrono::steady_clock::now() + placement_timeout(loop_.options().heartbeat);
+    on_feed_changed();
+}
+
+void Viewer::on_feed_changed() {
+    switch (state_) {
+        case ViewerState::Waiting:
+            if (feed_->refused()) {
+                end(StreamEnd::Refused);
+            } else if (place()) {
+                if (done()) {
+                    end(StreamEnd::Finished);  // finished, and nothing after the resume point
+                } else {
+                    state_ = ViewerState::Opening;
+                    deadline_ = std::chrono::steady_clock::now() + loop_.options().heartbeat;
+                    open_stream();
+                }
+            }
+            return;
+        case ViewerState::Idle:
+            pump();
+            return;
+        case ViewerState::Writing:
+            if (too_slow()) {
+                drop(fmt::format("cannot keep up: more than {} live events behind",
+                                 loop_.options().viewer_queue));
+            }
+            return;  // written() takes what came meanwhile
+        case ViewerState::Handshaking:
+        case ViewerState::Opening:
+        case ViewerState::Ending:
+        case ViewerState::Closed:
+            return;
     }
 }
 
-bool Viewer::placed() {
-    if (!placed_ && feed_->ready()) {
-        placed_ = true;
-        position_ = after_ ? feed_->position_after(*after_) : feed_->begin();
-        live_from_ = feed_->end();
+void Viewer::on_tick(std::chrono::steady_clock::time_point now) {
+    if (now < deadline_) {
+        return;
     }
-    return placed_;
+    const auto heartbeat = loop_.options().heartbeat;
+    switch (state_) {
+        case ViewerState::Waiting:
+            spdlog::debug("Viewer {} of project {}: the history could not be read in time", peer_,
+                          feed_->project());
+            end(StreamEnd::Unavailable);
+            return;
+        case ViewerState::Idle:
+            deadline_ = now + heartbeat;
+            writes_done_at_beat_ = writes_done_;
+            state_ = ViewerState::Writing;
+            write_heartbeat();
+            return;
+        case ViewerState::Opening:
+        case ViewerState::Writing:
+            // A write pending since the last beat: the viewer reads nothing.
+            if (writes_done_ == writes_done_at_beat_) {
+                drop("a write has not completed for a heartbeat");
+                return;
+            }
+            writes_done_at_beat_ = writes_done_;
+            deadline_ = now + heartbeat;
+            return;
+        case ViewerState::Ending:
+            state_ = ViewerState::Closed;  // the end could not be written in time
+            close_socket();
+            return;
+        case ViewerState::Handshaking:  // the transport's own timeout
+        case ViewerState::Closed:
+            return;
+    }
 }
 
-std::vector<std::shared_ptr<const FeedEvent>> Viewer::take() {
-    std::vector<std::shared_ptr<const FeedEvent>> events;
-    // Events the feed dropped from memory (it keeps ProjectFeed::max_events)
-    // are skipped: a viewer that far behind has missed them.
+bool Viewer::place() {
+    if (!feed_->ready()) {
+        return false;
+    }
+    position_ = after_ ? feed_->position_after(*after_) : feed_->begin();
+    live_from_ = feed_->end();
+    return true;
+}
+
+void Viewer::pump() {
+    if (feed_->refused()) {
+        // Its subscription was refused when it was made again (the ACL
+        // changed): the viewer reconnects and is told why.
+        end(StreamEnd::Refused);
+        return;
+    }
+    batch_.clear();
+    // Events the feed dropped from memory are skipped: a viewer that far
+    // behind has missed them.
     position_ = std::max(position_, feed_->begin());
-    events.reserve(feed_->end() - position_);
     while (position_ < feed_->end()) {
-        events.push_back(feed_->at(position_++));
+        batch_.push_back(feed_->at(position_++));
     }
     // Caught up: the estimate as it stands now, once per change.
     if (estimate_seen_ != feed_->estimate_version() && feed_->estimate_message()) {
         estimate_seen_ = feed_->estimate_version();
-        events.push_back(feed_->estimate_message());
+        batch_.push_back(feed_->estimate_message());
     }
-    return events;
+    if (!batch_.empty()) {
+        state_ = ViewerState::Writing;
+        write_events(batch_);
+    } else if (done()) {
+        end(StreamEnd::Finished);
+    }
 }
 
-std::string Viewer::slowness() const {
-    return fmt::format("cannot keep up: more than {} live events behind", queue_limit_);
+void Viewer::written(boost::system::error_code ec, std::size_t events) {
+    batch_.clear();
+    if (state_ == ViewerState::Closed) {
+        return;  // dropped, or gone, meanwhile
+    }
+    if (ec) {
+        lost(ec.message());
+        return;
+    }
+    ++writes_done_;
+    loop_.metrics().events_relayed_total.add(events);
+    if (state_ == ViewerState::Opening) {
+        opened_ = true;
+        deadline_ = std::chrono::steady_clock::now() + loop_.options().heartbeat;
+    }
+    state_ = ViewerState::Idle;
+    pump();
+}
+
+void Viewer::end(StreamEnd why) {
+    switch (why) {
+        case StreamEnd::Finished:
+            spdlog::debug("Viewer {} of project {}: the stream ends", peer_, feed_->project());
+            break;
+        case StreamEnd::Refused:
+            spdlog::info(
+                "Viewer {} of project {} ({}): Redis refused the gateway the channel {}, "
+                "ending the stream",
+                peer_, feed_->project(), transport(), feed_->channel());
+            break;
+        case StreamEnd::Unavailable:
+            break;  // logged by on_tick()
+    }
+    state_ = ViewerState::Ending;
+    deadline_ = std::chrono::steady_clock::now() + end_timeout;
+    end_stream(why, opened_);
+}
+
+void Viewer::ended() {
+    state_ = ViewerState::Closed;
+}
+
+void Viewer::lost(std::string_view why) {
+    if (state_ == ViewerState::Ending) {
+        return;  // the end's own completion closes
+    }
+    if (state_ != ViewerState::Closed) {
+        spdlog::debug("Viewer {} of project {} went away: {}", peer_, feed_->project(), why);
+        state_ = ViewerState::Closed;
+        close_socket();
+    }
+}
+
+void Viewer::drop(std::string_view why) {
+    spdlog::warn("Dropping viewer {} of project {}: {}", peer_, feed_->project(), why);
+    loop_.metrics().viewers_dropped_slow_total.add();
+    state_ = ViewerState::Closed;
+    close_socket();  // pending operations complete with an error
 }
 
 bool Viewer::too_slow() const {
     const std::uint64_t from = std::max(position_, live_from_);
-    return feed_->end() > from && feed_->end() - from > queue_limit_;
+    return feed_->end() > from && feed_->end() - from > loop_.options().viewer_queue;
 }
 
 }  // namespace bscd

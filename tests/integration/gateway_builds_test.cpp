@@ -61,14 +61,7 @@ protected:
         return last;
     }
 
-    long long index_reads() {
-        const Reply info = redis.command({"INFO", "commandstats"});
-        const std::string& text = info.str;
-        const auto at = text.find("cmdstat_zrevrange:calls=");
-        return at == std::string::npos
-                   ? 0
-                   : std::stoll(text.substr(at + std::string("cmdstat_zrevrange:calls=").size()));
-    }
+    long long index_reads() { return redis.calls_of("zrevrange"); }
 };
 
 const json* find_build(const json& list, const std::string& project) {

@@ -184,6 +184,13 @@ std::string RedisServer::log() const {
     return result + content.str();
 }
 
+long long RedisServer::calls_of(const std::string& name) {
+    const std::string text = command({"INFO", "commandstats"}).str;
+    const std::string key = "cmdstat_" + name + ":calls=";
+    const auto at = text.find(key);
+    return at == std::string::npos ? 0 : std::stoll(text.substr(at + key.size()));
+}
+
 Reply RedisServer::command(const std::vector<std::string>& args,
                            std::chrono::milliseconds timeout) {
     if (context_ && !idle_and_open(context_.get())) {

@@ -75,6 +75,9 @@ public:
     // `timeout`); Redis errors come back as Reply::Error.
     Reply command(const std::vector<std::string>& args,
                   std::chrono::milliseconds timeout = std::chrono::seconds(5));
+    // How many times `name` (lower case, e.g. "xrange") was called since the
+    // server started (INFO commandstats); 0 when never.
+    long long calls_of(const std::string& name);
 
 private:
     std::vector<std::string> arguments() const;

@@ -42,6 +42,9 @@ TEST(Metrics, RendersEveryMetricOfTheSpec) {
     metrics.viewers_dropped_slow_total = 1;
     metrics.redis_reconnects_total = 5;
     metrics.redis_up = true;
+    metrics.history_reads_total = 9;
+    metrics.history_reads_coalesced_total = 40;
+    metrics.loop_viewers = {6, 5};
     const std::vector<std::string> expected = {
         "bscd_gateway_connections 12",
         "bscd_gateway_connections_refused_total 3",
@@ -52,7 +55,12 @@ TEST(Metrics, RendersEveryMetricOfTheSpec) {
         "bscd_gateway_events_relayed_total 1100",
         "bscd_gateway_viewers_dropped_slow_total 1",
         "bscd_gateway_redis_reconnects_total 5",
+        "bscd_gateway_history_reads_total 9",
+        "bscd_gateway_history_reads_coalesced_total 40",
         "bscd_gateway_redis_up 1",
+        "bscd_gateway_loops 2",
+        "bscd_gateway_loop_viewers{loop=\"0\"} 6",
+        "bscd_gateway_loop_viewers{loop=\"1\"} 5",
     };
     EXPECT_EQ(samples_of(metrics.render()), expected);
 }
@@ -88,7 +96,7 @@ TEST(Metrics, HelpAndTypeBeforeEachMetric) {
         const std::string name = line.substr(0, line.find_first_of("{ "));
         EXPECT_EQ(described.count(name), 1U) << line;
     }
-    EXPECT_EQ(described.size(), 9U);
+    EXPECT_EQ(described.size(), 13U);
 }
 
 TEST(Metrics, EndsWithNewline) {
