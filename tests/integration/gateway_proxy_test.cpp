@@ -438,16 +438,21 @@ void GatewayProxyTest::kill_one_gateway_mid_build() {
     ASSERT_NO_FATAL_FAILURE(start(3));
 
     // As browsers through the proxy: EventSource (Last-Event-ID) and the
-    // page's WebSocket (?after=).
+    // page's WebSocket (?after=). They wait 300 ms before coming back
+    // (browsers: 2 s), so that the other gateways have read what the killed
+    // one sent them (DISABLED_ResumingAfterAnIdTheGatewayHasNotReadYet...).
+    constexpr auto retry = 300ms;
     std::vector<std::unique_ptr<ResumingViewer>> viewers;
     viewers.reserve(9);
     for (int i = 0; i < 6; ++i) {
-        viewers.push_back(std::make_unique<ResumingViewer>(proxy_port(), events_path));
+        viewers.push_back(std::make_unique<ResumingViewer>(
+            proxy_port(), events_path, ResumingViewer::Options{.retry = retry}));
     }
     for (int i = 0; i < 3; ++i) {
         viewers.push_back(std::make_unique<ResumingViewer>(
             proxy_port(), ws_path,
-            ResumingViewer::Options{.transport = ResumingViewer::Transport::WebSocket}));
+            ResumingViewer::Options{.transport = ResumingViewer::Transport::WebSocket,
+                                    .retry = retry}));
     }
     const auto slowest = [&] {
         std::size_t least = SIZE_MAX;
