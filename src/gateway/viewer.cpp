@@ -129,7 +129,15 @@ void Viewer::pump() {
     // behind has missed them.
     position_ = std::max(position_, feed_->begin());
     while (position_ < feed_->end()) {
-        batch_.push_back(feed_->at(position_++));
+        const auto& event = feed_->at(position_++);
+        // Placed before this loop's feed had read up to the resume point
+        // (the viewer left a gateway that was ahead of this one): what it
+        // had already is not sent again.
+        if (after_ && event->id <= *after_) {
+            continue;
+        }
+        after_.reset();
+        batch_.push_back(event);
     }
     // Caught up: the estimate as it stands now, once per change.
     if (estimate_seen_ != feed_->estimate_version() && feed_->estimate_message()) {

@@ -119,8 +119,8 @@ private:
 
     ViewerLoop& loop_;
     std::shared_ptr<LoopFeed> feed_;
-    std::string peer_;  // for log lines
-    std::optional<EntryId> after_;
+    std::string peer_;              // for log lines
+    std::optional<EntryId> after_;  // the resume point, until an event after it was taken
     ViewerState state_;
     bool opened_ = false;  // the head was written: the stream has begun
     std::uint64_t position_ = 0;
