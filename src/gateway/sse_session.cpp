@@ -4,6 +4,7 @@
 #include <random>
 #include <sstream>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
 
@@ -86,21 +87,48 @@ void SseSession::write_events(const std::vector<std::shared_ptr<const FeedEvent>
     for (const auto& event : batch) {
         buffers_.emplace_back(boost::asio::buffer(chunked_ ? event->chunk : event->sse));
     }
-    write(buffers_, batch.size());
+    write(batch.size());
 }
 
 void SseSession::write_heartbeat() {
     buffers_.clear();
     buffers_.emplace_back(boost::asio::buffer(chunked_ ? heartbeat_chunk() : heartbeat_frame()));
-    write(buffers_, 0);
+    write(0);
 }
 
-void SseSession::write(const std::vector<boost::asio::const_buffer>& buffers, std::size_t events) {
-    boost::asio::async_write(
-        socket_, buffers,
-        [self = self<SseSession>(), events](boost::system::error_code ec, std::size_t /*bytes*/) {
-            self->written(ec, events);
-        });
+void SseSession::write(std::size_t events) {
+    // What the kernel takes at once goes now, without an asynchronous
+    // operation (nothing allocated, no completion to dispatch): a viewer
+    // that keeps up costs one sendmsg per event. Only what is left waits
+    // for the socket. (The socket is non-blocking: start().)
+    boost::system::error_code ec;
+    std::size_t sent = socket_.write_some(buffers_, ec);
+    if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) {
+        ec = {};
+        sent = 0;
+    }
+    if (!ec && sent == boost::asio::buffer_size(buffers_)) {
+        written(ec, events);
+        return;
+    }
+    auto rest = buffers_.begin();
+    while (rest != buffers_.end() && sent >= rest->size()) {
+        sent -= rest->size();
+        ++rest;
+    }
+    buffers_.erase(buffers_.begin(), rest);
+    if (!buffers_.empty()) {
+        buffers_.front() += sent;
+    }
+    auto done = [self = self<SseSession>(), events](boost::system::error_code write_ec,
+                                                    std::size_t /*bytes*/) {
+        self->written(write_ec, events);
+    };
+    if (ec) {  // reported as an asynchronous write would be: from the loop, not from here
+        boost::asio::post(socket_.get_executor(), [done, ec] { done(ec, 0); });
+        return;
+    }
+    boost::asio::async_write(socket_, buffers_, std::move(done));
 }
 
 void SseSession::end_stream(StreamEnd why, bool opened) {

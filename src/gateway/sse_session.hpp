@@ -43,7 +43,8 @@ private:
 
     // An answer instead of the stream (204, 503), then the connection closes.
     void answer(http::status status, std::optional<std::string> retry_after, std::string body);
-    void write(const std::vector<boost::asio::const_buffer>& buffers, std::size_t events);
+    // Writes buffers_ (carrying `events` events), reporting with written().
+    void write(std::size_t events);
     void shut_down();
     void watch_peer();
 
