@@ -77,8 +77,11 @@ Gateway::Gateway(GatewayOptions options, Catalog catalog)
 Gateway::~Gateway() {
     stopped_ = true;
     busy_.clear();
-    for (auto loop = loops_.rbegin(); loop != loops_.rend(); ++loop) {
-        (*loop)->close();
+    // Loop 0 first: what waits in it may hold objects of the other loops
+    // (the pending accept's socket, a request's answer on its way back),
+    // while nothing the others hold reaches loop 0 once stopped_ is set.
+    for (auto& loop : loops_) {
+        loop->close();
     }
 }
 

@@ -50,7 +50,7 @@ public:
     Gateway(GatewayOptions options, Catalog catalog);
     Gateway(const Gateway&) = delete;
     Gateway& operator=(const Gateway&) = delete;
-    // Destroys the loops (last first), and with them the sessions still
+    // Destroys the loops (loop 0 first), and with them the sessions still
     // pending in them, which find the rest of the gateway alive.
     ~Gateway();
 

@@ -11,19 +11,6 @@
 
 namespace bscd {
 
-namespace {
-
-// The same event under a count of references of this loop's own: viewers
-// copy and drop it for every write, and a count shared with the other
-// loops' viewers would bounce between the CPUs at every copy. Made once
-// per event per loop; the event itself stays the one made by the feed.
-std::shared_ptr<const FeedEvent> localized(std::shared_ptr<const FeedEvent> event) {
-    const FeedEvent* raw = event.get();
-    return {raw, [kept = std::move(event)](const FeedEvent* /*raw*/) {}};
-}
-
-}  // namespace
-
 LoopFeed::LoopFeed(std::string project, ViewerLoop& loop)
     : project_(std::move(project)), channel_(channel_for_project(project_)), loop_(loop) {}
 
@@ -58,7 +45,7 @@ void LoopFeed::apply(Update update) {
         first_ = update.first;
     }
     for (auto& event : update.events) {
-        events_.push_back(localized(std::move(event)));
+        events_.push_back(std::move(event));
     }
     while (first_ < update.begin && !events_.empty()) {
         events_.pop_front();
@@ -107,11 +94,7 @@ const std::shared_ptr<const FeedEvent>& LoopFeed::at(std::uint64_t position) con
 }
 
 const std::shared_ptr<const FeedEvent>& LoopFeed::estimate_message() {
-    const auto& message = estimate_.at(unix_ms_now());
-    if (message.get() != local_estimate_.get()) {
-        local_estimate_ = message ? localized(message) : nullptr;
-    }
-    return local_estimate_;
+    return estimate_.at(unix_ms_now());
 }
 
 }  // namespace bscd

@@ -91,7 +91,6 @@ private:
     bool finished_ = false;
     std::optional<std::chrono::steady_clock::time_point> refused_until_;
     EstimateMessage estimate_;
-    std::shared_ptr<const FeedEvent> local_estimate_;  // estimate_'s message, localized
     std::uint64_t estimate_version_ = 0;
     std::unordered_set<Viewer*> viewers_;
 };

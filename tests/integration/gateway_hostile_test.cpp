@@ -785,7 +785,7 @@ TEST_F(GatewayDescriptorsTest, NewConnectionsGet503AndEverythingRecovers) {
     ASSERT_NO_FATAL_FAILURE(expect_busy(refused.get()));
     EXPECT_GE(viewers.size(), 10u);
     EXPECT_TRUE(gateway->running()) << gateway->output();
-    ASSERT_NO_FATAL_FAILURE(expect_code_reaches(viewers, "20"));
+    ASSERT_NO_FATAL_FAILURE(expect_code_reaches(viewers, "20")) << gateway->output();
     // Still full: refused again, logged once.
     ASSERT_NO_FATAL_FAILURE(expect_busy(fill_up(viewers).get()));
     EXPECT_EQ(log_lines(*gateway, {"Out of descriptors"}), 1u) << gateway->output();
