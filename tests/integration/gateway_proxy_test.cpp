@@ -299,23 +299,6 @@ private:
     boost::asio::ip::tcp::acceptor acceptor_;
 };
 
-// Calls of each Redis command so far (INFO commandstats), by name.
-std::map<std::string, long long> command_calls(RedisServer& redis) {
-    std::map<std::string, long long> calls;
-    const std::string text = redis.command({"INFO", "commandstats"}).str;
-    std::size_t at = 0;
-    while ((at = text.find("cmdstat_", at)) != std::string::npos) {
-        const auto colon = text.find(':', at);
-        const auto value = text.find("calls=", colon);
-        if (colon == std::string::npos || value == std::string::npos) {
-            break;
-        }
-        calls[text.substr(at + 8, colon - at - 8)] = std::stoll(text.substr(value + 6));
-        at = colon;
-    }
-    return calls;
-}
-
 // The commands called between two command_calls(), but the second INFO.
 std::string commands_between(const std::map<std::string, long long>& before,
                              const std::map<std::string, long long>& after,
@@ -607,7 +590,7 @@ TEST_F(GatewayRestartLoadTest, DISABLED_FiveThousandViewersComeBackCompleteForOn
     const auto history = wait_history(30);
     ASSERT_TRUE(wait_until([&] { return swarm.streaming() == 0; }, 30s)) << swarm.streaming();
 
-    const auto calls_before = command_calls(redis);
+    const auto calls_before = redis.command_calls();
     const auto restarted_at = std::chrono::steady_clock::now();
     gateway = restart_gateway({"--max-connections", "12000"});
     const auto healthy_at = std::chrono::steady_clock::now();
@@ -615,7 +598,7 @@ TEST_F(GatewayRestartLoadTest, DISABLED_FiveThousandViewersComeBackCompleteForOn
         [&] { return swarm.streaming() == viewers && swarm.viewers_at(history.back()) == viewers; },
         120s);
     const auto back_at = std::chrono::steady_clock::now();
-    const auto calls_after = command_calls(redis);
+    const auto calls_after = redis.command_calls();
     EXPECT_TRUE(back) << swarm.streaming() << " streaming, " << swarm.viewers_at(history.back())
                       << " complete; " << swarm.describe_errors();
 
@@ -673,7 +656,7 @@ TEST_F(GatewayProxyLoadTest, DISABLED_FiveThousandViewersOfAKilledGatewayMoveToT
     EXPECT_GT(moving, 0.0);
     EXPECT_LT(moving, double(viewers));
 
-    const auto calls_before = command_calls(redis);
+    const auto calls_before = redis.command_calls();
     const auto killed_at = std::chrono::steady_clock::now();
     gateways_[victim].process->kill();
     const bool back = wait_until(
@@ -683,7 +666,7 @@ TEST_F(GatewayProxyLoadTest, DISABLED_FiveThousandViewersOfAKilledGatewayMoveToT
         },
         120s);
     const auto back_at = std::chrono::steady_clock::now();
-    const auto calls_after = command_calls(redis);
+    const auto calls_after = redis.command_calls();
     EXPECT_TRUE(back) << swarm.streaming() << " streaming, " << swarm.streams_opened() - opened
                       << " reconnected of " << moving << "; " << swarm.describe_errors();
     std::map<std::string, long long> caused;

@@ -184,11 +184,26 @@ std::string RedisServer::log() const {
     return result + content.str();
 }
 
-long long RedisServer::calls_of(const std::string& name) {
+std::map<std::string, long long> RedisServer::command_calls() {
+    std::map<std::string, long long> calls;
     const std::string text = command({"INFO", "commandstats"}).str;
-    const std::string key = "cmdstat_" + name + ":calls=";
-    const auto at = text.find(key);
-    return at == std::string::npos ? 0 : std::stoll(text.substr(at + key.size()));
+    std::size_t at = 0;
+    while ((at = text.find("cmdstat_", at)) != std::string::npos) {
+        const auto colon = text.find(':', at);
+        const auto value = text.find("calls=", colon);
+        if (colon == std::string::npos || value == std::string::npos) {
+            break;
+        }
+        calls[text.substr(at + 8, colon - at - 8)] = std::stoll(text.substr(value + 6));
+        at = colon;
+    }
+    return calls;
+}
+
+long long RedisServer::calls_of(const std::string& name) {
+    const auto calls = command_calls();
+    const auto it = calls.find(name);
+    return it == calls.end() ? 0 : it->second;
 }
 
 Reply RedisServer::command(const std::vector<std::string>& args,

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <sys/types.h>
@@ -75,8 +76,10 @@ public:
     // `timeout`); Redis errors come back as Reply::Error.
     Reply command(const std::vector<std::string>& args,
                   std::chrono::milliseconds timeout = std::chrono::seconds(5));
-    // How many times `name` (lower case, e.g. "xrange") was called since the
-    // server started (INFO commandstats); 0 when never.
+    // Calls of each command since the server started (INFO commandstats),
+    // by lower-case name ("xrange", "info", ...).
+    std::map<std::string, long long> command_calls();
+    // How many times `name` was called (command_calls()); 0 when never.
     long long calls_of(const std::string& name);
 
 private:
