@@ -2,6 +2,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <unistd.h>
 
@@ -116,20 +117,23 @@ void print(const std::string& line) {
     (void)std::fflush(stdout);
 }
 
-// The whole stored history of the build, into `timeline`. Throws ClientError
-// when Redis cannot be read or the build has no history.
-void load_history(const BuildSelection& selection, BuildTimeline& timeline) {
+// The whole stored history of the build, into `timeline`; each event, with
+// its stage's time, to `on_stage` as well. Throws ClientError when Redis
+// cannot be read or the build has no history.
+void load_history(const BuildSelection& selection, BuildTimeline& timeline,
+                  const std::function<void(const BuildTimeline::Stage&)>& on_stage = {}) {
     try {
         HistoryFollower follower(selection.redis, history_key(selection.channel));
         for (const StreamEntry& stored : follower.read_all()) {
-            if (auto entry = to_history_entry(stored)) {
-                timeline.add(*entry);
+            const auto entry = to_history_entry(stored);
+            if (entry && timeline.add(*entry) && on_stage) {
+                on_stage(*timeline.last_stage());
             }
         }
     } catch (const RedisError& error) {
         throw ClientError(error.what());
     }
-    if (timeline.stages().empty()) {
+    if (timeline.empty()) {
         throw ClientError("no history for " + selection.project + " (" +
                           history_key(selection.channel) + ")");
     }
@@ -248,7 +252,7 @@ int run_watch_command(int argc, char** argv) {
                 outlook->code_arrived(entry->ts_ms, at);
             }
             if (auto event = timeline.add(*entry)) {
-                const auto& stage = timeline.stages().back();
+                const auto& stage = *timeline.last_stage();
                 if (view) {
                     view->add(stage, timeline.progress(), note(at));
                 } else {
@@ -264,7 +268,7 @@ int run_watch_command(int argc, char** argv) {
             if (outlook) {
                 outlook->begin(at);
             }
-            if (timeline.stages().empty()) {
+            if (timeline.empty()) {
                 return;
             }
             if (view) {
@@ -309,11 +313,10 @@ int run_history_command(int argc, char** argv) {
     selection.resolve();
     const Catalog catalog = selection.catalog();
     BuildTimeline timeline(selection.project, catalog);
-    load_history(selection, timeline);
-    for (const auto& stage : timeline.stages()) {
+    load_history(selection, timeline, [&](const BuildTimeline::Stage& stage) {
         print(selection.json ? with_duration(stage.event.to_json(), stage.duration_ms)
                              : plain_line(stage.event, stage.duration_ms));
-    }
+    });
     return 0;
 }
 
@@ -330,7 +333,7 @@ int run_status_command(int argc, char** argv) {
     const Catalog catalog = selection.catalog();
     BuildTimeline timeline(selection.project, catalog);
     load_history(selection, timeline);
-    const auto& last = timeline.stages().back().event;
+    const auto& last = timeline.last_stage()->event;
     const BuildOutlook now =
         outlook(selection.redis, selection.project, selection.channel, catalog, timeline);
     if (selection.json) {

@@ -78,7 +78,7 @@ BuildOutlook outlook(const RedisOptions& redis, const std::string& project,
     BuildOutlook outlook;
     outlook.start = std::move(sources.start);
     outlook.estimate =
-        estimate_build(catalog, sources.learnt, started_ms(outlook.start), arrivals_of(timeline),
+        estimate_build(catalog, sources.learnt, started_ms(outlook.start), timeline.stage_times(),
                        sources.redis_now_ms.value_or(unix_ms_now()));
     return outlook;
 }
@@ -228,7 +228,7 @@ std::optional<BuildOutlook> WatchOutlook::at(const BuildTimeline& timeline, Stea
         return std::nullopt;
     }
     return BuildOutlook{
-        start_, estimate_build(catalog_, learnt_, start_->started_ms, arrivals_of(timeline), *now)};
+        start_, estimate_build(catalog_, learnt_, start_->started_ms, timeline.stage_times(), *now)};
 }
 
 }  // namespace bscd::client

@@ -174,16 +174,18 @@ std::optional<BuildEvent> BuildTimeline::add(const HistoryEntry& entry) {
     event.final = code->is_final();
 
     std::optional<std::int64_t> duration;
-    if (!stages_.empty()) {
-        duration = elapsed_ms(stages_.back().event.ts_ms, entry.ts_ms);
+    if (last_) {
+        duration = elapsed_ms(last_->event.ts_ms, entry.ts_ms);
     }
-    stages_.push_back(Stage{event, duration});
+    last_ = Stage{event, duration};
+    ++events_;
+    times_.add(code->value, code->is_final(), entry.ts_ms);
     return event;
 }
 
 std::string BuildTimeline::state_json(const std::optional<BuildStart>& start,
                                       const Estimate* estimate) const {
-    const BuildEvent& last = stages_.back().event;
+    const BuildEvent& last = last_.value().event;
     const StatusCode* code = progress_.last_code();
     nlohmann::ordered_json j;
     j["project"] = project_;
@@ -197,7 +199,7 @@ std::string BuildTimeline::state_json(const std::optional<BuildStart>& start,
     j["started"] = iso8601_utc(progress_.started_ms().value_or(0));
     j["updated"] = iso8601_utc(progress_.updated_ms().value_or(0));
     j["last_id"] = last.id.str();
-    j["events"] = stages_.size();
+    j["events"] = events_;
     if (estimate != nullptr) {
         add_estimate(j, start, *estimate);
     }

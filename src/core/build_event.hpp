@@ -3,6 +3,7 @@
 // JSON"): `bsc watch --json`, SSE `data:`, WebSocket messages. Built from a
 // history entry and the build's progress after it.
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -13,6 +14,7 @@
 #include "core/catalog.hpp"
 #include "core/entry_id.hpp"
 #include "core/progress.hpp"
+#include "core/stage_times.hpp"
 
 namespace bscd {
 
@@ -53,7 +55,10 @@ std::string iso8601_utc(std::int64_t unix_ms);
 
 // Follows one build: each history entry in, one event out, with progress.
 // Entries whose code the catalog lacks are skipped (nullopt): a consumer
-// with an older catalog shows what it knows.
+// with an older catalog shows what it knows. It keeps the build's progress,
+// its last event and its stage times, never every event: its size is
+// bounded by the catalog, however many codes a producer sends (whoever
+// needs every event keeps what add() returns).
 class BuildTimeline {
 public:
     BuildTimeline(std::string project, const Catalog& catalog);
@@ -63,17 +68,22 @@ public:
     [[nodiscard]] const std::string& project() const { return project_; }
     [[nodiscard]] const BuildProgress& progress() const { return progress_; }
 
-    // The stages seen, in order of arrival, each with how long it took: the
-    // time since the previous code (nullopt for the first code: the build's
-    // start is not known).
+    // An event with how long its stage took: the time since the previous
+    // code (nullopt for the first code: the build's start is not known).
     struct Stage {
         BuildEvent event;
         std::optional<std::int64_t> duration_ms;
     };
-    [[nodiscard]] const std::vector<Stage>& stages() const { return stages_; }
+    // The last event taken (nullopt before any).
+    [[nodiscard]] const std::optional<Stage>& last_stage() const { return last_; }
+    // Events taken.
+    [[nodiscard]] std::size_t event_count() const { return events_; }
+    [[nodiscard]] bool empty() const { return events_ == 0; }
+    // Each code passed once, with its time: what the estimate needs.
+    [[nodiscard]] const StageTimes& stage_times() const { return times_; }
 
     // Where the build stands, as `bsc status --json` prints it (and the
-    // gateway serves it), one line; requires at least one stage:
+    // gateway serves it), one line; requires at least one event:
     // {"project":"demo","state":"running","progress":21,"stage":3,
     //  "stages":14,"code":21,"name":"SET_UP_TIMEZONE_CODE",
     //  "description":"time zone set up","started":"...Z","updated":"...Z",
@@ -87,7 +97,9 @@ private:
     std::string project_;
     const Catalog& catalog_;
     BuildProgress progress_;
-    std::vector<Stage> stages_;
+    std::optional<Stage> last_;
+    std::size_t events_ = 0;
+    StageTimes times_;
 };
 
 }  // namespace bscd

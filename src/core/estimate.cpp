@@ -117,6 +117,18 @@ ProfileStats learn(const Catalog& catalog, std::span<const BuildRecord> history,
 Estimate estimate_build(const Catalog& catalog, const ProfileStats& learnt,
                         std::optional<std::int64_t> started_ms, std::span<const Arrival> arrivals,
                         std::int64_t now_ms, const EstimateRules& rules) {
+    StageTimes times;
+    for (const Arrival& arrival : arrivals) {
+        if (const StatusCode* code = catalog.find(arrival.code)) {
+            times.add(code->value, code->is_final(), arrival.ts_ms);
+        }
+    }
+    return estimate_build(catalog, learnt, started_ms, times, now_ms, rules);
+}
+
+Estimate estimate_build(const Catalog& catalog, const ProfileStats& learnt,
+                        std::optional<std::int64_t> started_ms, const StageTimes& times,
+                        std::int64_t now_ms, const EstimateRules& rules) {
     const auto codes = catalog.codes();
     const auto usual_of = [&](std::size_t position) -> std::optional<StageStats> {
         return position < learnt.stages.size() ? learnt.stages[position] : std::nullopt;
@@ -124,36 +136,33 @@ Estimate estimate_build(const Catalog& catalog, const ProfileStats& learnt,
     Estimate estimate;
     estimate.builds = learnt.builds;
 
-    // What this build has done, in order of arrival, repeats summed.
+    // What this build has done, in order of arrival, repeats summed; the
+    // first code's time is the time since the build's start, when known.
     std::optional<std::size_t> furthest;  // catalog position of the furthest stage passed
-    std::optional<std::int64_t> last_ts = started_ms;
     bool finished = false;
-    for (const Arrival& arrival : arrivals) {
-        const auto position = catalog.position(arrival.code);
+    const auto passed_codes = times.passed();
+    for (std::size_t i = 0; i < passed_codes.size(); ++i) {
+        const StageTimes::Passed& passed = passed_codes[i];
+        const auto position = catalog.position(passed.code);
         if (!position) {
             continue;  // a code this catalog lacks: viewers skip it as well
         }
-        std::optional<std::int64_t> took;
-        if (last_ts) {
-            took = elapsed_ms(*last_ts, arrival.ts_ms);
+        std::optional<std::int64_t> took = passed.took_ms;
+        if (i == 0 && started_ms && times.first_ts()) {
+            took = took.value_or(0) + elapsed_ms(*started_ms, *times.first_ts());
         }
-        last_ts = std::max(last_ts.value_or(arrival.ts_ms), arrival.ts_ms);
-        auto done =
-            std::find_if(estimate.plan.begin(), estimate.plan.end(),
-                         [&](const PlannedStage& s) { return s.code->value == arrival.code; });
-        if (done == estimate.plan.end()) {
-            estimate.plan.push_back(
-                {&codes[*position], StageState::done, took, usual_of(*position)});
-        } else if (took) {
-            done->took_ms = done->took_ms.value_or(0) + *took;
-        }
-        if (codes[*position].is_final()) {
+        estimate.plan.push_back({&codes[*position], StageState::done, took, usual_of(*position)});
+        if (passed.final) {
             finished = true;
             break;
         }
         if (!furthest || *position > *furthest) {
             furthest = *position;
         }
+    }
+    std::optional<std::int64_t> last_ts = times.last_ts();
+    if (started_ms) {
+        last_ts = std::max(last_ts.value_or(*started_ms), *started_ms);
     }
     if (finished) {
         estimate.basis = EstimateBasis::finished;
@@ -245,15 +254,6 @@ Estimate estimate_build(const Catalog& catalog, const ProfileStats& learnt,
         }
     }
     return estimate;
-}
-
-std::vector<Arrival> arrivals_of(const BuildTimeline& timeline) {
-    std::vector<Arrival> arrivals;
-    arrivals.reserve(timeline.stages().size());
-    for (const auto& stage : timeline.stages()) {
-        arrivals.push_back({stage.event.code->value, stage.event.ts_ms});
-    }
-    return arrivals;
 }
 
 namespace {

@@ -36,6 +36,7 @@
 #include "core/build_record.hpp"
 #include "core/build_start.hpp"
 #include "core/catalog.hpp"
+#include "core/stage_times.hpp"
 
 namespace bscd {
 
@@ -102,9 +103,6 @@ struct Estimate {
     std::optional<std::int64_t> next_change_ms;
 };
 
-// The codes a timeline has taken, for estimate_build.
-std::vector<Arrival> arrivals_of(const BuildTimeline& timeline);
-
 // Adds what viewers are told of the build's plan and time to `object` (a
 // state or an estimate message), members without a value left out:
 //   "profile":"bookworm-arm64","build_started":"2026-12-05T12:00:00.000Z",
@@ -150,8 +148,13 @@ ProfileStats learn(const Catalog& catalog, std::span<const BuildRecord> history,
                    std::string_view except_build = {});
 
 // The estimate of a build that started at `started_ms` (nullopt when not
-// known: its first stage then has no time) and has passed `arrivals` (in
-// order), at `now_ms`.
+// known: its first stage then has no time) and has done `times` (a
+// timeline's stage_times()), at `now_ms`.
+Estimate estimate_build(const Catalog& catalog, const ProfileStats& learnt,
+                        std::optional<std::int64_t> started_ms, const StageTimes& times,
+                        std::int64_t now_ms, const EstimateRules& rules = {});
+// The same from the build's codes as they came (codes the catalog lacks
+// are skipped).
 Estimate estimate_build(const Catalog& catalog, const ProfileStats& learnt,
                         std::optional<std::int64_t> started_ms, std::span<const Arrival> arrivals,
                         std::int64_t now_ms, const EstimateRules& rules = {});

@@ -268,7 +268,7 @@ void Gateway::read_state_here(const std::string& project, const std::function<vo
                         (void)timeline->add(*entry);
                     }
                 }
-                if (timeline->stages().empty() || !redis_) {
+                if (timeline->empty() || !redis_) {
                     done({std::nullopt, false});
                     return;
                 }

@@ -84,7 +84,7 @@ void ProjectEstimate::on_profile(const redisReply* reply, const std::function<vo
 }
 
 Estimate EstimateInputs::at(std::int64_t now_ms) const {
-    return estimate_build(*catalog, *learnt, started_ms(start), arrivals, now_ms, rules);
+    return estimate_build(*catalog, *learnt, started_ms(start), times, now_ms, rules);
 }
 
 EstimateMessage::EstimateMessage(std::shared_ptr<const EstimateInputs> inputs, std::int64_t now_ms)
@@ -114,7 +114,7 @@ void EstimateMessage::make(std::int64_t now_ms) {
 
 std::shared_ptr<const EstimateInputs> ProjectEstimate::inputs(const BuildTimeline& timeline) const {
     return std::make_shared<const EstimateInputs>(
-        EstimateInputs{project_, &catalog_, learnt_, start_, arrivals_of(timeline), rules_});
+        EstimateInputs{project_, &catalog_, learnt_, start_, timeline.stage_times(), rules_});
 }
 
 Estimate ProjectEstimate::at(const BuildTimeline& timeline, std::int64_t now_ms) const {

@@ -32,7 +32,7 @@ struct EstimateInputs {
     const Catalog* catalog = nullptr;
     std::shared_ptr<const ProfileStats> learnt;
     std::optional<BuildStart> start;
-    std::vector<Arrival> arrivals;
+    StageTimes times;
     EstimateRules rules;
 
     [[nodiscard]] Estimate at(std::int64_t now_ms) const;

@@ -329,8 +329,8 @@ TEST(BuildTimeline, EventsAndDurations) {
         EXPECT_EQ(event->ts_ms, s.ts);
         EXPECT_EQ(event->progress, s.progress);
         EXPECT_EQ(event->final, s.final);
-        ASSERT_EQ(timeline.stages().size(), seq + 1);
-        const auto& stage = timeline.stages().back();
+        ASSERT_EQ(timeline.event_count(), seq + 1);
+        const auto& stage = timeline.last_stage().value();
         EXPECT_EQ(stage.duration_ms, s.duration);
         EXPECT_EQ(stage.event.id, event->id);
         EXPECT_EQ(stage.event.progress, s.progress);
@@ -343,11 +343,11 @@ TEST(BuildTimeline, EventsAndDurations) {
 
 TEST(BuildTimeline, FirstStageHasNoDuration) {
     BuildTimeline timeline("demo", Catalog::builtin());
-    EXPECT_TRUE(timeline.stages().empty());
+    EXPECT_TRUE(timeline.empty());
     ASSERT_TRUE(timeline.add(entry(5, 0, 40, 5'000)).has_value());
-    ASSERT_EQ(timeline.stages().size(), 1U);
-    EXPECT_EQ(timeline.stages()[0].duration_ms, std::nullopt);
-    EXPECT_EQ(timeline.stages()[0].event.progress, 57);
+    ASSERT_EQ(timeline.event_count(), 1U);
+    EXPECT_EQ(timeline.last_stage()->duration_ms, std::nullopt);
+    EXPECT_EQ(timeline.last_stage()->event.progress, 57);
 }
 
 TEST(BuildTimeline, UnknownCodeSkipped) {
@@ -355,12 +355,12 @@ TEST(BuildTimeline, UnknownCodeSkipped) {
     ASSERT_TRUE(timeline.add(entry(1, 0, 10, 1'000)).has_value());
     EXPECT_FALSE(timeline.add(entry(2, 0, 99, 2'000)).has_value());
     EXPECT_FALSE(timeline.add(entry(2, 1, -1, 2'000)).has_value());
-    EXPECT_EQ(timeline.stages().size(), 1U);
+    EXPECT_EQ(timeline.event_count(), 1U);
     EXPECT_EQ(timeline.progress().updated_ms(), 1'000);
     const auto next = timeline.add(entry(3, 0, 20, 3'000));
     ASSERT_TRUE(next.has_value());
-    ASSERT_EQ(timeline.stages().size(), 2U);
-    EXPECT_EQ(timeline.stages()[1].duration_ms, 2'000);  // since the last known code
+    ASSERT_EQ(timeline.event_count(), 2U);
+    EXPECT_EQ(timeline.last_stage()->duration_ms, 2'000);  // since the last known code
     EXPECT_EQ(next->progress, 14);
 }
 
@@ -388,7 +388,7 @@ TEST(BuildTimeline, EntriesAfterFinalGiveNoEvent) {
         EXPECT_FALSE(timeline.add(entry(3, 0, 10, 3)).has_value());
         EXPECT_FALSE(timeline.add(entry(4, 0, 20, 4)).has_value());
         EXPECT_FALSE(timeline.add(entry(5, 0, 1000, 5)).has_value());
-        EXPECT_EQ(timeline.stages().size(), 2U);
+        EXPECT_EQ(timeline.event_count(), 2U);
         EXPECT_EQ(timeline.progress().percent(), percent);
         EXPECT_EQ(timeline.progress().updated_ms(), 2);
         EXPECT_EQ(timeline.progress().failed(), final_code == 1001);
@@ -416,24 +416,24 @@ TEST(BuildTimeline, ClockSteppingBackGivesZeroDuration) {
     BuildTimeline timeline("demo", Catalog::builtin());
     ASSERT_TRUE(timeline.add(entry(10'000, 0, 10, 10'000)).has_value());
     ASSERT_TRUE(timeline.add(entry(10'000, 1, 20, 9'000)).has_value());
+    EXPECT_EQ(timeline.last_stage()->duration_ms, 0);
     ASSERT_TRUE(timeline.add(entry(10'000, 2, 21, 9'250)).has_value());
-    ASSERT_EQ(timeline.stages().size(), 3U);
-    EXPECT_EQ(timeline.stages()[1].duration_ms, 0);
-    EXPECT_EQ(timeline.stages()[2].duration_ms, 250);
+    EXPECT_EQ(timeline.last_stage()->duration_ms, 250);
+    EXPECT_EQ(timeline.event_count(), 3U);
 }
 
 TEST(BuildTimeline, ExtremeTimesDoNotOverflow) {
     BuildTimeline timeline("demo", Catalog::builtin());
-    ASSERT_TRUE(timeline.add(entry(1, 0, 10, i64_min)).has_value());
+    const auto first = timeline.add(entry(1, 0, 10, i64_min));
+    ASSERT_TRUE(first.has_value());
+    EXPECT_NE(first->to_json().find("1970-01-01T00:00:00.000Z"), std::string::npos);
     ASSERT_TRUE(timeline.add(entry(2, 0, 20, i64_max)).has_value());
+    EXPECT_EQ(timeline.last_stage()->duration_ms, i64_max);
     ASSERT_TRUE(timeline.add(entry(3, 0, 21, -5)).has_value());
+    EXPECT_EQ(timeline.last_stage()->duration_ms, 0);
     ASSERT_TRUE(timeline.add(entry(4, 0, 30, 5)).has_value());
-    ASSERT_EQ(timeline.stages().size(), 4U);
-    EXPECT_EQ(timeline.stages()[1].duration_ms, i64_max);
-    EXPECT_EQ(timeline.stages()[2].duration_ms, 0);
-    EXPECT_EQ(timeline.stages()[3].duration_ms, 10);
-    EXPECT_NE(timeline.stages()[0].event.to_json().find("1970-01-01T00:00:00.000Z"),
-              std::string::npos);
+    EXPECT_EQ(timeline.last_stage()->duration_ms, 10);
+    EXPECT_EQ(timeline.event_count(), 4U);
 }
 
 // The events parsed from a stream read back into the same timeline.
@@ -455,8 +455,8 @@ TEST(BuildTimeline, FromParsedHistory) {
         percents.push_back(event->progress);
     }
     EXPECT_EQ(percents, (std::vector<int>{7, 100}));
-    ASSERT_EQ(timeline.stages().size(), 2U);
-    EXPECT_EQ(timeline.stages()[1].duration_ms, 100);
+    ASSERT_EQ(timeline.event_count(), 2U);
+    EXPECT_EQ(timeline.last_stage()->duration_ms, 100);
 }
 
 TEST(BuildTimelineState, RunningSucceededFailed) {

@@ -42,7 +42,7 @@ std::vector<StageState> states_of(const Estimate& e) {
 using S = StageState;
 
 TEST(EstimateTest, WithNoHistoryThePlanIsTheCatalogAndThereIsNoTimeLeft) {
-    const auto e = estimate_build(catalog(), learn(catalog(), {}), 0, {}, 5'000);
+    const auto e = estimate_build(catalog(), learn(catalog(), {}), 0, StageTimes{}, 5'000);
     EXPECT_EQ(e.basis, EstimateBasis::learning);
     EXPECT_EQ(e.builds, 0U);
     EXPECT_EQ(codes_of(e), (std::vector<int>{10, 11, 12, 13, 1000}));
@@ -57,7 +57,7 @@ TEST(EstimateTest, WithNoHistoryThePlanIsTheCatalogAndThereIsNoTimeLeft) {
 TEST(EstimateTest, OneBuildGivesATimeLeftButNoSlowerThanUsual) {
     const std::vector<BuildRecord> history{build(1000, {{10, 4'000}, {11, 6'000}, {1000, 50}})};
     const auto learnt = learn(catalog(), history);
-    auto e = estimate_build(catalog(), learnt, 0, {}, 1'000);
+    auto e = estimate_build(catalog(), learnt, 0, StageTimes{}, 1'000);
     EXPECT_EQ(e.basis, EstimateBasis::learnt);
     EXPECT_EQ(e.builds, 1U);
     EXPECT_EQ(codes_of(e), (std::vector<int>{10, 11, 1000}));  // that build skipped 12 and 13
@@ -70,16 +70,16 @@ TEST(EstimateTest, OneBuildGivesATimeLeftButNoSlowerThanUsual) {
     // One build's time is no spread: a little over it is not "slower"; well
     // over it is still a stall.
     EXPECT_FALSE(e.slow_after_ms);
-    e = estimate_build(catalog(), learnt, 0, {}, 5'000);
+    e = estimate_build(catalog(), learnt, 0, StageTimes{}, 5'000);
     EXPECT_EQ(e.pace, Pace::usual);
     ASSERT_TRUE(e.stalled_after_ms);
-    e = estimate_build(catalog(), learnt, 0, {}, *e.stalled_after_ms + 1);
+    e = estimate_build(catalog(), learnt, 0, StageTimes{}, *e.stalled_after_ms + 1);
     EXPECT_EQ(e.pace, Pace::stalled);
 }
 
 TEST(EstimateTest, NoEarlierBuildIsTheFirstBuildOfItsKind) {
     const std::vector<BuildRecord> history{build(1001, {{10, 4'000}, {1001, 50}})};
-    const auto e = estimate_build(catalog(), learn(catalog(), history), 0, {}, 1'000);
+    const auto e = estimate_build(catalog(), learn(catalog(), history), 0, StageTimes{}, 1'000);
     EXPECT_EQ(e.basis, EstimateBasis::learning);  // a failed build teaches no plan
     EXPECT_EQ(e.builds, 0U);
     EXPECT_FALSE(e.left);
@@ -88,7 +88,7 @@ TEST(EstimateTest, NoEarlierBuildIsTheFirstBuildOfItsKind) {
 TEST(EstimateTest, TimeLeftIsTheCurrentStagesRestPlusTheMediansToCome) {
     const std::vector<BuildRecord> history{success(10'000, 20'000, 5'000),
                                            success(12'000, 22'000, 7'000)};
-    const auto e = estimate_build(catalog(), learn(catalog(), history), 0, {}, 1'000);
+    const auto e = estimate_build(catalog(), learn(catalog(), history), 0, StageTimes{}, 1'000);
     EXPECT_EQ(e.basis, EstimateBasis::learnt);
     EXPECT_EQ(e.builds, 2U);
     ASSERT_TRUE(e.left);
@@ -153,7 +153,8 @@ TEST(EstimateTest, ALongStageStallsAtTwiceItsLongestRun) {
     const std::vector<BuildRecord> history{success(100'000, 1'000, 1'000),
                                            success(120'000, 1'000, 1'000)};
     const EstimateRules rules{.stall_factor = 2, .stall_margin_ms = 60'000};
-    const auto e = estimate_build(catalog(), learn(catalog(), history), 0, {}, 240'001, rules);
+    const auto e =
+        estimate_build(catalog(), learn(catalog(), history), 0, StageTimes{}, 240'001, rules);
     EXPECT_EQ(e.stalled_after_ms, 240'000);  // 2 x 120 s is past 120 s + 60 s
     EXPECT_EQ(e.pace, Pace::stalled);
 }
@@ -211,7 +212,7 @@ TEST(EstimateTest, AStageMostBuildsSkipIsNotPlanned) {
         build(1000, {{10, 1'000}, {11, 1'000}, {1000, 10}}),
         build(1000, {{10, 1'000}, {11, 1'000}, {1000, 10}}),
         build(1000, {{10, 1'000}, {11, 1'000}, {12, 9'000}, {1000, 10}})};
-    const auto e = estimate_build(catalog(), learn(catalog(), history), 0, {}, 0);
+    const auto e = estimate_build(catalog(), learn(catalog(), history), 0, StageTimes{}, 0);
     EXPECT_EQ(codes_of(e), (std::vector<int>{10, 11, 1000}));
     EXPECT_EQ(e.left->ms, 1'000 + 1'000 + 10);
 }
@@ -250,7 +251,8 @@ TEST(EstimateTest, WithoutAStartTheFirstStageHasNoTimeAndElapsedRunsFromItsCode)
     const auto e = estimate_build(catalog(), learn(catalog(), {}), std::nullopt, arrivals, 1'700);
     EXPECT_FALSE(e.plan[0].took_ms);
     EXPECT_EQ(e.stage_elapsed_ms, 700);
-    const auto nothing = estimate_build(catalog(), learn(catalog(), {}), std::nullopt, {}, 1'700);
+    const auto nothing = estimate_build(catalog(), learn(catalog(), {}), std::nullopt,
+                                        std::vector<Arrival>{}, 1'700);
     EXPECT_EQ(nothing.stage_elapsed_ms, 0);
 }
 
@@ -296,7 +298,7 @@ TEST(EstimateTest, TheOperatorsSummaryOfABuildWaitingRunningAndEnded) {
     BuildTimeline timeline("demo", catalog());
     const auto at = [&](std::int64_t now_ms) {
         return build_summary(timeline, start,
-                             estimate_build(catalog(), learnt, 0, arrivals_of(timeline), now_ms))
+                             estimate_build(catalog(), learnt, 0, timeline.stage_times(), now_ms))
             .dump();
     };
     EXPECT_EQ(at(100), R"({"project":"demo","profile":"p",)"
