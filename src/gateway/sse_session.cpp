@@ -85,7 +85,7 @@ void SseSession::open_stream() {
 void SseSession::write_events(const std::vector<std::shared_ptr<const FeedEvent>>& batch) {
     buffers_.clear();
     for (const auto& event : batch) {
-        buffers_.emplace_back(boost::asio::buffer(chunked_ ? event->chunk : event->sse));
+        buffers_.emplace_back(boost::asio::buffer(chunked_ ? event->chunk() : event->sse()));
     }
     write(batch.size());
 }

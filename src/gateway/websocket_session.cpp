@@ -62,7 +62,7 @@ void WebSocketSession::write_events(const std::vector<std::shared_ptr<const Feed
 void WebSocketSession::write_next(const std::vector<std::shared_ptr<const FeedEvent>>& batch) {
     // One message per event; the batch counts as one write for the viewer.
     ws_.async_write(
-        boost::asio::buffer(batch[next_]->json),
+        boost::asio::buffer(batch[next_]->json()),
         [self = self<WebSocketSession>(), &batch](beast::error_code ec, std::size_t /*bytes*/) {
             if (!ec && ++self->next_ < batch.size()) {
                 self->write_next(batch);
