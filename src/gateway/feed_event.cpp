@@ -7,9 +7,9 @@
 namespace bscd {
 
 FeedEvent::FeedEvent(const EntryId& event_id, std::string_view type, std::string_view json,
-                     bool is_final)
-    : id(event_id), final(is_final) {
-    const std::string frame = sse_event(id == EntryId{} ? std::string() : id.str(), type, json);
+                     bool is_final, Resume resume)
+    : id(event_id), final(is_final), resume_(resume == resume_here && id != EntryId{}) {
+    const std::string frame = sse_event(resume_ ? id.str() : std::string(), type, json);
     chunk_ = http_chunk(frame);
     sse_at_ = chunk_.find("\r\n") + 2;
     sse_size_ = frame.size();

@@ -18,12 +18,19 @@ namespace bscd {
 
 class FeedEvent {
 public:
-    // An event of `type` ("status", "estimate") with `json` as its data; an
-    // empty id writes no id: line.
-    FeedEvent(const EntryId& id, std::string_view type, std::string_view json, bool final);
+    // Whether a viewer resumes from the event's id (status events), or it
+    // only sorts the event among them (gap events; estimates have no id).
+    enum Resume : bool { no_resume = false, resume_here = true };
+
+    // An event of `type` ("status", "estimate", "gap") with `json` as its
+    // data; an id: line only for a place to resume from.
+    FeedEvent(const EntryId& id, std::string_view type, std::string_view json, bool final,
+              Resume resume = resume_here);
 
     EntryId id;
     bool final = false;
+    // The id is a place to resume from: it is written (SSE's id: line).
+    [[nodiscard]] bool resume_point() const { return resume_; }
 
     // The event JSON (docs/architecture.md): a WebSocket message, SSE's data.
     [[nodiscard]] std::string_view json() const;
@@ -35,6 +42,7 @@ public:
     [[nodiscard]] std::string_view chunk() const { return chunk_; }
 
 private:
+    bool resume_ = true;
     std::string chunk_;
     std::size_t sse_at_ = 0;
     std::size_t sse_size_ = 0;
@@ -45,6 +53,7 @@ private:
     std::string json_;
 };
 
+// An event with an id to resume from; an empty id (estimates) is none.
 std::shared_ptr<const FeedEvent> make_feed_event(const EntryId& id, std::string_view type,
                                                  std::string_view json, bool final);
 

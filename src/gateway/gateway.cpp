@@ -11,6 +11,7 @@
 #include "gateway/access_token.hpp"
 #include "gateway/loop_feed.hpp"
 #include "gateway/refusal_log.hpp"
+#include "gateway/timeline_reader.hpp"
 
 namespace bscd {
 namespace {
@@ -24,8 +25,22 @@ constexpr auto sweep_interval = std::chrono::seconds(1);
 // resubscription (hiredis 0.14 closes the link on it), so viewers retrying
 // must not cause one each; an ACL fixed meanwhile is still seen soon.
 constexpr auto refusal_hold = std::chrono::seconds(5);
-// Entries read for a state request at most (bscd keeps 1000 by default).
-constexpr std::size_t state_read_limit = 100'000;
+
+// Reads a project's whole history (page by page) into `reader`'s timeline;
+// `done` says whether Redis answered every read.
+void read_to_end(const std::shared_ptr<TimelineReader>& reader,
+                 const std::function<void(bool read)>& done) {
+    const bool sent = reader->read([reader, done](std::optional<TimelineReader::Page> page) {
+        if (page && page->more) {
+            read_to_end(reader, done);
+        } else {
+            done(page.has_value());
+        }
+    });
+    if (!sent) {
+        done(false);
+    }
+}
 
 // `done`, made to run on `caller` with its answer.
 template <class Answer>
@@ -151,9 +166,11 @@ std::string Gateway::render_metrics() {
     GatewayMetrics metrics;
     metrics.connections = connections_;
     metrics.connections_refused_total = connections_refused_total_;
-    metrics.events_received_total = feed_counters_.entries_received;
-    metrics.history_reads_total = feed_counters_.history_reads;
+    metrics.events_received_total = history_counters_.entries_received;
+    metrics.history_reads_total = history_counters_.history_reads;
     metrics.history_reads_coalesced_total = follows_coalesced_;
+    metrics.history_gaps_total = history_counters_.history_gaps;
+    metrics.backfills_total = backfills_;
     for (const auto& loop : loops_) {
         const LoopMetrics& counted = loop->metrics();
         metrics.sse_viewers += counted.sse_viewers.get();
@@ -188,6 +205,42 @@ void Gateway::read_state(const std::string& project, Executor caller,
     boost::asio::post(io(), [this, project, reply = back_to(std::move(caller), std::move(done))] {
         read_state_here(project, reply);
     });
+}
+
+void Gateway::read_backfill(const std::shared_ptr<Backfill>& backfill, Executor caller,
+                            std::function<void(Backfill::Page)> done) {
+    boost::asio::post(io(), [this, backfill, reply = back_to(std::move(caller), std::move(done))] {
+        read_backfill_here(backfill, reply);
+    });
+}
+
+void Gateway::read_backfill_here(const std::shared_ptr<Backfill>& backfill,
+                                 const std::function<void(Backfill::Page)>& done) {
+    if (!redis_) {
+        done(Backfill::Page::failure());
+        return;
+    }
+    if (!backfill->reader) {
+        ++backfills_;
+        backfill->reader = std::make_shared<TimelineReader>(backfill->project(), catalog_,
+                                                            redis_->reader, history_counters_);
+    }
+    const bool sent =
+        backfill->reader->read([this, backfill, done](std::optional<TimelineReader::Page> page) {
+            if (!page) {
+                done(Backfill::Page::failure());
+                return;
+            }
+            Backfill::Page owed = backfill->take(std::move(*page), history_counters_);
+            if (owed.events.empty() && !owed.done) {
+                read_backfill_here(backfill, done);  // still before the resume point
+                return;
+            }
+            done(std::move(owed));
+        });
+    if (!sent) {
+        done(Backfill::Page::failure());
+    }
 }
 
 void Gateway::attach(const std::shared_ptr<LoopFeed>& feed) {
@@ -237,7 +290,7 @@ std::shared_ptr<ProjectFeed> Gateway::follow(const std::string& project) {
     auto& feed = feeds_[channel];
     if (!feed) {
         feed = std::make_shared<ProjectFeed>(project, catalog_, redis_->reader,
-                                             options_.estimate_rules, feed_counters_);
+                                             options_.estimate_rules, history_counters_);
         feed->on_idle([this, channel] { idle_since_[channel] = std::chrono::steady_clock::now(); });
         redis_->subscriber.watch(channel);
         spdlog::debug("Project {}: following {}", project, channel);
@@ -253,37 +306,30 @@ void Gateway::read_state_here(const std::string& project, const std::function<vo
         done({open->second->state_json(), false});
         return;
     }
-    const bool sent =
-        redis_ &&
-        redis_->reader.read_after(
-            history_key(channel_for_project(project)), EntryId{}, state_read_limit,
-            [this, project, done](std::optional<std::vector<StreamEntry>> entries) {
-                if (!entries) {
-                    done({std::nullopt, true});
-                    return;
-                }
-                auto timeline = std::make_shared<BuildTimeline>(project, catalog_);
-                for (const auto& stored : *entries) {
-                    if (const auto entry = parse_history_entry(stored.id, stored.fields)) {
-                        (void)timeline->add(*entry);
-                    }
-                }
-                if (timeline->empty() || !redis_) {
-                    done({std::nullopt, false});
-                    return;
-                }
-                // What the estimate needs besides: once learnt (or not to be
-                // learnt now), the state is answered with what is known.
-                auto estimate = std::make_shared<ProjectEstimate>(project, catalog_, redis_->reader,
-                                                                  options_.estimate_rules);
-                estimate->learn([estimate, timeline, done] {
-                    const Estimate now = estimate->at(*timeline, unix_ms_now());
-                    done({timeline->state_json(estimate->start(), &now), false});
-                });
-            });
-    if (!sent) {
+    if (!redis_) {
         done({std::nullopt, true});
+        return;
     }
+    auto reader =
+        std::make_shared<TimelineReader>(project, catalog_, redis_->reader, history_counters_);
+    read_to_end(reader, [this, project, reader, done](bool read) {
+        if (!read) {
+            done({std::nullopt, true});
+            return;
+        }
+        if (reader->timeline().empty() || !redis_) {
+            done({std::nullopt, false});
+            return;
+        }
+        // What the estimate needs besides: once learnt (or not to be learnt
+        // now), the state is answered with what is known.
+        auto estimate = std::make_shared<ProjectEstimate>(project, catalog_, redis_->reader,
+                                                          options_.estimate_rules);
+        estimate->learn([estimate, reader, done] {
+            const Estimate now = estimate->at(reader->timeline(), unix_ms_now());
+            done({reader->timeline().state_json(estimate->start(), &now), false});
+        });
+    });
 }
 
 void Gateway::on_subscribed(const std::string& channel) {

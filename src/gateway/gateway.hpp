@@ -32,6 +32,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "core/catalog.hpp"
+#include "gateway/backfill.hpp"
 #include "gateway/builds_board.hpp"
 #include "gateway/gateway_options.hpp"
 #include "gateway/metrics.hpp"
@@ -93,6 +94,10 @@ public:
         bool redis_failed = false;
     };
     void read_state(const std::string& project, Executor caller, std::function<void(State)> done);
+    // The next page of a viewer's backfill (the events its feed no longer
+    // keeps in memory), read from Redis.
+    void read_backfill(const std::shared_ptr<Backfill>& backfill, Executor caller,
+                       std::function<void(Backfill::Page)> done);
     // The operator's list of builds (BuildsBoard); nullopt when Redis could
     // not be asked.
     void list_builds(Executor caller, std::function<void(std::optional<std::string> json)> done);
@@ -128,6 +133,8 @@ private:
     // On loop 0, the Redis side's own:
     std::shared_ptr<ProjectFeed> follow(const std::string& project);
     void read_state_here(const std::string& project, const std::function<void(State)>& done);
+    void read_backfill_here(const std::shared_ptr<Backfill>& backfill,
+                            const std::function<void(Backfill::Page)>& done);
     [[nodiscard]] bool redis_up() const;
     [[nodiscard]] std::string render_metrics();
     void on_subscribed(const std::string& channel);
@@ -142,8 +149,9 @@ private:
     Catalog catalog_;
     std::atomic<std::uint64_t> connections_{0};
     std::uint64_t connections_refused_total_ = 0;  // loop 0's
-    ProjectFeed::Counters feed_counters_;          // loop 0's
+    HistoryCounters history_counters_;             // loop 0's: feeds, state reads, replays
     std::uint64_t follows_coalesced_ = 0;          // loop 0's: follows of a feed already open
+    std::uint64_t backfills_ = 0;                  // loop 0's: viewers' backfills begun
     std::size_t next_loop_ = 0;
     std::atomic<bool> stopped_{false};  // stop() ran: loops no longer post to loop 0
 

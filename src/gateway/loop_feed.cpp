@@ -17,6 +17,7 @@ LoopFeed::LoopFeed(std::string project, ViewerLoop& loop)
 void LoopFeed::on_feed_changed(const ProjectFeed& feed) {
     Update update;
     update.begin = feed.begin();
+    update.dropped_through = feed.dropped_through();
     update.first = std::max(sent_end_, feed.begin());
     update.events.reserve(feed.end() - update.first);
     for (std::uint64_t position = update.first; position < feed.end(); ++position) {
@@ -51,6 +52,7 @@ void LoopFeed::apply(Update update) {
         events_.pop_front();
         ++first_;
     }
+    dropped_through_ = update.dropped_through;
     ready_ = update.ready;
     finished_ = update.finished;
     refused_until_ = update.refused_until;

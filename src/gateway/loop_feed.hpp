@@ -57,6 +57,8 @@ public:
     [[nodiscard]] std::uint64_t end() const { return first_ + events_.size(); }
     [[nodiscard]] std::uint64_t position_after(const EntryId& id) const;
     [[nodiscard]] const std::shared_ptr<const FeedEvent>& at(std::uint64_t position) const;
+    // As ProjectFeed's: the newest event no longer kept in memory (none: {}).
+    [[nodiscard]] const EntryId& dropped_through() const { return dropped_through_; }
 
     // The latest estimate message (null before the history and the profile
     // were read), as of now if it was made over a second ago; its version.
@@ -68,6 +70,7 @@ private:
         std::uint64_t first = 0;  // the position of events[0]
         std::vector<std::shared_ptr<const FeedEvent>> events;
         std::uint64_t begin = 0;  // the ProjectFeed's begin(): older events are gone
+        EntryId dropped_through;
         bool ready = false;
         bool finished = false;
         std::optional<std::chrono::steady_clock::time_point> refused_until;
@@ -86,6 +89,7 @@ private:
     // This loop's side.
     std::deque<std::shared_ptr<const FeedEvent>> events_;
     std::uint64_t first_ = 0;
+    EntryId dropped_through_;
     bool placed_first_ = false;  // `first_` was set by the first update
     bool ready_ = false;
     bool finished_ = false;

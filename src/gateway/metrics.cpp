@@ -44,11 +44,19 @@ std::string GatewayMetrics::render() const {
     metric(out, "redis_reconnects_total", "counter", "Redis links re-established.",
            redis_reconnects_total);
     metric(out, "history_reads_total", "counter",
-           "History reads (XRANGE) of the projects' feeds, each up to 1000 entries.",
+           "History reads (XRANGE): the projects' feeds, state requests and backfills, each "
+           "up to 1000 entries.",
            history_reads_total);
     metric(out, "history_reads_coalesced_total", "counter",
            "Viewers (and loops) that joined a feed already open: no history read of their own.",
            history_reads_coalesced_total);
+    metric(out, "history_gaps_total", "counter",
+           "Gap events sent: history entries Redis trimmed before the gateway read them.",
+           history_gaps_total);
+    metric(out, "backfills_total", "counter",
+           "Viewers whose older events were read again from Redis: their feed no longer kept "
+           "them.",
+           backfills_total);
     metric(out, "redis_up", "gauge", "1 while Redis answers, 0 otherwise.", redis_up ? 1 : 0);
     metric(out, "loops", "gauge", "Event loops (--threads) sharing the viewers.",
            loop_viewers.size());

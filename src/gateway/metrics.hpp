@@ -53,6 +53,8 @@ struct GatewayMetrics {
     std::uint64_t redis_reconnects_total = 0;         // Redis links re-established
     std::uint64_t history_reads_total = 0;            // XRANGEs of the feeds
     std::uint64_t history_reads_coalesced_total = 0;  // followers served by a read already made
+    std::uint64_t history_gaps_total = 0;  // gap events: entries trimmed before they were read
+    std::uint64_t backfills_total = 0;     // viewers given events their feed no longer kept
 
     // Viewers (both transports) of each event loop, by index.
     std::vector<std::uint64_t> loop_viewers;

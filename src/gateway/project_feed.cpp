@@ -8,21 +8,12 @@
 #include "core/unix_ms.hpp"
 
 namespace bscd {
-namespace {
-
-// Entries per XRANGE: a whole build's history in one read, as a rule.
-constexpr std::size_t read_batch = 1000;
-
-}  // namespace
 
 ProjectFeed::ProjectFeed(std::string project, const Catalog& catalog, HistoryReader& reader,
-                         const EstimateRules& rules, Counters& counters)
+                         const EstimateRules& rules, HistoryCounters& counters)
     : project_(std::move(project)),
       channel_(channel_for_project(project_)),
-      history_key_(history_key(channel_)),
-      reader_(reader),
-      counters_(counters),
-      timeline_(project_, catalog),
+      reader_(std::make_shared<TimelineReader>(project_, catalog, reader, counters)),
       estimate_(std::make_shared<ProjectEstimate>(project_, catalog, reader, rules)) {}
 
 void ProjectFeed::on_subscribed() {
@@ -43,21 +34,21 @@ void ProjectFeed::on_tick() {
         read();  // Redis answered with an error or a malformed entry last time
     }
     if (ready_ && !estimate_->reading() && estimate_->due(unix_ms_now())) {
-        estimate_->update(timeline_, unix_ms_now());
+        estimate_->update(timeline(), unix_ms_now());
         notify();
     }
 }
 
 void ProjectFeed::on_learnt() {
     if (ready_) {
-        estimate_->update(timeline_, unix_ms_now());
+        estimate_->update(timeline(), unix_ms_now());
         notify();
     }
 }
 
 std::string ProjectFeed::state_json() const {
-    const Estimate estimate = estimate_->at(timeline_, unix_ms_now());
-    return timeline_.state_json(estimate_->start(), &estimate);
+    const Estimate estimate = estimate_->at(timeline(), unix_ms_now());
+    return timeline().state_json(estimate_->start(), &estimate);
 }
 
 void ProjectFeed::on_refused(std::chrono::steady_clock::time_point until) {
@@ -81,63 +72,44 @@ void ProjectFeed::read() {
             self->on_learnt();
         }
     });
-    reading_ = reader_.read_after(
-        history_key_, last_id_, read_batch,
-        [weak = weak_from_this()](std::optional<std::vector<StreamEntry>> entries) {
-            if (auto self = weak.lock()) {  // the feed may have closed meanwhile
-                self->on_entries(std::move(entries));
-            }
-        });
-    if (reading_) {
-        ++counters_.history_reads;
-    }
+    reading_ = reader_->read([weak = weak_from_this()](std::optional<TimelineReader::Page> page) {
+        if (auto self = weak.lock()) {  // the feed may have closed meanwhile
+            self->on_page(std::move(page));
+        }
+    });
     // No link: on_reader_ready() reads again.
 }
 
-void ProjectFeed::on_entries(std::optional<std::vector<StreamEntry>> entries) {
+void ProjectFeed::on_page(std::optional<TimelineReader::Page> page) {
     reading_ = false;
-    if (!entries) {
+    if (!page) {
         read_failed_ = true;  // the gateway's next tick (or the reader's return) reads again
         return;
     }
     read_failed_ = false;
     const std::uint64_t before = end();
-    for (const auto& entry : *entries) {
-        append(entry);
+    for (auto& event : page->events) {
+        events_.push_back(std::move(event));
+        if (events_.size() > max_events) {
+            dropped_through_ = events_.front()->id;
+            events_.pop_front();
+            ++first_;
+        }
     }
     // Ready once the whole history is in: viewers are placed against it.
-    const bool complete = entries->size() < read_batch;
+    const bool complete = !page->more;
     if ((!ready_ && complete) || (ready_ && end() != before)) {
         ready_ = true;
         // While the profile is being read, its estimate waits for it
         // (on_learnt): a first viewer is never told "first build of this
         // kind" a moment before the learnt estimate.
         if (!estimate_->reading()) {
-            estimate_->update(timeline_, unix_ms_now());
+            estimate_->update(timeline(), unix_ms_now());
         }
         notify();
     }
     if (!complete || read_again_) {
         read();
-    }
-}
-
-void ProjectFeed::append(const StreamEntry& stored) {
-    last_id_ = stored.id;
-    ++counters_.entries_received;
-    const auto entry = parse_history_entry(stored.id, stored.fields);
-    if (!entry) {
-        spdlog::warn("Project {}: skipping malformed history entry {}", project_, stored.id.str());
-        return;
-    }
-    const auto event = timeline_.add(*entry);
-    if (!event) {
-        return;  // after the final code, or a code this catalog lacks
-    }
-    events_.push_back(make_feed_event(event->id, "status", event->to_json(), event->final));
-    if (events_.size() > max_events) {
-        events_.pop_front();
-        ++first_;
     }
 }
 

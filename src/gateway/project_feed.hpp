@@ -3,8 +3,13 @@
 // stream once, kept in memory once, and shared by every viewer of the
 // project, each of which only holds a position in them (Viewer). The live
 // channel's messages only say "something new": the feed then reads the
-// stream after the last id it has, so events arrive with their ids, in
-// order, exactly once, also across Redis reconnections.
+// stream after the last id it has (TimelineReader), so events arrive with
+// their ids, in order, exactly once, also across Redis reconnections.
+//
+// Memory is bounded whatever a producer sends: the timeline keeps one time
+// per code, and the feed the newest max_events events. A viewer that needs
+// older ones has them read again from Redis (Backfill, up to
+// dropped_through()).
 //
 // The feed lives on the gateway's Redis loop. Its followers are the event
 // loops that have viewers of the project (each through its LoopFeed, which
@@ -25,6 +30,7 @@
 #include "core/estimate.hpp"
 #include "gateway/feed_event.hpp"
 #include "gateway/project_estimate.hpp"
+#include "gateway/timeline_reader.hpp"
 #include "redis/history_reader.hpp"
 
 namespace bscd {
@@ -44,17 +50,12 @@ public:
 
 class ProjectFeed : public std::enable_shared_from_this<ProjectFeed> {
 public:
-    // Events kept in memory at most (the oldest go first); Redis caps the
-    // history too (bscd --history-length), so this only bounds a runaway.
+    // Events kept in memory at most (the oldest go first, and are read
+    // again from Redis for a viewer that needs them).
     static constexpr std::size_t max_events = 10'000;
 
-    // What the feeds count for /metrics (on the Redis loop).
-    struct Counters {
-        std::uint64_t entries_received = 0;  // history entries read
-        std::uint64_t history_reads = 0;     // XRANGEs sent
-    };
     ProjectFeed(std::string project, const Catalog& catalog, HistoryReader& reader,
-                const EstimateRules& rules, Counters& counters);
+                const EstimateRules& rules, HistoryCounters& counters);
 
     [[nodiscard]] const std::string& project() const { return project_; }
     [[nodiscard]] const std::string& channel() const { return channel_; }
@@ -89,15 +90,17 @@ public:
     // can be placed.
     [[nodiscard]] bool ready() const { return ready_; }
     // The build's final code is among the events: nothing more will come.
-    [[nodiscard]] bool finished() const { return timeline_.progress().finished(); }
+    [[nodiscard]] bool finished() const { return timeline().progress().finished(); }
     [[nodiscard]] bool empty() const { return events_.empty(); }
 
     // Positions count every event since the feed opened: [begin(), end()).
     [[nodiscard]] std::uint64_t begin() const { return first_; }
     [[nodiscard]] std::uint64_t end() const { return first_ + events_.size(); }
     [[nodiscard]] const std::shared_ptr<const FeedEvent>& at(std::uint64_t position) const;
+    // The id of the newest event that went out of memory (none: {}).
+    [[nodiscard]] const EntryId& dropped_through() const { return dropped_through_; }
 
-    [[nodiscard]] const BuildTimeline& timeline() const { return timeline_; }
+    [[nodiscard]] const BuildTimeline& timeline() const { return reader_->timeline(); }
     // The build's state with its estimate now, as the state endpoint serves it.
     [[nodiscard]] std::string state_json() const;
 
@@ -107,21 +110,17 @@ public:
 
 private:
     void read();
-    void on_entries(std::optional<std::vector<StreamEntry>> entries);
-    void append(const StreamEntry& entry);
+    void on_page(std::optional<TimelineReader::Page> page);
     void notify();
     void on_learnt();
 
     std::string project_;
     std::string channel_;
-    std::string history_key_;
-    HistoryReader& reader_;
-    Counters& counters_;
-    BuildTimeline timeline_;
+    std::shared_ptr<TimelineReader> reader_;
     std::shared_ptr<ProjectEstimate> estimate_;
     std::deque<std::shared_ptr<const FeedEvent>> events_;
     std::uint64_t first_ = 0;
-    EntryId last_id_{};  // the last entry read (events after a final code included)
+    EntryId dropped_through_{};
     bool subscribed_ = false;
     bool ready_ = false;
     bool reading_ = false;     // an XRANGE is in flight

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "gateway/gateway.hpp"
 #include "gateway/viewer_loop.hpp"
 
 namespace bscd {
@@ -22,7 +23,7 @@ std::chrono::milliseconds placement_timeout(std::chrono::milliseconds heartbeat)
 
 Viewer::Viewer(ViewerLoop& loop, std::shared_ptr<LoopFeed> feed, std::optional<EntryId> after,
                std::string peer, ViewerState first)
-    : loop_(loop), feed_(std::move(feed)), peer_(std::move(peer)), after_(after), state_(first) {
+    : loop_(loop), feed_(std::move(feed)), peer_(std::move(peer)), taken_(after), state_(first) {
     // From the start, so that a viewer that never gets going (a failed
     // WebSocket handshake) still lets the feed go when it goes.
     feed_->attach(*this);
@@ -65,6 +66,7 @@ void Viewer::on_feed_changed() {
             return;  // written() takes what came meanwhile
         case ViewerState::Handshaking:
         case ViewerState::Opening:
+        case ViewerState::Reading:  // on_backfill() takes what came meanwhile
         case ViewerState::Ending:
         case ViewerState::Closed:
             return;
@@ -103,6 +105,7 @@ void Viewer::on_tick(std::chrono::steady_clock::time_point now) {
             close_socket();
             return;
         case ViewerState::Handshaking:  // the transport's own timeout
+        case ViewerState::Reading:      // the history reader's link is watched (PINGs)
         case ViewerState::Closed:
             return;
     }
@@ -112,7 +115,15 @@ bool Viewer::place() {
     if (!feed_->ready()) {
         return false;
     }
-    position_ = after_ ? feed_->position_after(*after_) : feed_->begin();
+    position_ = taken_ ? feed_->position_after(*taken_) : feed_->begin();
+    // Resuming from inside a gap (entries this gateway never read): the
+    // gap event, which sorts just after its own start, comes first.
+    if (position_ > feed_->begin() && !feed_->at(position_ - 1)->resume_point() &&
+        position_ < feed_->end()) {
+        --position_;
+        const EntryId& gap = feed_->at(position_)->id;
+        taken_ = EntryId{gap.ms, gap.seq - 1};
+    }
     live_from_ = feed_->end();
     return true;
 }
@@ -124,19 +135,23 @@ void Viewer::pump() {
         end(StreamEnd::Refused);
         return;
     }
+    if (backfill_ || behind_feed()) {
+        read_backfill();
+        return;
+    }
     batch_.clear();
-    // Events the feed dropped from memory are skipped: a viewer that far
-    // behind has missed them.
     position_ = std::max(position_, feed_->begin());
     while (position_ < feed_->end()) {
         const auto& event = feed_->at(position_++);
         // Placed before this loop's feed had read up to the resume point
-        // (the viewer left a gateway that was ahead of this one): what it
-        // had already is not sent again.
-        if (after_ && event->id <= *after_) {
+        // (the viewer left a gateway that was ahead of this one), or had
+        // these from its backfill: what it had already is not sent again.
+        if (taken_ && event->id <= *taken_) {
             continue;
         }
-        after_.reset();
+        if (event->resume_point()) {
+            taken_ = event->id;
+        }
         batch_.push_back(event);
     }
     // Caught up: the estimate as it stands now, once per change.
@@ -150,6 +165,51 @@ void Viewer::pump() {
     } else if (done()) {
         end(StreamEnd::Finished);
     }
+}
+
+bool Viewer::behind_feed() const {
+    const EntryId& dropped = feed_->dropped_through();
+    return dropped != EntryId{} && (!taken_ || *taken_ < dropped);
+}
+
+void Viewer::read_backfill() {
+    if (!backfill_) {
+        backfill_ = std::make_shared<Backfill>(feed_->project(), taken_, feed_->dropped_through());
+        spdlog::debug("Viewer {} of project {}: reading the events before {} again", peer_,
+                      feed_->project(), backfill_->through().str());
+    }
+    state_ = ViewerState::Reading;
+    loop_.gateway().read_backfill(
+        backfill_, loop_.io().get_executor(),
+        [self = shared_from_this()](Backfill::Page page) { self->on_backfill(std::move(page)); });
+}
+
+void Viewer::on_backfill(Backfill::Page page) {
+    if (state_ != ViewerState::Reading) {
+        return;  // gone meanwhile
+    }
+    if (page.failed) {
+        spdlog::debug("Viewer {} of project {}: the older history could not be read", peer_,
+                      feed_->project());
+        end(StreamEnd::Unavailable);  // it resumes from what it had
+        return;
+    }
+    if (page.done) {
+        backfill_.reset();
+    }
+    batch_ = std::move(page.events);
+    for (const auto& event : batch_) {
+        if (event->resume_point()) {
+            taken_ = event->id;
+        }
+    }
+    if (batch_.empty()) {
+        state_ = ViewerState::Idle;
+        pump();
+        return;
+    }
+    state_ = ViewerState::Writing;
+    write_events(batch_);
 }
 
 void Viewer::written(boost::system::error_code ec, std::size_t events) {

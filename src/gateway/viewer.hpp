@@ -13,6 +13,10 @@
 // handshake: they open the stream, write a batch, a heartbeat, the end, and
 // close the socket, each reporting back when done.
 //
+// A viewer that needs events its feed no longer keeps in memory (a new
+// viewer of a long history, or one resuming from far back) has them read
+// again from Redis (Backfill) a page at a time, then goes on in the feed.
+//
 // Timers: none per viewer. The viewer's loop ticks (ViewerLoop) and each
 // tick asks every viewer whether a heartbeat is due, whether its write has
 // been stuck for a whole heartbeat, or whether it waited too long for the
@@ -30,6 +34,7 @@
 #include <boost/system/error_code.hpp>
 
 #include "core/entry_id.hpp"
+#include "gateway/backfill.hpp"
 #include "gateway/loop_feed.hpp"
 
 namespace bscd {
@@ -48,6 +53,7 @@ enum class ViewerState {
     Opening,      // the stream's head is being written (SSE)
     Idle,         // streaming, nothing being written
     Writing,      // streaming, a write is in flight
+    Reading,      // streaming, older events are being read from Redis (Backfill)
     Ending,       // the stream's end is being written
     Closed,       // nothing more goes out; the viewer goes with its last pending operation
 };
@@ -111,6 +117,10 @@ protected:
 private:
     bool place();
     void pump();
+    // Events it has not had went out of the feed's memory.
+    [[nodiscard]] bool behind_feed() const;
+    void read_backfill();
+    void on_backfill(Backfill::Page page);
     void end(StreamEnd why);
     void drop(std::string_view why);
     // Everything up to the final code has been taken: the stream may end.
@@ -119,8 +129,10 @@ private:
 
     ViewerLoop& loop_;
     std::shared_ptr<LoopFeed> feed_;
-    std::string peer_;              // for log lines
-    std::optional<EntryId> after_;  // the resume point, until an event after it was taken
+    std::string peer_;  // for log lines
+    // The resume point, then the last event taken: nothing up to it is sent (again).
+    std::optional<EntryId> taken_;
+    std::shared_ptr<Backfill> backfill_;  // while older events are being read
     ViewerState state_;
     bool opened_ = false;  // the head was written: the stream has begun
     std::uint64_t position_ = 0;

@@ -85,20 +85,51 @@ HistoryReader::NodeLink* HistoryReader::route(const std::string& key) {
     return nullptr;
 }
 
-bool HistoryReader::read_after(const std::string& key, const EntryId& after, std::size_t count,
-                               EntriesHandler done) {
-    return read(key, {"XRANGE", key, "(" + after.str(), "+", "COUNT", std::to_string(count)},
-                [key, done = std::move(done)](const redisReply* reply) {
-                    if (reply == nullptr) {
-                        done(std::nullopt);
-                        return;
-                    }
-                    auto entries = parse_stream_entries(*reply);
-                    if (!entries) {
-                        spdlog::error("Redis sent a malformed stream entry in {}", key);
-                    }
-                    done(std::move(entries));
-                });
+bool HistoryReader::read_page(const std::string& key, const std::optional<EntryId>& cursor,
+                              std::size_t count, PageHandler done) {
+    // Inclusive of the cursor: its entry, if still there, comes first.
+    const std::size_t asked = cursor ? count + 1 : count;
+    return read(
+        key, {"XRANGE", key, cursor ? cursor->str() : "-", "+", "COUNT", std::to_string(asked)},
+        [this, key, cursor, asked, done = std::move(done)](const redisReply* reply) {
+            if (reply == nullptr) {
+                done(std::nullopt);
+                return;
+            }
+            auto entries = parse_stream_entries(*reply);
+            if (!entries) {
+                spdlog::error("Redis sent a malformed stream entry in {}", key);
+                done(std::nullopt);
+                return;
+            }
+            StreamPage page;
+            page.more = entries->size() == asked;
+            const bool cursor_gone = cursor && !entries->empty() && entries->front().id != *cursor;
+            if (cursor && !cursor_gone && !entries->empty()) {
+                entries->erase(entries->begin());
+            }
+            page.entries = std::move(*entries);
+            if (!cursor_gone) {
+                done(std::move(page));
+                return;
+            }
+            ask_what_was_deleted(key, *cursor, std::move(page), done);
+        });
+}
+
+void HistoryReader::ask_what_was_deleted(const std::string& key, const EntryId& cursor,
+                                         StreamPage page, const PageHandler& done) {
+    auto shared = std::make_shared<StreamPage>(std::move(page));
+    const bool sent =
+        read(key, {"XINFO", "STREAM", key}, [cursor, shared, done](const redisReply* reply) {
+            // No answer (an ACL without XINFO, or the link lost): they may be.
+            shared->entries_lost = reply == nullptr || entries_removed_after(*reply, cursor);
+            done(std::move(*shared));
+        });
+    if (!sent) {
+        shared->entries_lost = true;
+        done(std::move(*shared));
+    }
 }
 
 bool HistoryReader::read(const std::string& key, std::vector<std::string> command,

@@ -30,9 +30,20 @@ namespace bscd {
 
 class HistoryReader {
 public:
-    // The entries read, or nullopt when Redis gave no answer (link lost, or
-    // an error reply, which is logged).
-    using EntriesHandler = std::function<void(std::optional<std::vector<StreamEntry>> entries)>;
+    // A page of a stream: the entries after a cursor, oldest first.
+    struct StreamPage {
+        std::vector<StreamEntry> entries;
+        // The cursor's entry is gone, and entries after it may have gone
+        // too before they were read: Redis trimmed the stream past it
+        // (entries_removed_after). A stream made anew, as by a Redis
+        // restarted empty, lost nothing: not this.
+        bool entries_lost = false;
+        // The page is full: more entries may follow at once.
+        bool more = false;
+    };
+    // The page read, or nullopt when Redis gave no answer (link lost, or an
+    // error reply, which is logged).
+    using PageHandler = std::function<void(std::optional<StreamPage> page)>;
 
     // on_ready runs after each (re)connection of a link, and in a cluster
     // after each new slot map: reads that found no link can be tried again
@@ -47,10 +58,13 @@ public:
     // other links to the same node may be stuck as well.
     void on_unresponsive(std::function<void()> handler) { on_unresponsive_ = std::move(handler); }
 
-    // Up to `count` entries of stream `key` after `after` (exclusive), oldest
-    // first. False (and no call of `done`) when there is no link now.
-    bool read_after(const std::string& key, const EntryId& after, std::size_t count,
-                    EntriesHandler done);
+    // Up to `count` entries of stream `key` after `cursor` (the last entry
+    // read before; none: from the start). The cursor's own entry is read as
+    // well: when it is gone, XINFO STREAM tells whether entries after it
+    // were deleted too (on Redis before 7, which does not say, they count
+    // as lost). False (and no call of `done`) when there is no link now.
+    bool read_page(const std::string& key, const std::optional<EntryId>& cursor, std::size_t count,
+                   PageHandler done);
 
     // Any other read of one key (HMGET, LRANGE...): `command` goes to the
     // node that serves `key`, redirections followed. `done` gets the reply,
@@ -83,6 +97,9 @@ private:
         int redirects = 0;
     };
 
+    // The cursor of a page is gone: were entries after it deleted too?
+    void ask_what_was_deleted(const std::string& key, const EntryId& cursor, StreamPage page,
+                              const PageHandler& done);
     [[nodiscard]] bool clustered() const { return options_.mode() == RedisMode::Cluster; }
     NodeLink& add_link(const std::string& name, RedisOptions options);
     // Cluster: the link to `node`, started if there was none.

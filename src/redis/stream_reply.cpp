@@ -11,6 +11,30 @@ std::string_view reply_text(const redisReply& reply) {
     return {reply.str, static_cast<std::size_t>(reply.len)};
 }
 
+bool entries_removed_after(const redisReply& info, const EntryId& cursor) {
+    if (info.type != REDIS_REPLY_ARRAY) {
+        return true;
+    }
+    std::optional<long long> length;
+    std::optional<long long> added;
+    std::optional<EntryId> max_deleted;
+    for (std::size_t i = 0; i + 1 < info.elements; i += 2) {
+        const std::string_view field = reply_text(*info.element[i]);
+        const redisReply& value = *info.element[i + 1];
+        if (field == "length" && value.type == REDIS_REPLY_INTEGER) {
+            length = value.integer;
+        } else if (field == "entries-added" && value.type == REDIS_REPLY_INTEGER) {
+            added = value.integer;
+        } else if (field == "max-deleted-entry-id") {
+            max_deleted = EntryId::parse(reply_text(value));
+        }
+    }
+    if (!length || !added || !max_deleted) {
+        return true;
+    }
+    return *added > *length || *max_deleted > cursor;
+}
+
 std::optional<std::vector<StreamEntry>> parse_stream_entries(const redisReply& entries) {
     std::vector<StreamEntry> result;
     if (entries.type != REDIS_REPLY_ARRAY) {

@@ -92,11 +92,11 @@ std::vector<std::string> acl_users() {
     user("viewer", viewer_password,
          {"resetchannels", "&bscd-*", "resetkeys", "%R~bscd-*:events", "%R~{bscd-*:events}:*",
           "%R~bscd-profile:*", "%R~bscd-builds", "-@all", "+ping", "+subscribe", "+unsubscribe",
-          "+xrange", "+xread", "+hmget", "+lrange", "+zrevrange", "+time"});
+          "+xrange", "+xread", "+xinfo|stream", "+hmget", "+lrange", "+zrevrange", "+time"});
     // A viewer of the builds named open* only.
     user("outsider", viewer_password,
          {"resetchannels", "&bscd-open*", "resetkeys", "%R~bscd-open*:events", "-@all", "+ping",
-          "+subscribe", "+unsubscribe", "+xrange", "+xread"});
+          "+subscribe", "+unsubscribe", "+xrange", "+xread", "+xinfo|stream"});
     return args;
 }
 

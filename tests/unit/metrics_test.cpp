@@ -44,6 +44,8 @@ TEST(Metrics, RendersEveryMetricOfTheSpec) {
     metrics.redis_up = true;
     metrics.history_reads_total = 9;
     metrics.history_reads_coalesced_total = 40;
+    metrics.history_gaps_total = 2;
+    metrics.backfills_total = 6;
     metrics.loop_viewers = {6, 5};
     const std::vector<std::string> expected = {
         "bscd_gateway_connections 12",
@@ -57,6 +59,8 @@ TEST(Metrics, RendersEveryMetricOfTheSpec) {
         "bscd_gateway_redis_reconnects_total 5",
         "bscd_gateway_history_reads_total 9",
         "bscd_gateway_history_reads_coalesced_total 40",
+        "bscd_gateway_history_gaps_total 2",
+        "bscd_gateway_backfills_total 6",
         "bscd_gateway_redis_up 1",
         "bscd_gateway_loops 2",
         "bscd_gateway_loop_viewers{loop=\"0\"} 6",
@@ -96,7 +100,7 @@ TEST(Metrics, HelpAndTypeBeforeEachMetric) {
         const std::string name = line.substr(0, line.find_first_of("{ "));
         EXPECT_EQ(described.count(name), 1U) << line;
     }
-    EXPECT_EQ(described.size(), 13U);
+    EXPECT_EQ(described.size(), 15U);
 }
 
 TEST(Metrics, EndsWithNewline) {
