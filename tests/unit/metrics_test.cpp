@@ -45,9 +45,15 @@ TEST(Metrics, RendersEveryMetricOfTheSpec) {
     metrics.history_reads_total = 9;
     metrics.history_reads_coalesced_total = 40;
     metrics.loop_viewers = {6, 5};
+    metrics.refused_client_rate_total = 8;
+    metrics.refused_project_full_total = 6;
+    metrics.rate_clients = 30;
     const std::vector<std::string> expected = {
         "bscd_gateway_connections 12",
         "bscd_gateway_connections_refused_total 3",
+        "bscd_gateway_requests_refused_total{reason=\"client_rate\"} 8",
+        "bscd_gateway_requests_refused_total{reason=\"project_viewers\"} 6",
+        "bscd_gateway_clients_tracked 30",
         "bscd_gateway_viewers{transport=\"sse\"} 7",
         "bscd_gateway_viewers{transport=\"websocket\"} 4",
         "bscd_gateway_projects_followed 2",
@@ -96,7 +102,7 @@ TEST(Metrics, HelpAndTypeBeforeEachMetric) {
         const std::string name = line.substr(0, line.find_first_of("{ "));
         EXPECT_EQ(described.count(name), 1U) << line;
     }
-    EXPECT_EQ(described.size(), 13U);
+    EXPECT_EQ(described.size(), 15U);
 }
 
 TEST(Metrics, EndsWithNewline) {
