@@ -183,7 +183,7 @@ write_history() {  # write_history PROJECT CODE...: a fresh bscd (history kept u
 # gateway_fanout; the hard RLIMIT_NOFILE cannot be raised without
 # CAP_SYS_RESOURCE, so a count above what it allows is cut to fit, and the
 # report says so.
-fanout_setup() {  # sets fan_hard, fan_counts, fan_project_counts, fan_max_conn, fan_threads, fan_threads_note
+fanout_setup() {  # sets fan_hard, fan_counts, fan_project_counts, fan_max_conn, fan_threads, fan_threads_note, fan_limits
   local n counts=() projects=()
   fan_hard=$(ulimit -Hn)
   [[ "$fan_hard" == unlimited ]] && fan_hard=1048576
@@ -202,6 +202,11 @@ fanout_setup() {  # sets fan_hard, fan_counts, fan_project_counts, fan_max_conn,
   else
     fan_threads_note="no --threads in bscd-gateway --help: not passed"
   fi
+  # The benchmark measures the fan-out, not the limits: off where the gateway has them.
+  fan_limits=()
+  if "$bin/bscd-gateway" --help 2>/dev/null | grep -q -- '--client-rate'; then
+    fan_limits=(--client-rate 0 --max-project-viewers 0)
+  fi
   # The history script as bscd sends it, for --mode projects: its very text.
   sed -n '/return R"lua(/,/^)lua";/p' src/redis/history_script.cpp | sed '1d;$d' >"$work/history_script.lua"
 }
@@ -214,7 +219,8 @@ gateway_start() {  # gateway_start LOG: a fresh bscd-gateway on the private Redi
   for _ in 1 2 3; do  # the free port may be taken before the gateway binds it
     gateway_port=$("$load" free-port)
     "$bin/bscd-gateway" --listen "127.0.0.1:$gateway_port" -H 127.0.0.1 -P "$port" \
-      --max-connections "$fan_max_conn" ${fan_threads[@]+"${fan_threads[@]}"} 2>"$log" &
+      --max-connections "$fan_max_conn" ${fan_threads[@]+"${fan_threads[@]}"} \
+      ${fan_limits[@]+"${fan_limits[@]}"} 2>"$log" &
     fanout_pid=$!
     if wait_for 10 gateway_up "$log" && ! exited "$fanout_pid"; then return 0; fi
     wait "$fanout_pid" 2>/dev/null || true

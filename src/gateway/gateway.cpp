@@ -80,7 +80,7 @@ Gateway::RedisSide::RedisSide(boost::asio::io_context& io, Gateway& gateway)
 }
 
 Gateway::Gateway(GatewayOptions options, Catalog catalog)
-    : options_(std::move(options)), catalog_(std::move(catalog)) {
+    : options_(std::move(options)), catalog_(std::move(catalog)), admission_(options_) {
     const std::size_t count = options_.threads_to_run();
     for (std::size_t index = 0; index < count; ++index) {
         loops_.push_back(std::make_unique<ViewerLoop>(index, *this));
@@ -166,6 +166,9 @@ std::string Gateway::render_metrics() {
     GatewayMetrics metrics;
     metrics.connections = connections_;
     metrics.connections_refused_total = connections_refused_total_;
+    metrics.refused_client_rate_total = admission_.refused_for_rate();
+    metrics.refused_project_full_total = admission_.refused_project_full();
+    metrics.rate_clients = admission_.rate_clients();
     metrics.events_received_total = history_counters_.entries_received;
     metrics.history_reads_total = history_counters_.history_reads;
     metrics.history_reads_coalesced_total = follows_coalesced_;

@@ -32,6 +32,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "core/catalog.hpp"
+#include "gateway/admission.hpp"
 #include "gateway/backfill.hpp"
 #include "gateway/builds_board.hpp"
 #include "gateway/gateway_options.hpp"
@@ -107,7 +108,9 @@ public:
     void attach(const std::shared_ptr<LoopFeed>& feed);
     void detach(const std::shared_ptr<LoopFeed>& feed);
 
-    // Connections, for --max-connections: a session holds a Slot (any loop).
+    // What a connection holds of the gateway (any loop): its place among
+    // --max-connections and, once it is a viewer, its seat among its
+    // project's --max-project-viewers. Both go with the session holding it.
     class Slot {
     public:
         explicit Slot(Gateway& gateway) : gateway_(&gateway) { ++gateway_->connections_; }
@@ -116,14 +119,28 @@ public:
                 --gateway_->connections_;
             }
         }
-        Slot(Slot&& other) noexcept : gateway_(other.gateway_) { other.gateway_ = nullptr; }
+        Slot(Slot&& other) noexcept : gateway_(other.gateway_), seat_(std::move(other.seat_)) {
+            other.gateway_ = nullptr;
+        }
         Slot(const Slot&) = delete;
         Slot& operator=(const Slot&) = delete;
         Slot& operator=(Slot&&) = delete;
 
+        // A seat among `project`'s viewers for the viewer this connection
+        // becomes: false when the project has none free.
+        [[nodiscard]] bool take_seat(const std::string& project) {
+            seat_.reset();
+            if (auto seat = gateway_->admission_.seat(project)) {
+                seat_.emplace(std::move(*seat));
+            }
+            return seat_.has_value();
+        }
+
     private:
         Gateway* gateway_;
+        std::optional<Admission::Seat> seat_;
     };
+    [[nodiscard]] Admission& admission() { return admission_; }
     [[nodiscard]] std::uint64_t connections() const { return connections_; }
     [[nodiscard]] bool at_capacity() const { return connections_ >= options_.max_connections; }
     // The listener's (loop 0): a connection refused for want of room.
@@ -147,6 +164,7 @@ private:
 
     GatewayOptions options_;
     Catalog catalog_;
+    Admission admission_;  // before the loops: their sessions' seats go back to it
     std::atomic<std::uint64_t> connections_{0};
     std::uint64_t connections_refused_total_ = 0;  // loop 0's
     HistoryCounters history_counters_;             // loop 0's: feeds, state reads, replays

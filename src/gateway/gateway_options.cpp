@@ -40,6 +40,25 @@ std::string split_listen(const std::string& text, std::string& host, unsigned sh
 constexpr SecretOption token_secret_option{"--token-secret", "a token secret",
                                            "BSCD_TOKEN_SECRET or --token-secret-file"};
 
+// --trust-proxy's values: networks, or "none" alone.
+std::vector<IpNetwork> parse_trusted_proxies(const std::vector<std::string>& values) {
+    std::vector<IpNetwork> networks;
+    if (values.size() == 1 && values.front() == "none") {
+        return networks;
+    }
+    for (const auto& value : values) {
+        const auto network = parse_ip_network(value);
+        if (!network) {
+            throw CLI::ValidationError("--trust-proxy",
+                                       value +
+                                           ": expected an address or NETWORK/PREFIX (10.0.0.5, "
+                                           "10.0.0.0/8, ::1), or none alone");
+        }
+        networks.push_back(*network);
+    }
+    return networks;
+}
+
 std::chrono::milliseconds seconds(double value) {
     return std::chrono::milliseconds(static_cast<long long>(value * 1000));
 }
@@ -106,6 +125,29 @@ ParsedGatewayOptions parse_gateway_options(int argc, char** argv) {
                    "HTTP connections open at once; more are answered 503")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
+    app.add_option("--client-rate", o.client_rate,
+                   "requests a second one client address may make on average (behind a "
+                   "trusted proxy: the client X-Forwarded-For names); more are answered 429; "
+                   "0: no limit")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
+    auto* client_burst =
+        app.add_option("--client-burst", o.client_burst,
+                       "requests one client address may make at once before --client-rate "
+                       "applies; default: --max-connections (a whole gateway's viewers coming "
+                       "back from one address)")
+            ->check(CLI::PositiveNumber);
+    std::vector<std::string> trust_proxy{"127.0.0.0/8", "::1"};
+    app.add_option("--trust-proxy", trust_proxy,
+                   "a proxy (ADDRESS or NETWORK/PREFIX) whose X-Forwarded-For names the client; "
+                   "repeatable, replaces the default; none: trust no one")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+        ->capture_default_str();
+    auto* max_project_viewers =
+        app.add_option("--max-project-viewers", o.max_project_viewers,
+                       "viewers (SSE and WebSocket) of one project at once; more are answered "
+                       "503; 0: no cap; default: half of --max-connections")
+            ->check(CLI::NonNegativeNumber);
     app.add_option("--idle-timeout", idle_seconds,
                    "seconds a connection may take to send a whole request (and stay idle "
                    "between requests) before it is closed")
@@ -136,6 +178,13 @@ ParsedGatewayOptions parse_gateway_options(int argc, char** argv) {
         const std::string problem = split_listen(listen, o.listen_address, o.listen_port);
         if (!problem.empty()) {
             throw CLI::ValidationError("--listen", listen + ": " + problem);
+        }
+        o.trusted_proxies = parse_trusted_proxies(trust_proxy);
+        if (client_burst->count() == 0) {
+            o.client_burst = o.max_connections;
+        }
+        if (max_project_viewers->count() == 0) {
+            o.max_project_viewers = std::max<std::size_t>(1, o.max_connections / 2);
         }
         if (!o.print_token_for.empty() && o.token_secret.empty()) {
             throw CLI::ValidationError(

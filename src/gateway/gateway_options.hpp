@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/client_address.hpp"
 #include "core/estimate.hpp"
 #include "redis/redis_options.hpp"
 
@@ -26,7 +27,13 @@ struct GatewayOptions {
     std::chrono::milliseconds idle_timeout{30'000};
     std::chrono::milliseconds heartbeat{15'000};
     std::size_t viewer_queue = 1024;  // live events a viewer may fall behind
-    EstimateRules estimate_rules;     // --stall-margin
+    // Limits (docs/gateway.md, "Limits"); 0 turns a limit off. Sized so that
+    // a whole gateway's viewers can come back at once from one address.
+    double client_rate = 1000;          // requests a second per client, on average
+    std::size_t client_burst = 10'000;  // at once; --max-connections unless given
+    std::vector<IpNetwork> trusted_proxies = loopback_networks();  // --trust-proxy
+    std::size_t max_project_viewers = 5'000;  // per project; half --max-connections unless given
+    EstimateRules estimate_rules;             // --stall-margin
     bool verbose = false;
     std::string log_file;
 

@@ -1,5 +1,6 @@
 #include "gateway/http_session.hpp"
 
+#include <random>
 #include <variant>
 
 #include <spdlog/spdlog.h>
@@ -31,6 +32,43 @@ std::string peer_name(const boost::asio::ip::tcp::socket& socket) {
     return endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
 }
 
+std::optional<IpAddress> peer_address(const boost::asio::ip::tcp::socket& socket) {
+    boost::system::error_code ec;
+    const auto endpoint = socket.remote_endpoint(ec);
+    if (ec) {
+        return std::nullopt;
+    }
+    IpAddress address;
+    const auto& address_v6 = endpoint.address().is_v4()
+                                 ? boost::asio::ip::make_address_v6(boost::asio::ip::v4_mapped,
+                                                                    endpoint.address().to_v4())
+                                 : endpoint.address().to_v6();
+    address.bytes = address_v6.to_bytes();
+    return address;
+}
+
+// Every X-Forwarded-For field of `request`, in order, joined with commas
+// (a list split over fields is one list, RFC 9110 5.3).
+std::string forwarded_for(const HttpRequest& request) {
+    std::string joined;
+    const auto [first, last] = request.equal_range("X-Forwarded-For");
+    for (auto field = first; field != last; ++field) {
+        if (!joined.empty()) {
+            joined += ',';
+        }
+        joined.append(field->value());
+    }
+    return joined;
+}
+
+// A viewer refused for a full project comes back after 5 to 15 s, drawn
+// for each, so that the refused do not all come back at once.
+std::chrono::seconds project_full_retry() {
+    thread_local std::minstd_rand draw{std::random_device{}()};
+    std::uniform_int_distribution<int> seconds(5, 15);
+    return std::chrono::seconds(seconds(draw));
+}
+
 // One line per refusal (capped by refusal_log()); what the client sent is
 // quoted escaped and cut (quoted_for_log).
 void log_refusal(const HttpRequest& request, const Route& route, const Answer& answer,
@@ -54,6 +92,18 @@ void log_refusal(const HttpRequest& request, const Route& route, const Answer& a
             spdlog::info("Refused a request from {}: {} (Transfer-Encoding {}); closing", peer,
                          answer.message, quoted_for_log(request[http::field::transfer_encoding]));
             return;
+        case Refusal::Rate:
+            if (route.project.empty()) {
+                spdlog::info("Refused {} a request: {}", peer, answer.message);
+            } else {
+                spdlog::info("Refused {} a request for project {}: {}", peer,
+                             quoted_for_log(route.project), answer.message);
+            }
+            return;
+        case Refusal::Full:
+            spdlog::info("Refused {} a viewer of project {}: {}", peer,
+                         quoted_for_log(route.project), answer.message);
+            return;
         case Refusal::None:
             return;
     }
@@ -66,7 +116,8 @@ HttpSession::HttpSession(boost::asio::ip::tcp::socket socket, ViewerLoop& loop, 
       loop_(loop),
       gateway_(loop.gateway()),
       slot_(std::move(slot)),
-      peer_(peer_name(stream_.socket())) {}
+      peer_(peer_name(stream_.socket())),
+      peer_address_(peer_address(stream_.socket())) {}
 
 void HttpSession::start() {
     read_request();
@@ -114,6 +165,10 @@ void HttpSession::on_read(beast::error_code ec) {
 
 void HttpSession::handle(const HttpRequest& request) {
     const Route route = parse_route(request.target());
+    if (const auto refused = over_rate(request, route)) {
+        carry_out(request, route, *refused);
+        return;
+    }
     const Decision decision = decide(request, route, gateway_.options(),
                                      [this](const std::string& project, std::string_view token) {
                                          return gateway_.admits(project, token);
@@ -121,9 +176,46 @@ void HttpSession::handle(const HttpRequest& request) {
     std::visit([&](const auto& what) { carry_out(request, route, what); }, decision);
 }
 
+std::optional<Answer> HttpSession::over_rate(const HttpRequest& request, const Route& route) {
+    if (!peer_address_) {
+        return std::nullopt;
+    }
+    Admission& admission = gateway_.admission();
+    const auto wait =
+        admission.over_rate(admission.client_of(*peer_address_, forwarded_for(request)), route);
+    if (!wait) {
+        return std::nullopt;
+    }
+    return over_rate_answer(*wait);
+}
+
+bool HttpSession::seated(const HttpRequest& request, const Route& route) {
+    if (slot_.take_seat(route.project)) {
+        return true;
+    }
+    carry_out(request, route,
+              project_full_answer(route.project, gateway_.options().max_project_viewers,
+                                  project_full_retry()));
+    return false;
+}
+
+std::string HttpSession::who(const HttpRequest& request) const {
+    if (!peer_address_) {
+        return peer_;
+    }
+    const IpAddress client = gateway_.admission().client_of(*peer_address_, forwarded_for(request));
+    if (client == *peer_address_) {
+        return peer_;
+    }
+    return client.to_string() + " (via " + peer_ + ")";
+}
+
 void HttpSession::carry_out(const HttpRequest& request, const Route& route, const Answer& answer) {
-    if (answer.refusal != Refusal::None && refusal_log().admit(peer_)) {
-        log_refusal(request, route, answer, peer_);
+    if (answer.refusal != Refusal::None) {
+        const std::string refused = who(request);
+        if (refusal_log().admit(refused)) {
+            log_refusal(request, route, answer, refused);
+        }
     }
     auto response = error_response(request, gateway_.options(), answer.status, answer.message);
     if (!answer.allow.empty()) {
@@ -134,6 +226,9 @@ void HttpSession::carry_out(const HttpRequest& request, const Route& route, cons
     }
     if (answer.close) {
         response.keep_alive(false);  // nothing after this request is read
+    }
+    if (answer.retry_after) {
+        response.set(http::field::retry_after, std::to_string(answer.retry_after->count()));
     }
     send(std::move(response));
 }
@@ -216,6 +311,9 @@ void HttpSession::serve_builds(const HttpRequest& request) {
 
 void HttpSession::carry_out(const HttpRequest& request, const Route& route,
                             const OpenEvents& events) {
+    if (!seated(request, route)) {
+        return;
+    }
     stream_.expires_never();  // the stream is the viewer's now, without Beast's timer
     std::make_shared<SseSession>(stream_.release_socket(), loop_, std::move(slot_),
                                  loop_.follow(route.project), events.after, request, peer_)
@@ -224,6 +322,9 @@ void HttpSession::carry_out(const HttpRequest& request, const Route& route,
 
 void HttpSession::carry_out(const HttpRequest& request, const Route& route,
                             const OpenWebSocket& socket) {
+    if (!seated(request, route)) {
+        return;
+    }
     std::make_shared<WebSocketSession>(std::move(stream_), loop_, std::move(slot_),
                                        loop_.follow(route.project), socket.after, peer_)
         ->start(request);

@@ -12,6 +12,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "core/client_address.hpp"
 #include "core/web_route.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/request_decision.hpp"
@@ -33,6 +34,12 @@ private:
     void read_request();
     void on_read(boost::beast::error_code ec);
     void handle(const HttpRequest& request);
+    // The limits (Admission): the 429 of a client over its rate; whether a
+    // new viewer of `route`'s project gets a seat (else it is answered 503).
+    std::optional<Answer> over_rate(const HttpRequest& request, const Route& route);
+    bool seated(const HttpRequest& request, const Route& route);
+    // The peer for a log line, with the client a trusted proxy names.
+    std::string who(const HttpRequest& request) const;
     // Carrying out decide()'s decision (gateway/request_decision.hpp).
     void carry_out(const HttpRequest& request, const Route& route, const Answer& answer);
     void carry_out(const HttpRequest& request, const Route& route, const Preflight& preflight);
@@ -52,7 +59,8 @@ private:
     ViewerLoop& loop_;
     Gateway& gateway_;
     Gateway::Slot slot_;
-    std::string peer_;  // for log lines
+    std::string peer_;                       // for log lines
+    std::optional<IpAddress> peer_address_;  // none when the socket could not say
 };
 
 }  // namespace bscd

@@ -30,6 +30,15 @@ std::string GatewayMetrics::render() const {
     metric(out, "connections_refused_total", "counter",
            "Connections refused: over --max-connections, or out of descriptors.",
            connections_refused_total);
+    describe(out, "requests_refused_total", "counter",
+             "Requests refused by a limit: client_rate (429, over --client-rate), "
+             "project_viewers (503, over --max-project-viewers).");
+    sample(out, "requests_refused_total", R"({reason="client_rate"})", refused_client_rate_total);
+    sample(out, "requests_refused_total", R"({reason="project_viewers"})",
+           refused_project_full_total);
+    metric(out, "clients_tracked", "gauge",
+           "Client addresses the request rate limit keeps a count of (at most 50000).",
+           rate_clients);
     describe(out, "viewers", "gauge", "Viewers connected, by transport.");
     sample(out, "viewers", R"({transport="sse"})", sse_viewers);
     sample(out, "viewers", R"({transport="websocket"})", websocket_viewers);

@@ -11,7 +11,7 @@ namespace bscd {
 namespace {
 
 Answer error(http::status status, std::string message) {
-    return Answer{status, std::move(message), {}, false, Refusal::None, false};
+    return Answer{status, std::move(message), {}, false, Refusal::None, false, std::nullopt};
 }
 
 bool is_token_char(char c) {
@@ -144,6 +144,26 @@ Decision decide(const HttpRequest& request, const Route& route, const GatewayOpt
             return decide_builds(request, route, admits);
     }
     return error(http::status::not_found, "no such page");  // not reached: every kind is above
+}
+
+Answer over_rate_answer(std::chrono::seconds retry_after) {
+    Answer answer = error(http::status::too_many_requests,
+                          "too many requests from this address: try again in " +
+                              std::to_string(retry_after.count()) + " s");
+    answer.refusal = Refusal::Rate;
+    answer.retry_after = retry_after;
+    return answer;
+}
+
+Answer project_full_answer(const std::string& project, std::size_t seats,
+                           std::chrono::seconds retry_after) {
+    // Project names need no escaping (is_valid_project_name); dump() would do it anyway.
+    Answer answer = error(http::status::service_unavailable,
+                          "project " + project + " has as many viewers as this gateway takes (" +
+                              std::to_string(seats) + "): try again later");
+    answer.refusal = Refusal::Full;
+    answer.retry_after = retry_after;
+    return answer;
 }
 
 std::string transfer_encoding_error(const HttpRequest& request) {

@@ -5,6 +5,8 @@
 // HttpSession carries the decision out; the fuzzer and the unit tests call it
 // directly.
 
+#include <chrono>
+#include <cstddef>
 #include <functional>
 #include <optional>
 #include <string>
@@ -24,6 +26,8 @@ enum class Refusal {
     Token,    // no token, or not the project's (or the operator's)
     Origin,   // a WebSocket from an origin not allowed
     Framing,  // a body whose framing is refused (transfer_encoding_error)
+    Rate,     // the client is over --client-rate (over_rate_answer)
+    Full,     // the project has --max-project-viewers viewers (project_full_answer)
 };
 
 // An error: {"error": message} with `status`.
@@ -37,6 +41,7 @@ struct Answer {
     // its framing cannot be trusted, so what follows is not read as the next
     // request (RFC 9112 6.3).
     bool close = false;
+    std::optional<std::chrono::seconds> retry_after;  // a 429's or 503's Retry-After
 };
 
 // The answer to a CORS pre-flight request.
@@ -75,6 +80,15 @@ using Admits = std::function<bool(const std::string& scope, std::string_view tok
 // project and builds routes only.
 Decision decide(const HttpRequest& request, const Route& route, const GatewayOptions& options,
                 const Admits& admits);
+
+// The answers of the limits (gateway/admission.hpp), which HttpSession asks
+// before and after decide(): a client over --client-rate (429), a new viewer
+// of a project with all its --max-project-viewers seats taken (503). The
+// connection stays open (behind a proxy it carries other clients' requests
+// too); Retry-After says when to come back.
+Answer over_rate_answer(std::chrono::seconds retry_after);
+Answer project_full_answer(const std::string& project, std::size_t seats,
+                           std::chrono::seconds retry_after);
 
 // Why the framing of `request`'s body cannot be trusted (RFC 9112 6.1 and
 // 6.3), or empty when it can: no Transfer-Encoding, or one whose codings

@@ -265,10 +265,16 @@ void check_answer(const bscd::HttpRequest& request, const Route& route, const bs
             FUZZ_CHECK(check.calls == 0);
             FUZZ_CHECK(answer.message == bscd::transfer_encoding_error(request));
             break;
+        case bscd::Refusal::Rate:
+        case bscd::Refusal::Full:
+            // The limits' answers are HttpSession's (Admission), never decide()'s.
+            FUZZ_CHECK(false);
+            break;
         case bscd::Refusal::None:
             FUZZ_CHECK(answer.status != http::status::forbidden);
             break;
     }
+    FUZZ_CHECK(!answer.retry_after);
     // Only a refused framing closes the connection.
     FUZZ_CHECK(answer.close == (answer.refusal == bscd::Refusal::Framing));
     if (answer.status == http::status::bad_request && route.kind == RouteKind::BadRequest &&

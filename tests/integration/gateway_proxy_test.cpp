@@ -370,6 +370,38 @@ TEST_F(GatewayProxyTest, TheProxyPassesOnWhatTheGatewayNeeds) {
     EXPECT_EQ(ws.read_response(3s).status, 200);
 }
 
+// Behind the shipped configuration the gateway's rate limit counts each
+// client, not the proxy: nginx appends the address it got the request from
+// to X-Forwarded-For, and what the client wrote there itself is not
+// believed. (The clients come from 127.0.0.2 and .3; only nginx, 127.0.0.1,
+// is a trusted proxy here, else the clients' loopback addresses would count
+// as proxies too.) The 429 and its Retry-After reach the client.
+TEST_F(GatewayProxyTest, RateLimitCountsEachClientBehindTheProxy) {
+    ASSERT_NO_FATAL_FAILURE(
+        start(1, {"--client-rate", "1", "--client-burst", "2", "--trust-proxy", "127.0.0.1"}));
+    const auto get_from = [&](const std::string& source, const HttpHeaders& headers) {
+        HttpConnection connection(proxy_port(), {.source_address = source});
+        connection.send_request("GET", "/projects/demo", headers);
+        return connection.read_response();
+    };
+    // A new forged address each time does not get the client past its limit.
+    int requests = 0;
+    HttpResponse answer;
+    do {
+        ++requests;
+        answer =
+            get_from("127.0.0.2", {{"X-Forwarded-For", "203.0.113." + std::to_string(requests)}});
+    } while (answer.status == 200 && requests < 10);
+    EXPECT_GE(requests, 3) << logs();  // two served at least, then the refusal
+    EXPECT_LE(requests, 5) << logs();
+    EXPECT_EQ(answer.status, 429) << answer.describe();
+    EXPECT_GE(std::atoi(answer.header("Retry-After").c_str()), 1) << answer.describe();
+    // Another client of the same proxy is served.
+    EXPECT_EQ(get_from("127.0.0.3", {}).status, 200) << logs();
+    const std::string log = gateways_.front().process->output();
+    EXPECT_NE(log.find("Refused 127.0.0.2 (via 127.0.0.1:"), std::string::npos) << log;
+}
+
 // A viewer that moves to another gateway resumes with the id of the last
 // event it had. That gateway may not have read that event yet (its message
 // is still on the way: it lags behind the first by a moment); the viewer

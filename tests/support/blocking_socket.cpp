@@ -39,6 +39,9 @@ BlockingSocket::BlockingSocket(int port, Options options)
     if (options.receive_buffer > 0) {
         socket_.set_option(asio::socket_base::receive_buffer_size(options.receive_buffer));
     }
+    if (!options.source_address.empty()) {
+        socket_.bind(tcp::endpoint(asio::ip::make_address_v4(options.source_address), 0));
+    }
     bool connected = false;
     error_code result;
     socket_.async_connect(endpoint, [&](const error_code& ec) {

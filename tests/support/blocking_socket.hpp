@@ -19,6 +19,10 @@ struct BlockingSocketOptions {
     // the start); 0 leaves the system default.
     int receive_buffer = 0;
     std::chrono::milliseconds connect_timeout = std::chrono::seconds(5);
+    // The loopback address to connect from (e.g. "127.0.0.2", any of
+    // 127.0.0.0/8 works on Linux), so that a test has clients of different
+    // addresses; empty: the system's choice (127.0.0.1).
+    std::string source_address{};
 };
 
 class BlockingSocket {

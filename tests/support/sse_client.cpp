@@ -5,8 +5,9 @@
 namespace bscd::test {
 
 SseClient::SseClient(int port, const std::string& target, const Options& options)
-    : socket_(port,
-              {.receive_buffer = options.receive_buffer, .connect_timeout = options.timeout}) {
+    : socket_(port, {.receive_buffer = options.receive_buffer,
+                     .connect_timeout = options.timeout,
+                     .source_address = options.source_address}) {
     std::string request = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
                           "\r\nAccept: text/event-stream\r\n";
     for (const auto& [key, value] : options.headers) {

@@ -19,6 +19,7 @@ struct SseClientOptions {
     HttpHeaders headers;     // e.g. Last-Event-ID, Authorization
     int receive_buffer = 0;  // SO_RCVBUF before connecting; 0: system default
     std::chrono::milliseconds timeout = std::chrono::seconds(5);  // connect and response head
+    std::string source_address{};  // BlockingSocketOptions::source_address
 };
 
 class SseClient {

@@ -47,9 +47,15 @@ TEST(Metrics, RendersEveryMetricOfTheSpec) {
     metrics.history_gaps_total = 2;
     metrics.backfills_total = 6;
     metrics.loop_viewers = {6, 5};
+    metrics.refused_client_rate_total = 8;
+    metrics.refused_project_full_total = 6;
+    metrics.rate_clients = 30;
     const std::vector<std::string> expected = {
         "bscd_gateway_connections 12",
         "bscd_gateway_connections_refused_total 3",
+        "bscd_gateway_requests_refused_total{reason=\"client_rate\"} 8",
+        "bscd_gateway_requests_refused_total{reason=\"project_viewers\"} 6",
+        "bscd_gateway_clients_tracked 30",
         "bscd_gateway_viewers{transport=\"sse\"} 7",
         "bscd_gateway_viewers{transport=\"websocket\"} 4",
         "bscd_gateway_projects_followed 2",
@@ -100,7 +106,7 @@ TEST(Metrics, HelpAndTypeBeforeEachMetric) {
         const std::string name = line.substr(0, line.find_first_of("{ "));
         EXPECT_EQ(described.count(name), 1U) << line;
     }
-    EXPECT_EQ(described.size(), 15U);
+    EXPECT_EQ(described.size(), 17U);
 }
 
 TEST(Metrics, EndsWithNewline) {

@@ -1,5 +1,6 @@
 #include "gateway/request_decision.hpp"
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <utility>
@@ -338,6 +339,24 @@ TEST(RequestDecision, TransferEncodingNotEndingInChunkedIs400AndCloses) {
     const Decision refused_method = decide(with({}, http::verb::post));
     expect_answer(refused_method, http::status::method_not_allowed);
     EXPECT_FALSE(std::get<Answer>(refused_method).close);
+}
+
+TEST(RequestDecision, LimitsAnswerWithRetryAfterAndKeepTheConnection) {
+    const Answer rate = over_rate_answer(std::chrono::seconds(3));
+    EXPECT_EQ(rate.status, http::status::too_many_requests);
+    EXPECT_EQ(rate.refusal, Refusal::Rate);
+    EXPECT_EQ(rate.retry_after, std::optional(std::chrono::seconds(3)));
+    EXPECT_EQ(rate.message, "too many requests from this address: try again in 3 s");
+    EXPECT_FALSE(rate.close);
+
+    const Answer full = project_full_answer("demo", 5000, std::chrono::seconds(7));
+    EXPECT_EQ(full.status, http::status::service_unavailable);
+    EXPECT_EQ(full.refusal, Refusal::Full);
+    EXPECT_EQ(full.retry_after, std::optional(std::chrono::seconds(7)));
+    EXPECT_NE(full.message.find("project demo has as many viewers as this gateway takes (5000)"),
+              std::string::npos)
+        << full.message;
+    EXPECT_FALSE(full.close);
 }
 
 }  // namespace
