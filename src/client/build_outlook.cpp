@@ -227,8 +227,8 @@ std::optional<BuildOutlook> WatchOutlook::at(const BuildTimeline& timeline, Stea
     if (!start_ || !now) {
         return std::nullopt;
     }
-    return BuildOutlook{
-        start_, estimate_build(catalog_, learnt_, start_->started_ms, timeline.stage_times(), *now)};
+    return BuildOutlook{start_, estimate_build(catalog_, learnt_, start_->started_ms,
+                                               timeline.stage_times(), *now)};
 }
 
 }  // namespace bscd::client

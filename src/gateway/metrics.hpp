@@ -55,8 +55,8 @@ struct GatewayMetrics {
     std::uint64_t history_reads_coalesced_total = 0;  // followers served by a read already made
     std::uint64_t history_gaps_total = 0;  // gap events: entries trimmed before they were read
     std::uint64_t backfills_total = 0;     // viewers given events their feed no longer kept
-    std::uint64_t refused_client_rate_total = 0;      // 429: over --client-rate
-    std::uint64_t refused_project_full_total = 0;     // 503: over --max-project-viewers
+    std::uint64_t refused_client_rate_total = 0;   // 429: over --client-rate
+    std::uint64_t refused_project_full_total = 0;  // 503: over --max-project-viewers
     std::uint64_t rate_clients = 0;  // gauge: client addresses the rate limit keeps a count of
 
     // Viewers (both transports) of each event loop, by index.
