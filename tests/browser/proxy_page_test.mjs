@@ -61,8 +61,11 @@ const SUCCESS = 1000;
 // console, and the request fails. Nothing else may.
 const CUT_STREAM = 'net::ERR_INCOMPLETE_CHUNKED_ENCODING';
 
+const started = Date.now();
+
+// Each line with the time since the start: where a slow run's time went.
 function log(message) {
-  console.log(`[proxy-page-test] ${message}`);
+  console.log(`[proxy-page-test +${Date.now() - started} ms] ${message}`);
 }
 
 let config; // set by readConfig(), first thing main() does
