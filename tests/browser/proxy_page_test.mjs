@@ -15,7 +15,8 @@
 // - the page's gateway is found, not guessed: the one whose SSE viewers
 //   went up by one when the page connected, the other's unchanged;
 // - after the kill the page says "reconnecting", then "live" again, and
-//   then the other gateway has it (one viewer more than before) while the
+//   then the other gateway has it (one viewer more than before, which
+//   joined its feed of the build: no history read of its own) while the
 //   killed one answers nothing;
 // - the success banner and "finished" at the end; no script error and no
 //   request to another host.
@@ -178,17 +179,26 @@ async function pollFor(what, probe, timeout = WAIT_MS) {
   }
 }
 
-// A gateway's SSE viewers from its own /metrics (not through nginx, which
-// would ask whichever gateway); null when it does not answer.
-async function sseViewers(gateway) {
+// One series of a gateway's own /metrics (not through nginx, which would
+// ask whichever gateway); null when it does not answer.
+async function metric(gateway, series) {
   try {
     const response = await fetch(`http://127.0.0.1:${gateway.port}/metrics`);
-    const body = await response.text();
-    const match = /^bscd_gateway_viewers\{transport="sse"\} (\d+)$/m.exec(body);
-    return response.ok && match !== null ? Number(match[1]) : null;
+    const line = (await response.text()).split('\n').find((l) => l.startsWith(`${series} `));
+    return response.ok && line !== undefined ? Number(line.slice(series.length + 1)) : null;
   } catch {
     return null;
   }
+}
+
+function sseViewers(gateway) {
+  return metric(gateway, 'bscd_gateway_viewers{transport="sse"}');
+}
+
+// Viewers that joined a project the gateway followed already: no history
+// read of their own.
+function joinedFollowed(gateway) {
+  return metric(gateway, 'bscd_gateway_history_reads_coalesced_total');
 }
 
 async function sendStagesAndWait(page, codes, sent) {
@@ -235,6 +245,7 @@ async function scenario(page, problems, failed, result) {
   const sent = [];
   await sendStagesAndWait(page, BEFORE_KILL, sent);
 
+  const joinedBefore = await joinedFollowed(survivor);
   process.kill(victim.pid, 'SIGKILL');
   log(`killed the gateway on port ${victim.port}`);
   await pollFor('the killed gateway to stop answering', async (missing) => {
@@ -261,6 +272,13 @@ async function scenario(page, problems, failed, result) {
   check(
     (await sseViewers(victim)) === null,
     `the killed gateway on port ${victim.port} answered /metrics`,
+  );
+  // It followed the build already (its other viewer): the page joined that.
+  const joined = await joinedFollowed(survivor);
+  check(
+    joinedBefore !== null && joined === joinedBefore + 1,
+    `the page should have joined the other gateway's feed of the build: ` +
+      `bscd_gateway_history_reads_coalesced_total went from ${joinedBefore} to ${joined}`,
   );
   log(`the page is back, on the gateway on port ${survivor.port}`);
 
