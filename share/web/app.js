@@ -85,6 +85,10 @@
     // the durations it tells, never compared with the server's timestamps.
     estimate: null,
     estimateAt: 0,
+    // A code came after the latest estimate: its plan's current stage (and
+    // that stage's pace) is behind the page until the next one, which the
+    // gateway sends right after the code.
+    planBehind: false,
   };
 
   // --- formatting -----------------------------------------------------------
@@ -200,8 +204,11 @@
     state.retryDelay = RETRY_MIN_MS;
 
     if (!event.final) appendStage(event, previous);
-    // Done now: no longer to come (the gateway's new plan follows at once).
+    // Done now: no longer to come, nor worked towards (the gateway's new
+    // plan follows at once).
     ui.upcoming.querySelector(`li[data-code="${event.code}"]`)?.remove();
+    state.planBehind = true;
+    showWorking();
     showCurrent(event);
     showProgress(event.progress);
     if (event.final) {
@@ -250,6 +257,7 @@
     }
     state.estimate = estimate;
     state.estimateAt = performance.now();
+    state.planBehind = false;
     showPlan();
     if (estimate.estimate.basis === 'finished') {
       showChart();
@@ -280,7 +288,9 @@
     );
   }
 
+  // The plan's current stage; none while the plan is behind the page.
   function currentStage() {
+    if (state.planBehind) return undefined;
     return state.estimate?.plan.find((stage) => stage.state === 'current');
   }
 
@@ -390,7 +400,8 @@
       ui.pace.hidden = true;
       return;
     }
-    const pace = paceNow(message.estimate);
+    // A stage that has just begun: the pace of the one before is not its.
+    const pace = state.planBehind ? 'unknown' : paceNow(message.estimate);
     showTimeLeft(message.estimate, pace);
     ui.estimateBasis.textContent = basisText(message);
     showPace(pace);
@@ -487,7 +498,12 @@
     // builds skip a few, so it is not promised.
     ui.upcomingLabel.textContent =
       running && message.estimate.builds > 0 ? 'Still to come' : 'May still come';
-    const current = running ? currentStage() : undefined;
+    showWorking();
+  }
+
+  // The stage being worked on, named while the plan is up to date.
+  function showWorking() {
+    const current = state.final === null ? currentStage() : undefined;
     ui.workingWhat.textContent =
       current === undefined
         ? 'Working on the next stage'

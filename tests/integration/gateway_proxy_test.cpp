@@ -3,14 +3,19 @@
 // pass the proxy one by one, WebSocket upgrades pass it, Last-Event-ID and
 // the forwarding headers reach the gateway, and a gateway killed mid-build
 // costs its viewers a reconnect through the proxy to another gateway, with
-// no event missed or repeated. Real processes throughout.
+// no event missed or repeated, and the build page in a real browser no
+// state the build was not in. Real processes throughout.
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <poll.h>
 #include <signal.h>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,6 +26,9 @@
 #include <boost/asio/write.hpp>
 #include <nlohmann/json.hpp>
 
+#include "core/catalog.hpp"
+#include "core/status_code.hpp"
+#include "support/browser.hpp"
 #include "support/bscd_fixture.hpp"
 #include "support/gateway_fixture.hpp"
 #include "support/http_client.hpp"
@@ -573,6 +581,287 @@ void GatewayProxyTest::kill_one_gateway_mid_build() {
 
 TEST_F(GatewayProxyTest, ViewersOfAKilledGatewayResumeOnAnotherWithoutAGap) {
     kill_one_gateway_mid_build();
+}
+
+// One entry of the history stream, as the page test compares it.
+struct HistoryEntry {
+    std::string id;
+    int code = 0;
+};
+
+// The catalog's stages (the codes below 1000), in catalog order.
+std::vector<int> catalog_stages() {
+    std::vector<int> stages;
+    for (const StatusCode& code : Catalog::builtin().codes()) {
+        if (!code.is_final()) {
+            stages.push_back(code.value);
+        }
+    }
+    return stages;
+}
+
+// The build's progress after the first `count` of `stages`
+// (docs/architecture.md, "Codes and progress"): floor(100 n / N), n the
+// catalog position (from 1) of the most advanced stage seen, N the stages.
+int progress_after(const std::vector<HistoryEntry>& stages, std::size_t count) {
+    const std::vector<int> order = catalog_stages();
+    std::size_t furthest = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+        const auto at = std::find(order.begin(), order.end(), stages[i].code);
+        furthest = std::max(furthest, std::size_t(at - order.begin()) + 1);
+    }
+    return static_cast<int>(100 * furthest / order.size());
+}
+
+std::string capitalized(std::string text) {
+    if (!text.empty()) {
+        text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
+    }
+    return text;
+}
+
+// How one snapshot of the page (tests/browser/proxy_page_test.mjs) disagrees
+// with the build whose history Redis holds (its stages, and its final code
+// last): "" when it shows a state the build was in. `shown` and `percent`
+// are what the snapshot before showed, and are updated.
+std::string page_disagreement(const nlohmann::json& snapshot,
+                              const std::vector<HistoryEntry>& stages, std::size_t& shown,
+                              int& percent) {
+    const Catalog& catalog = Catalog::builtin();
+    const auto& listed = snapshot.at("stages");
+    // The stages listed: the history's first ones, in order, each once.
+    if (listed.size() > stages.size()) {
+        return "it lists " + std::to_string(listed.size()) + " stages, the build has " +
+               std::to_string(stages.size());
+    }
+    for (std::size_t i = 0; i < listed.size(); ++i) {
+        const HistoryEntry& entry = stages[i];
+        if (listed[i].at("id") != entry.id || listed[i].at("code") != entry.code) {
+            return "stage " + std::to_string(i + 1) + " is " + listed[i].dump() +
+                   ", the history's is " + entry.id + " (" + std::to_string(entry.code) + ")";
+        }
+        if (listed[i].at("description") != catalog.find(entry.code)->description) {
+            return "stage " + std::to_string(i + 1) + " is described wrongly";
+        }
+    }
+    if (listed.size() < shown) {
+        return "stages went away: it listed " + std::to_string(shown);
+    }
+    shown = listed.size();
+
+    const bool over = !snapshot.at("banner").is_null();
+    if (over) {
+        const auto& banner = snapshot.at("banner");
+        if (banner.at("outcome") != "success" || banner.at("title") != "Build succeeded" ||
+            banner.at("detail").get<std::string>().rfind(
+                std::to_string(stages.size()) + " stages in ", 0) != 0) {
+            return "the banner is not the build's success with its " +
+                   std::to_string(stages.size()) + " stages";
+        }
+        if (shown != stages.size()) {
+            return "it says the build is over before listing every stage";
+        }
+    }
+    if (snapshot.at("stopped") != false) {
+        return "it marks a stage where the build stopped (a failure)";
+    }
+
+    // Progress: the history's up to the stages listed, never back (the
+    // bar's width is set from the first event on; before, the stylesheet's
+    // empty bar).
+    const int expected = over ? 100 : progress_after(stages, shown);
+    const bool empty_bar = expected == 0 && snapshot.at("fill") == "";
+    if (snapshot.at("percent") != std::to_string(expected) + "%" ||
+        snapshot.at("valuenow") != std::to_string(expected) ||
+        (snapshot.at("fill") != std::to_string(expected) + "%" && !empty_bar)) {
+        return "progress should be " + std::to_string(expected) + "% after " +
+               std::to_string(shown) + " stages";
+    }
+    if (expected < percent) {
+        return "progress went back from " + std::to_string(percent) + "%";
+    }
+    percent = expected;
+    if (snapshot.at("stageCount") != (shown == 0 ? "" : "(" + std::to_string(shown) + ")")) {
+        return "the stage count is not " + std::to_string(shown);
+    }
+
+    // The current stage: the last one listed (success hides it: the banner
+    // says it).
+    if (over) {
+        if (!snapshot.at("current").is_null()) {
+            return "it still shows a current stage beside the success banner";
+        }
+    } else if (shown == 0) {
+        if (snapshot.at("current") != "Waiting for the build to start…") {
+            return "before any stage it should say it waits for the build";
+        }
+    } else if (snapshot.at("current") != catalog.find(stages[shown - 1].code)->description) {
+        return "the latest stage should be " + std::to_string(stages[shown - 1].code);
+    }
+
+    // A stage done is not still to come.
+    for (std::size_t i = 0; i < shown; ++i) {
+        for (const auto& upcoming : snapshot.at("upcoming")) {
+            if (upcoming == stages[i].code) {
+                return "stage " + std::to_string(stages[i].code) + " is done and still to come";
+            }
+        }
+    }
+    // The stage worked towards, when the page names one, is the next: the
+    // build has no profile, so its plan is the catalog's, which it follows
+    // in order; after its last stage, the finishing work.
+    const std::string working =
+        snapshot.at("working").is_null() ? "" : snapshot.at("working").get<std::string>();
+    if (working.starts_with("Working towards ")) {
+        const std::vector<int> order = catalog_stages();
+        const std::string next = shown == stages.size()
+                                     ? "Finishing up"
+                                     : capitalized(catalog.find(order.at(shown))->description);
+        if (working != "Working towards “" + next + "”") {
+            return "it works towards another stage than the next, " + next;
+        }
+    }
+
+    // Its stream: nothing refused; "finished" with the banner only.
+    const std::string connection = snapshot.at("connection");
+    const bool streaming =
+        connection == "connecting" || connection == "live" || connection == "reconnecting";
+    if (over ? connection != "finished" : !streaming) {
+        return "its connection reads \"" + connection + "\"";
+    }
+    return "";
+}
+
+// The build page (share/web/app.js) in Debian's Chromium, through nginx in
+// front of two gateways, across the kill of the one its stream is on:
+// tests/browser/proxy_page_test.mjs reports the build through bsc, finds and
+// kills the page's gateway (SIGKILL) mid-build, and waits until the page is
+// back, through nginx, on the other (its checks are listed at its top). It
+// records what the page showed after every change of its DOM: here each of
+// those snapshots is checked against the history in Redis, so that the page
+// never showed a state the build was not in, and ends on the whole build.
+TEST_F(GatewayProxyTest, BuildPageMovesToAnotherGatewayInARealBrowser) {
+    const std::filesystem::path script = browser_script("proxy_page_test.mjs");
+    ASSERT_TRUE(browser_ready(script));
+    ASSERT_NO_FATAL_FAILURE(start(2));
+    // A viewer on each gateway, as on a site with many: the gateway the page
+    // moves to follows the build already, and serves the page's return from
+    // what it has read (docs/proxy.md), not from a read of its own.
+    std::vector<std::unique_ptr<SseClient>> watchers;
+    std::string gateways;
+    for (const auto& gateway : gateways_) {
+        watchers.push_back(std::make_unique<SseClient>(gateway.port, events_path));
+        ASSERT_EQ(watchers.back()->status(), 200);
+        gateways += (gateways.empty() ? "" : ",") + std::to_string(gateway.port) + ":" +
+                    std::to_string(gateway.process->pid());
+    }
+
+    const std::string result_path = dir.file("page.json");
+    const RunResult node =
+        run({"node", script.string()},
+            {{"PAGE_URL", "http://127.0.0.1:" + std::to_string(proxy_port()) + "/projects/demo"},
+             {"BSC", bin("bsc")},
+             {"BSC_SOCKET", socket_path()},
+             {"GATEWAYS", gateways},
+             {"RESULT", result_path},
+             {"SCREENSHOT_FAILURE", artifact_path("proxy-page-failure.png").string()}},
+            60s);
+    EXPECT_EQ(node.status, 0) << "node " << script.string() << " failed (status " << node.status
+                              << ", -1 is a timeout):\n"
+                              << node.output;
+
+    // The build, as Redis holds it: the script sends every stage of the
+    // catalog in order, then success.
+    std::vector<HistoryEntry> stages;
+    const Reply entries = redis.command({"XRANGE", "bscd-demo:events", "-", "+"});
+    for (const Reply& entry : entries.elements) {
+        const auto& fields = entry.elements.at(1).elements;
+        for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+            if (fields[i].str == "code") {
+                stages.push_back({entry.elements.at(0).str, std::stoi(fields[i + 1].str)});
+            }
+        }
+    }
+    ASSERT_FALSE(stages.empty()) << node.output;
+    const HistoryEntry final_entry = stages.back();
+    stages.pop_back();
+    ASSERT_EQ(final_entry.code, 1000);
+    std::vector<int> codes;
+    for (const HistoryEntry& entry : stages) {
+        codes.push_back(entry.code);
+    }
+    ASSERT_EQ(codes, catalog_stages());
+
+    std::ifstream file(result_path);
+    const auto result = nlohmann::json::parse(file, nullptr, false);
+    ASSERT_TRUE(result.is_object()) << "no result in " << result_path << ":\n" << node.output;
+    const auto& snapshots = result.at("snapshots");
+    ASSERT_FALSE(snapshots.empty());
+    std::size_t shown = 0;
+    int percent = 0;
+    std::vector<std::string> connections;
+    for (std::size_t i = 0; i < snapshots.size(); ++i) {
+        EXPECT_EQ(page_disagreement(snapshots[i], stages, shown, percent), "")
+            << "snapshot " << i << " of " << snapshots.size() << ": " << snapshots[i].dump();
+        const std::string connection = snapshots[i].at("connection");
+        if (connections.empty() || connections.back() != connection) {
+            connections.push_back(connection);
+        }
+    }
+    // At the end, the whole build: every stage of the history, success.
+    EXPECT_EQ(shown, stages.size());
+    EXPECT_FALSE(snapshots.back().at("banner").is_null());
+    // The page lost its stream once, and got it back before the end.
+    EXPECT_EQ(connections,
+              (std::vector<std::string>{"connecting", "live", "reconnecting", "live", "finished"}));
+
+    // The gateway killed is the page's, and is dead; the other served the
+    // page's return: nginx's log names it as the upstream (the last one
+    // tried) of an event stream answered 200.
+    ASSERT_TRUE(result.at("victim").is_number() && result.at("survivor").is_number());
+    const int victim_port = result.at("victim");
+    const int survivor_port = result.at("survivor");
+    ASSERT_NE(victim_port, survivor_port);
+    for (std::size_t i = 0; i < gateways_.size(); ++i) {
+        Process& process = *gateways_[i].process;
+        if (gateways_[i].port == victim_port) {
+            EXPECT_EQ(process.wait(5s), 128 + SIGKILL) << "the page's gateway was not killed";
+        } else {
+            ASSERT_EQ(gateways_[i].port, survivor_port);
+            EXPECT_TRUE(process.running()) << "the other gateway died";
+            // It relayed the whole build to its own viewer too.
+            std::vector<std::string> relayed;
+            for (const SseEvent& event : watchers[i]->events(stages.size() + 1, 5s)) {
+                relayed.push_back(event.id);
+            }
+            std::vector<std::string> ids;
+            for (const HistoryEntry& entry : stages) {
+                ids.push_back(entry.id);
+            }
+            ids.push_back(final_entry.id);
+            EXPECT_EQ(relayed, ids);
+        }
+    }
+    const auto served_by = [&](int port) {
+        std::istringstream log(nginx_->access_log());
+        for (std::string line; std::getline(log, line);) {
+            const auto upstreams = line.find(" upstream=");
+            const auto statuses = line.find(" upstream_status=");
+            if (line.rfind("GET " + events_path + " 200 ", 0) != 0 ||
+                upstreams == std::string::npos || statuses == std::string::npos) {
+                continue;
+            }
+            // " upstream=A" or, after a retry, " upstream=A, B": the last.
+            const std::string tried = line.substr(upstreams, statuses - upstreams);
+            if (tried.substr(tried.find_last_of(" =") + 1) == "127.0.0.1:" + std::to_string(port)) {
+                return true;
+            }
+        }
+        return false;
+    };
+    EXPECT_TRUE(served_by(victim_port)) << nginx_->access_log();
+    // Logged once the stream ends (after the final code).
+    EXPECT_TRUE(wait_until([&] { return served_by(survivor_port); }, 5s)) << nginx_->access_log();
 }
 
 // The same on the Sentinel and Cluster set-ups (label topology, registered
