@@ -4,20 +4,12 @@
 #include <arpa/inet.h>
 #include <charconv>
 
+#include "core/http_text.hpp"
+
 namespace bscd {
 namespace {
 
 constexpr std::array<std::uint8_t, 12> v4_mapped_prefix{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-
-std::string_view trimmed(std::string_view text) {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
-        text.remove_prefix(1);
-    }
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
-        text.remove_suffix(1);
-    }
-    return text;
-}
 
 }  // namespace
 
@@ -33,7 +25,7 @@ std::string IpAddress::to_string() const {
 }
 
 std::optional<IpAddress> parse_ip_address(std::string_view text) {
-    text = trimmed(text);
+    text = trim_ows(text);
     if (text.empty() || text.size() >= INET6_ADDRSTRLEN) {
         return std::nullopt;
     }
@@ -66,7 +58,7 @@ std::string IpNetwork::to_string() const {
 }
 
 std::optional<IpNetwork> parse_ip_network(std::string_view text) {
-    text = trimmed(text);
+    text = trim_ows(text);
     const auto slash = text.find('/');
     const auto address = parse_ip_address(text.substr(0, slash));
     if (!address) {
@@ -114,7 +106,7 @@ IpAddress forwarded_client(const IpAddress& peer, std::string_view forwarded_for
             comma == std::string_view::npos ? forwarded_for : forwarded_for.substr(comma + 1);
         forwarded_for =
             comma == std::string_view::npos ? std::string_view{} : forwarded_for.substr(0, comma);
-        if (trimmed(entry).empty()) {
+        if (trim_ows(entry).empty()) {
             continue;  // "a, , b": an empty element of the list
         }
         const auto named = parse_ip_address(entry);

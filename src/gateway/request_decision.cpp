@@ -5,6 +5,7 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include "core/http_text.hpp"
 #include "gateway/access_token.hpp"
 
 namespace bscd {
@@ -18,16 +19,6 @@ bool is_token_char(char c) {
     constexpr std::string_view others = "!#$%&'*+-.^_`|~";
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
            others.find(c) != std::string_view::npos;
-}
-
-std::string_view trimmed(std::string_view text) {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
-        text.remove_prefix(1);
-    }
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
-        text.remove_suffix(1);
-    }
-    return text;
 }
 
 Decision decide_events(const HttpRequest& request, const Route& route) {
@@ -186,7 +177,7 @@ std::string transfer_encoding_error(const HttpRequest& request) {
         std::string_view list = field->value();
         for (;;) {
             const auto comma = list.find(',');
-            const std::string_view coding = trimmed(list.substr(0, comma));
+            const std::string_view coding = trim_ows(list.substr(0, comma));
             if (!coding.empty()) {
                 if (!std::all_of(coding.begin(), coding.end(), is_token_char)) {
                     return "Transfer-Encoding is not a list of codings";
