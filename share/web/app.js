@@ -43,6 +43,7 @@
     paceDetail: $('pace-detail'),
     stageCount: $('stage-count'),
     stagesEmpty: $('stages-empty'),
+    gap: $('gap'),
     stages: $('stages'),
     working: $('working'),
     workingWhat: $('working-what'),
@@ -217,6 +218,24 @@
       startTicking();
     }
     tick();
+  }
+
+  // Codes the server no longer kept when it read the build's history
+  // (docs/gateway.md, the gap event): the list may miss stages there.
+  function onGap(message) {
+    let gap;
+    try {
+      gap = JSON.parse(message.data);
+    } catch {
+      gap = null;
+    }
+    if (gap === null || typeof gap !== 'object' || gap.type !== 'gap') {
+      console.warn('bscd: ignoring a malformed gap', message.data);
+      return;
+    }
+    ui.gap.textContent =
+      'Some codes of this build were no longer kept by the server when it read them: the list may miss stages.';
+    ui.gap.hidden = false;
   }
 
   function noteClockSkew(event) {
@@ -727,6 +746,7 @@
     state.source = source;
     source.addEventListener('status', onStatus);
     source.addEventListener('estimate', onEstimate);
+    source.addEventListener('gap', onGap);
     source.addEventListener('open', () => {
       state.retryDelay = RETRY_MIN_MS;
       setConnection('live');

@@ -2,11 +2,13 @@
 // a followed project's memory stays bounded; a viewer still gets the whole
 // history Redis holds (what the feed no longer keeps is read again, page by
 // page); and what Redis trimmed before the gateway read it is told with a
-// gap event and counted, never skipped in silence.
+// gap event (and on the page, in a real browser) and counted, never
+// skipped in silence.
 //
 // The histories are written straight into the stream (one Lua call), as a
 // bscd with a large --history-length would write them, only faster.
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -14,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/browser.hpp"
 #include "support/gateway_fixture.hpp"
 #include "support/sse_client.hpp"
 #include "support/wait.hpp"
@@ -153,6 +156,24 @@ TEST_F(GatewayHistoryTest, EntriesTrimmedBeforeTheyWereReadAreAGapEvent) {
     const std::vector<std::string> sentinel = write_codes(3'000, 1);
     announce();
     EXPECT_EQ(status_ids(viewer, 1), sentinel);
+}
+
+// The page says so too, in words (tests/browser/gap_page_test.mjs, in
+// Chromium), and lists what came after the gap.
+TEST_F(GatewayHistoryTest, ThePageSaysWhenCodesWereTrimmedBeforeTheGatewayReadThem) {
+    const std::filesystem::path script = browser_script("gap_page_test.mjs");
+    ASSERT_TRUE(browser_ready(script));
+    write_codes(1'000, 2);  // 10, then 20
+    auto gateway = start_gateway();
+    const RunResult result = run(
+        {"node", script.string()},
+        {{"PAGE_URL", gateway_url("/projects/demo")}, {"REDIS_PORT", std::to_string(redis.port())}},
+        60s);
+    EXPECT_EQ(result.status, 0) << "node " << script.string() << " failed (status " << result.status
+                                << ", -1 is a timeout):\n"
+                                << result.output << "\n--- bscd-gateway:\n"
+                                << gateway->output();
+    EXPECT_EQ(metric("bscd_gateway_history_gaps_total"), 1.0);
 }
 
 // Memory of a followed project is bounded however many codes a producer
