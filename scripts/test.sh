@@ -27,8 +27,10 @@
 #   -O1): a third less compile time, and reports still name file and line.
 # - What only needs the CPU runs niced in the background while a test suite
 #   leaves it idle (image builds wait on the network, topology tests on
-#   failover timers): lint and the ASan build during the plain suite, the
-#   TSan build during the ASan suite, the fuzzers during the TSan suite.
+#   failover timers): the ASan build during the plain suite, the TSan build
+#   during the ASan suite, the fuzzers and lint during the TSan suite (the
+#   shortest suite: lint beside the ASan build kept the run waiting on it
+#   for a quarter of an hour).
 #   Each background job's log is printed when it is collected; a failure
 #   there fails the run.
 # - The image builds, a serial chain of about 12 minutes, start first (their
@@ -103,10 +105,13 @@ collect() {
   fi
 }
 programs="bsc bscd bscd-gateway"
-lint_and_asan_build() {
-  scripts/lint.sh build
+asan_build() {
   TARGETS="$programs unit_tests" \
     scripts/build.sh build-asan -DBSCD_SANITIZE=address,undefined -DBSCD_BUILD_BENCH=OFF
+}
+fuzz_and_lint() {
+  scripts/fuzz.sh 30
+  scripts/lint.sh build
 }
 
 scripts/install-deps.sh --tests
@@ -120,11 +125,11 @@ if $quick; then
   exit 0
 fi
 
-background "lint, build (ASan+UBSan)" lint_and_asan_build
+background "build (ASan+UBSan)" asan_build
 run_suite build
-step "tests (lint, ASan build behind)"
+step "tests (ASan build behind)"
 collect
-step "rest of lint and ASan build"
+step "rest of ASan build"
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -139,9 +144,9 @@ step "tests (ASan+UBSan; TSan build behind)"
 collect
 step "rest of TSan build"
 
-background "fuzz" scripts/fuzz.sh 30
+background "fuzz, lint" fuzz_and_lint
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 BSCD_TEST_BIN_DIR="$PWD/build-tsan/bin" run_suite build -L integration
-step "tests (TSan; fuzzing behind)"
+step "tests (TSan; fuzzing and lint behind)"
 collect
-step "rest of fuzzing"
+step "rest of fuzzing and lint"
