@@ -68,5 +68,9 @@ private:
 // no place to resume from). It sorts between the two.
 std::shared_ptr<const FeedEvent> make_gap_event(const std::string& project, const EntryId& after,
                                                 const EntryId& next);
+// The `after` of a gap event, from its id.
+inline EntryId gap_start(const EntryId& gap_event_id) {
+    return EntryId{gap_event_id.ms, gap_event_id.seq - 1};
+}
 
 }  // namespace bscd

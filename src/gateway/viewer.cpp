@@ -121,8 +121,7 @@ bool Viewer::place() {
     if (position_ > feed_->begin() && !feed_->at(position_ - 1)->resume_point() &&
         position_ < feed_->end()) {
         --position_;
-        const EntryId& gap = feed_->at(position_)->id;
-        taken_ = EntryId{gap.ms, gap.seq - 1};
+        taken_ = gap_start(feed_->at(position_)->id);
     }
     live_from_ = feed_->end();
     return true;
