@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Checks the sources against the repo's .clang-format and .clang-tidy, and
-# the shell scripts with shellcheck.
+# Checks the sources against the repo's .clang-format and .clang-tidy, the
+# shell scripts with shellcheck, and the layering of src/ (check-layers.sh).
 # Usage: scripts/lint.sh [--analyze] [BUILD_DIR]  (a configured build, for
 # compile_commands.json)
 #
@@ -26,6 +26,8 @@ clang-format --dry-run -Werror "${sources[@]}"
 mapfile -t scripts < <(git ls-files '*.sh' .ci/run)
 echo "== shellcheck: ${#scripts[@]} scripts"
 shellcheck "${scripts[@]}"
+
+scripts/check-layers.sh
 
 tidy() {  # tidy [clang-tidy options...] < units: findings to stdout
   # stderr only counts the warnings it suppressed in headers.

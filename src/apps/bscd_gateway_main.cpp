@@ -11,12 +11,13 @@
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
 
-#include "common/logging.hpp"
+#include "common/catalog_file.hpp"
 #include "core/catalog.hpp"
 #include "gateway/access_token.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/gateway_options.hpp"
 #include "gateway/listener.hpp"
+#include "logging/logging.hpp"
 
 namespace {
 
@@ -54,7 +55,7 @@ int main(int argc, char** argv) {
         raise_descriptor_limit();
         bscd::Catalog catalog = options.codes_file.empty()
                                     ? bscd::Catalog::builtin()
-                                    : bscd::Catalog::load_file(options.codes_file);
+                                    : bscd::read_catalog_file(options.codes_file);
         bscd::Gateway gateway(options, std::move(catalog));
         auto listener = std::make_shared<bscd::Listener>(gateway);
         std::optional<boost::asio::signal_set> signals(std::in_place, gateway.io(), SIGINT,

@@ -8,10 +8,11 @@
 
 #include <spdlog/spdlog.h>
 
-#include "common/logging.hpp"
+#include "common/catalog_file.hpp"
 #include "core/catalog.hpp"
 #include "core/project.hpp"
 #include "core/unix_ms.hpp"
+#include "logging/logging.hpp"
 #include "redis/history_script.hpp"
 #include "redis/publisher.hpp"
 #include "redis/sync_client.hpp"
@@ -93,7 +94,7 @@ int main(int argc, char** argv) {
     try {
         const bscd::Catalog catalog = options.codes_file.empty()
                                           ? bscd::Catalog::builtin()
-                                          : bscd::Catalog::load_file(options.codes_file);
+                                          : bscd::read_catalog_file(options.codes_file);
         bscd::Listener::claim_path(options.socket_path);
         bscd::PidFile::check_available(options.pid_file);
         std::optional<bscd::Spool> spool;

@@ -12,6 +12,7 @@
 #include "client/history_follower.hpp"
 #include "client/live_follower.hpp"
 #include "client/terminal_view.hpp"
+#include "common/catalog_file.hpp"
 #include "common/cli_options.hpp"
 #include "core/build_event.hpp"
 #include "core/build_keys.hpp"
@@ -65,7 +66,7 @@ struct BuildSelection {
 
     [[nodiscard]] Catalog catalog() const {
         try {
-            return codes_file.empty() ? Catalog::builtin() : Catalog::load_file(codes_file);
+            return codes_file.empty() ? Catalog::builtin() : read_catalog_file(codes_file);
         } catch (const CatalogError& error) {
             throw ClientError(error.what(), ClientError::usage);
         }

@@ -1,10 +1,6 @@
 #include "core/catalog.hpp"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <memory>
 #include <utility>
 
 #include "core/request.hpp"
@@ -163,24 +159,6 @@ Catalog Catalog::parse(std::string_view text, const std::string& source) {
         throw CatalogError(source, 0, "no codes");
     }
     return catalog;
-}
-
-Catalog Catalog::load_file(const std::string& path) {
-    const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
-                                                               &std::fclose);
-    if (!file) {
-        throw CatalogError(path, 0, std::string("cannot open: ") + std::strerror(errno));
-    }
-    std::string text;
-    char buffer[4096];
-    std::size_t n = 0;
-    while ((n = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) {
-        text.append(buffer, n);
-    }
-    if (std::ferror(file.get()) != 0) {
-        throw CatalogError(path, 0, std::string("cannot read: ") + std::strerror(errno));
-    }
-    return parse(text, path);
 }
 
 const Catalog& Catalog::builtin() {

@@ -42,8 +42,8 @@ public:
     // duplicate value, and a text with no codes at all.
     static Catalog parse(std::string_view text, const std::string& source);
 
-    // Reads and parses a file; an unreadable file is a CatalogError (line 0).
-    static Catalog load_file(const std::string& path);
+    // A file is read by read_catalog_file (common/catalog_file.hpp): core
+    // does no I/O.
 
     // The catalog compiled in from data/build_status_codes.
     static const Catalog& builtin();

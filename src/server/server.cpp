@@ -5,7 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "common/logging.hpp"
+#include "logging/logging.hpp"
 #include "server/listener.hpp"
 #include "server/producer_session.hpp"
 

@@ -1,4 +1,4 @@
-#include "common/logging.hpp"
+#include "logging/logging.hpp"
 
 #include <array>
 #include <chrono>
