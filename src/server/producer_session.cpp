@@ -66,6 +66,7 @@ void ProducerSession::on_read(boost::system::error_code ec, std::size_t size) {
     replies_ += answer.replies;
     if (answer.exit_requested) {
         exit_requested_ = true;
+        replies_after_exit_ = answer.after_exit;
         return;  // answered by the server once it has shut down
     }
     if (!replies_.empty()) {
@@ -95,6 +96,7 @@ void ProducerSession::write() {
 void ProducerSession::answer_exit(const std::string& reply) {
     replies_ += reply;
     replies_ += '\n';
+    replies_ += replies_after_exit_;
     stopping_ = true;  // close once it is written
     write();
 }

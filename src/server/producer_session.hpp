@@ -34,8 +34,8 @@ public:
     // Drops the connection now, whatever is being written.
     void close();
 
-    // Answers the EXIT this session sent, once the server has shut down,
-    // then closes.
+    // Answers the EXIT this session sent, once the server has shut down, and
+    // the requests that followed it, then closes.
     void answer_exit(const std::string& reply);
 
     [[nodiscard]] const PeerCredentials& peer() const { return peer_; }
@@ -58,6 +58,7 @@ private:
     LineFramer framer_;
     std::array<char, 4096> buffer_{};
     std::string replies_;
+    std::string replies_after_exit_;  // to the requests that followed an EXIT
     boost::asio::steady_timer idle_timer_;
     std::chrono::steady_clock::time_point last_activity_;
     // When the request being read began (nullopt between requests): a request

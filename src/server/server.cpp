@@ -67,13 +67,17 @@ Server::Answer Server::handle(const std::vector<Request>& requests, ProducerSess
     std::vector<std::string> lines;
     std::vector<std::size_t> spooled_lines;  // OKs that stand only if the spool syncs
     for (const Request& request : requests) {
+        if (answer.exit_requested) {
+            answer.after_exit += "ERR shutting down\n";
+            continue;
+        }
         if (request.kind == Request::Kind::Exit) {
             if (auto refusal = refuse_exit(peer)) {
                 lines.push_back(std::move(*refusal));
                 continue;
             }
             answer.exit_requested = true;
-            break;
+            continue;
         }
         if (request.kind == Request::Kind::Invalid) {
             if (from.note_rejection()) {

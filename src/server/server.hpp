@@ -59,11 +59,13 @@ public:
 
     // What one read's requests get: their reply lines, in order, and whether
     // one was an accepted EXIT. An EXIT is answered (answer_exit) once the
-    // shutdown it starts is complete; requests after it are ignored. With a
-    // spool, the codes are durable before this returns their OKs.
+    // shutdown it starts is complete; the requests after it are not handled
+    // but still get a reply each (`after_exit`), written after the EXIT's.
+    // With a spool, the codes are durable before this returns their OKs.
     struct Answer {
         std::string replies;
         bool exit_requested = false;
+        std::string after_exit;
     };
     Answer handle(const std::vector<Request>& requests, ProducerSession& from);
 

@@ -172,6 +172,16 @@ TEST_F(BscdTest, ExitRemovesSocketAndPidFileAndExitsZero) {
     EXPECT_EQ(history(), std::vector<std::string>{"10"});
 }
 
+TEST_F(BscdTest, RequestsAfterExitInTheSameWriteAreAnsweredNotPublished) {
+    auto daemon = start_bscd();
+    // One reply per request, in order: the EXIT's once bscd is done, then
+    // one for each request it no longer handles.
+    EXPECT_EQ(exchange(socket_path(), "10\nEXIT\n20\n21\n"),
+              "OK\nOK\nERR shutting down\nERR shutting down\n");
+    EXPECT_EQ(daemon->wait(5s), 0) << daemon->output();
+    EXPECT_EQ(history(), std::vector<std::string>{"10"});
+}
+
 TEST_F(BscdTest, PiemanExitWithoutNewline) {
     auto daemon = start_bscd();
     {
