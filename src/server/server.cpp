@@ -73,6 +73,12 @@ Server::Answer Server::handle(const std::vector<Request>& requests, ProducerSess
         }
         if (request.kind == Request::Kind::Exit) {
             if (auto refusal = refuse_exit(peer)) {
+                // Counted like every refusal: another user must not flood the log.
+                if (from.note_rejection()) {
+                    spdlog::warn(
+                        "Refused EXIT from pid {}: uid {} is neither the daemon's nor root",
+                        peer.pid, peer.uid);
+                }
                 lines.push_back(std::move(*refusal));
                 continue;
             }
@@ -155,8 +161,6 @@ std::optional<std::string> Server::refuse_exit(const PeerCredentials& peer) cons
     if (peer.uid == geteuid() || peer.uid == 0) {
         return std::nullopt;
     }
-    spdlog::warn("Refused EXIT from pid {}: uid {} is neither the daemon's nor root", peer.pid,
-                 peer.uid);
     return "ERR EXIT is allowed only to uid " + std::to_string(geteuid()) + " and root";
 }
 
