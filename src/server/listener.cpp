@@ -143,7 +143,7 @@ void Listener::on_accept(boost::system::error_code ec, local::stream_protocol::s
         return;
     }
     const PeerCredentials credentials = peer_credentials(peer.native_handle());
-    if (!server_.options().socket_access.admits(credentials)) {
+    if (!server_.options().socket_access.authority.may_connect(credentials)) {
         spdlog::warn(
             "Refused a connection on {} from pid {} uid {} gid {}: not allowed "
             "(--allow-uid, --allow-gid)",

@@ -1,7 +1,6 @@
 #include "server/server.hpp"
 
 #include <csignal>
-#include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
@@ -72,14 +71,15 @@ Server::Answer Server::handle(const std::vector<Request>& requests, ProducerSess
             continue;
         }
         if (request.kind == Request::Kind::Exit) {
-            if (auto refusal = refuse_exit(peer)) {
+            const ProducerAuthority& authority = options_.socket_access.authority;
+            if (!authority.may_exit(peer)) {
                 // Counted like every refusal: another user must not flood the log.
                 if (from.note_rejection()) {
                     spdlog::warn(
                         "Refused EXIT from pid {}: uid {} is neither the daemon's nor root",
                         peer.pid, peer.uid);
                 }
-                lines.push_back(std::move(*refusal));
+                lines.push_back(authority.exit_refusal());
                 continue;
             }
             answer.exit_requested = true;
@@ -155,13 +155,6 @@ std::optional<std::string> Server::commit_spooled() {
         publisher_.send(delivery);  // room was checked in accept()
     }
     return std::nullopt;
-}
-
-std::optional<std::string> Server::refuse_exit(const PeerCredentials& peer) const {
-    if (peer.uid == geteuid() || peer.uid == 0) {
-        return std::nullopt;
-    }
-    return "ERR EXIT is allowed only to uid " + std::to_string(geteuid()) + " and root";
 }
 
 void Server::leave(ProducerSession* session) {

@@ -75,7 +75,6 @@ private:
     // Syncs the spool and sends the codes appended to it; the reason when
     // that failed (and the codes were not accepted after all).
     std::optional<std::string> commit_spooled();
-    std::optional<std::string> refuse_exit(const PeerCredentials& peer) const;
     void finish();
     void flush_logs_periodically();
 

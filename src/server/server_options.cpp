@@ -5,6 +5,7 @@
 #include <iostream>
 #include <string>
 #include <string_view>
+#include <unistd.h>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -35,6 +36,7 @@ SocketAccess resolve_access(const AccessArguments& given) {
                                                         "in octal, e.g. 0660");
     }
     access.mode = *mode;
+    access.authority.owner = ::geteuid();
     if (!given.group.empty()) {
         access.group = resolve_group(given.group);
         if (!access.group) {
@@ -46,14 +48,14 @@ SocketAccess resolve_access(const AccessArguments& given) {
         if (!uid) {
             throw CLI::ValidationError("--allow-uid", "no such user: " + user);
         }
-        access.allowed_uids.push_back(*uid);
+        access.authority.allowed_uids.push_back(*uid);
     }
     for (const auto& group : given.groups) {
         const auto gid = resolve_group(group);
         if (!gid) {
             throw CLI::ValidationError("--allow-gid", "no such group: " + group);
         }
-        access.allowed_gids.push_back(*gid);
+        access.authority.allowed_gids.push_back(*gid);
     }
     return access;
 }
