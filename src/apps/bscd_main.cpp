@@ -95,7 +95,9 @@ int main(int argc, char** argv) {
                                           ? bscd::Catalog::builtin()
                                           : bscd::Catalog::load_file(options.codes_file);
         bscd::Listener::claim_path(options.socket_path);
-        bscd::PidFile::check_available(options.pid_file);
+        if (!options.pid_file.empty()) {
+            bscd::PidFile::check_available(options.pid_file);
+        }
         std::optional<bscd::Spool> spool;
         if (!options.spool_dir.empty()) {
             spool.emplace(options.spool_dir, options.channel);

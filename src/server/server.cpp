@@ -45,11 +45,13 @@ Server::~Server() = default;
 void Server::serve() {
     listener_ = std::make_shared<Listener>(io_, options_.socket_path, *this);
     listener_->start();
-    try {
-        pid_file_.emplace(options_.pid_file);
-    } catch (...) {
-        listener_->close();
-        throw;
+    if (!options_.pid_file.empty()) {
+        try {
+            pid_file_.emplace(options_.pid_file);
+        } catch (...) {
+            listener_->close();
+            throw;
+        }
     }
     signals_.async_wait([this](boost::system::error_code ec, int signal) {
         if (!ec) {
@@ -57,7 +59,8 @@ void Server::serve() {
         }
     });
     flush_logs_periodically();
-    spdlog::info("Serving project channel {} (pid file {})", options_.channel, options_.pid_file);
+    spdlog::info("Serving project channel {} (pid file {})", options_.channel,
+                 options_.pid_file.empty() ? "none" : options_.pid_file);
 }
 
 Server::Answer Server::handle(const std::vector<Request>& requests, ProducerSession& from) {

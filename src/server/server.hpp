@@ -34,8 +34,8 @@ public:
            Publisher& publisher, Spool* spool);
     ~Server();
 
-    // Listens, then writes the pid file (so it appears only once the socket
-    // accepts), and handles SIGTERM/SIGINT. Throws StartupError.
+    // Listens, then writes the pid file if there is one (so it appears only
+    // once the socket accepts), and handles SIGTERM/SIGINT. Throws StartupError.
     void serve();
 
     // Graceful stop: stop accepting, close sessions, let the publisher hand
