@@ -149,9 +149,9 @@ void Listener::on_accept(boost::system::error_code ec, local::stream_protocol::s
             "(--allow-uid, --allow-gid)",
             path_, credentials.pid, credentials.uid, credentials.gid);
         refuse(peer, "ERR not allowed: uid " + std::to_string(credentials.uid) + "\n");
-    } else if (server_.at_capacity()) {
+    } else if (server_.sessions().at_capacity()) {
         spdlog::warn("Refused a connection on {} from pid {}: {} connections already open", path_,
-                     credentials.pid, server_.session_count());
+                     credentials.pid, server_.sessions().size());
         refuse(peer, "ERR too many connections\n");
     } else {
         std::make_shared<ProducerSession>(std::move(peer), server_)->start();
