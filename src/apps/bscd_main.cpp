@@ -32,7 +32,8 @@ bscd::PublisherOptions publisher_options(const bscd::ServerOptions& options,
     bscd::PublisherOptions publisher;
     publisher.history = {options.channel, options.history_length, options.history_ttl,
                          options.history_idle_ttl, build};
-    publisher.keep_history = options.keep_history;
+    publisher.publishing =
+        options.keep_history ? &bscd::history_publishing : &bscd::plain_publishing;
     publisher.replicas = options.redis_replicas;
     publisher.outbox_capacity = options.outbox_capacity;
     return publisher;
