@@ -17,8 +17,8 @@
 #include "redis/sync_client.hpp"
 #include "server/build_recording.hpp"
 #include "server/daemonizer.hpp"
-#include "server/listener.hpp"
 #include "server/pid_file.hpp"
+#include "server/producer_listener.hpp"
 #include "server/server.hpp"
 #include "server/server_options.hpp"
 #include "server/spool.hpp"
@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
         const bscd::Catalog catalog = options.codes_file.empty()
                                           ? bscd::Catalog::builtin()
                                           : bscd::Catalog::load_file(options.codes_file);
-        bscd::Listener::claim_path(options.socket_path);
+        bscd::ProducerListener::claim_path(options.socket_path);
         if (!options.pid_file.empty()) {
             bscd::PidFile::check_available(options.pid_file);
         }

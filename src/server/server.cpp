@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "server/listener.hpp"
+#include "server/producer_listener.hpp"
 #include "server/producer_session.hpp"
 
 namespace bscd {
@@ -23,7 +23,7 @@ Server::Server(boost::asio::io_context& io, const ServerOptions& options, const 
 Server::~Server() = default;
 
 void Server::serve() {
-    listener_ = std::make_shared<Listener>(io_, options_.socket_path, *this);
+    listener_ = std::make_shared<ProducerListener>(io_, options_.socket_path, *this);
     listener_->start();
     try {
         shutdown_.arm();

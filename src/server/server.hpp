@@ -23,7 +23,7 @@
 
 namespace bscd {
 
-class Listener;
+class ProducerListener;
 class ProducerSession;
 
 class Server {
@@ -55,7 +55,7 @@ private:
     boost::asio::io_context& io_;
     const ServerOptions& options_;
     const Catalog& catalog_;
-    std::shared_ptr<Listener> listener_;
+    std::shared_ptr<ProducerListener> listener_;
     ProducerSessions sessions_;
     RequestHandler requests_;
     ShutdownSequence shutdown_;
