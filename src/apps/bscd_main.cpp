@@ -18,11 +18,12 @@
 #include "redis/sync_client.hpp"
 #include "server/build_recording.hpp"
 #include "server/daemonizer.hpp"
-#include "server/listener.hpp"
 #include "server/pid_file.hpp"
+#include "server/producer_listener.hpp"
 #include "server/server.hpp"
 #include "server/server_options.hpp"
 #include "server/spool.hpp"
+#include "server/spool_keeping.hpp"
 #include "server/startup.hpp"
 
 namespace {
@@ -32,45 +33,11 @@ bscd::PublisherOptions publisher_options(const bscd::ServerOptions& options,
     bscd::PublisherOptions publisher;
     publisher.history = {options.channel, options.history_length, options.history_ttl,
                          options.history_idle_ttl, build};
-    publisher.keep_history = options.keep_history;
+    publisher.publishing =
+        options.keep_history ? &bscd::history_publishing : &bscd::plain_publishing;
     publisher.replicas = options.redis_replicas;
     publisher.outbox_capacity = options.outbox_capacity;
     return publisher;
-}
-
-// The build's start: the spool's when bscd restarts with one, else now;
-// Redis may keep an earlier one (a restart without a spool), which wins.
-// The spool learns the one kept, so that a restart finds it.
-bscd::BuildStart begin_build(bscd::SyncClient& redis, bscd::BuildRecording& recording,
-                             std::optional<bscd::Spool>& spool,
-                             const bscd::ServerOptions& options) {
-    const auto spooled = spool ? spool->build_start() : std::nullopt;
-    bscd::BuildStart kept = recording.begin(
-        redis, spooled.value_or(bscd::BuildStart{bscd::unix_ms_now(), options.profile}),
-        options.history_idle_ttl);
-    if (spool && spooled != kept) {
-        spool->record_build_start(kept);
-    }
-    return kept;
-}
-
-// Codes a previous bscd accepted and Redis may not have: they go first.
-void replay_spool(bscd::Spool& spool, const bscd::Catalog& catalog, bscd::Publisher& publisher) {
-    const auto held = spool.recovered(catalog);
-    if (spool.damaged_lines() > 0) {
-        spdlog::error("Spool {}: {} damaged records skipped", spool.path(), spool.damaged_lines());
-    }
-    for (const auto& delivery : held) {
-        if (catalog.find(delivery.code->value) == nullptr) {
-            spdlog::warn("Spool {}: code {} ({}) is not in the catalog; sending it as recorded",
-                         spool.path(), delivery.code->value, delivery.code->name);
-        }
-    }
-    if (!held.empty()) {
-        spdlog::info("Spool {}: sending again {} codes accepted before a restart", spool.path(),
-                     held.size());
-    }
-    publisher.replay(held);
 }
 
 }  // namespace
@@ -95,12 +62,15 @@ int main(int argc, char** argv) {
         const bscd::Catalog catalog = options.codes_file.empty()
                                           ? bscd::Catalog::builtin()
                                           : bscd::read_catalog_file(options.codes_file);
-        bscd::Listener::claim_path(options.socket_path);
-        bscd::PidFile::check_available(options.pid_file);
+        bscd::ProducerListener::claim_path(options.socket_path);
+        if (!options.pid_file.empty()) {
+            bscd::PidFile::check_available(options.pid_file);
+        }
         std::optional<bscd::Spool> spool;
         if (!options.spool_dir.empty()) {
             spool.emplace(options.spool_dir, options.channel);
         }
+        bscd::Spool* const spool_or_null = spool ? &*spool : nullptr;
         bscd::BuildRecording recording(options.redis, options.project, options.channel, {});
         bscd::EntryId history_last;
         std::optional<bscd::BuildStart> build;
@@ -109,7 +79,9 @@ int main(int argc, char** argv) {
             redis.ping();
             if (options.keep_history) {
                 history_last = bscd::read_history_position(redis, options.channel);
-                build = begin_build(redis, recording, spool, options);
+                build =
+                    recording.begin(redis, spool_or_null, {bscd::unix_ms_now(), options.profile},
+                                    options.history_idle_ttl);
             }
         } catch (const bscd::RedisError& e) {
             spdlog::critical("Could not connect to Redis: {}", e.what());
@@ -122,9 +94,9 @@ int main(int argc, char** argv) {
                                   history_last);
         publisher.on_final_confirmed([&recording] { recording.build_ended(); });
         if (spool) {
-            replay_spool(*spool, catalog, publisher);
+            bscd::keep_spool(*spool, catalog, publisher, options.channel);
         }
-        bscd::Server server(io, options, catalog, publisher, spool ? &*spool : nullptr);
+        bscd::Server server(io, options, catalog, publisher, spool_or_null);
         server.serve();
         publisher.start();
         if (options.daemonize) {

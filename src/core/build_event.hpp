@@ -13,20 +13,13 @@
 #include "core/build_start.hpp"
 #include "core/catalog.hpp"
 #include "core/entry_id.hpp"
+#include "core/history_entry.hpp"
 #include "core/progress.hpp"
 #include "core/stage_times.hpp"
 
 namespace bscd {
 
 struct Estimate;
-
-// A history stream entry as bscd writes it: fields code, name, ts.
-struct HistoryEntry {
-    EntryId id;
-    int code = 0;
-    std::string name;
-    std::int64_t ts_ms = 0;
-};
 
 // Reads an entry's fields (as XRANGE returns them: name, value, name, value,
 // ...); nullopt when `code` or `ts` is missing or not a number. Unknown

@@ -21,6 +21,8 @@
 
 namespace bscd {
 
+// A code on its way to Redis. Stored, it is a HistoryEntry
+// (core/history_entry.hpp says why these stay two types).
 struct Delivery {
     EntryId id;                        // history entry id, unique per channel
     const StatusCode* code = nullptr;  // catalog entry (outlives the outbox)

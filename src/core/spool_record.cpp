@@ -86,7 +86,7 @@ bool parse_record(std::string_view rest, SpoolRecord& record) {
     const std::string_view name = next_field(rest);
     const std::string_view accepted_ms = next_field(rest);
     if (!id || name.empty() || !rest.empty() || !parse_number(code, record.code) ||
-        !parse_number(accepted_ms, record.accepted_ms)) {
+        !parse_number(accepted_ms, record.ts_ms)) {
         return false;
     }
     record.id = *id;
@@ -112,7 +112,7 @@ std::string checked_line(std::string body) {
 std::string encode_spool_record(const SpoolRecord& record) {
     std::string body = record.id.str() + ' ' + std::to_string(record.code) + ' ';
     body += record.name;
-    body += ' ' + std::to_string(record.accepted_ms);
+    body += ' ' + std::to_string(record.ts_ms);
     return checked_line(std::move(body));
 }
 

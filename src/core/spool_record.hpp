@@ -30,17 +30,12 @@
 
 #include "core/build_start.hpp"
 #include "core/entry_id.hpp"
+#include "core/history_entry.hpp"
 
 namespace bscd {
 
-struct SpoolRecord {
-    EntryId id;
-    int code = 0;
-    std::string name;
-    std::int64_t accepted_ms = 0;
-
-    bool operator==(const SpoolRecord&) const = default;
-};
+// A record holds exactly the history entry its code becomes: one type.
+using SpoolRecord = HistoryEntry;
 
 // One record as a complete line, '\n' included.
 std::string encode_spool_record(const SpoolRecord& record);

@@ -19,13 +19,14 @@ Publisher::Publisher(boost::asio::io_context& io, const RedisOptions& redis,
                      PublisherOptions options, EntryId history_last)
     : io_(io),
       options_(std::move(options)),
+      mode_(*options_.publishing),
       link_(io, redis, "publisher", history_key(options_.history.channel),
             RedisLinkPolicy{options_.connect_timeout, options_.backoff_initial,
                             redis.mode() == RedisMode::Standalone
                                 ? options_.backoff_cap
                                 : std::min(options_.backoff_cap, options_.failover_backoff_cap),
                             /*healthy_when_ready=*/false, /*log_outages=*/false}),
-      replay_tail_(redis.mode() != RedisMode::Standalone && options_.keep_history),
+      replay_tail_(redis.mode() != RedisMode::Standalone && mode_.resends_without_duplicates),
       outbox_(options_.outbox_capacity),
       watchdog_(io) {
     ids_.continue_after(history_last);
@@ -39,7 +40,7 @@ void Publisher::start() {
 
 void Publisher::on_ready() {
     const std::uint64_t link = ++link_number_;
-    if (!options_.keep_history) {
+    if (!mode_.loads_script) {
         on_link_ready();
         return;
     }
@@ -148,39 +149,16 @@ void Publisher::pump() {
             last_reply_ = std::chrono::steady_clock::now();
         }
         ++batches_in_flight_;
-        if (options_.keep_history) {
-            link_.command(history_script_call(script_sha_, options_.history, batch, context),
-                          [this, link, count](const redisReply* reply) {
-                              on_batch_reply(link, count, reply);
-                          });
-            if (options_.replicas > 0) {
-                // The script always ends with a replicated write, so this
-                // WAIT covers the batch even when every code was there already.
-                link_.command(
-                    {"WAIT", std::to_string(options_.replicas),
-                     std::to_string(options_.replica_wait.count())},
-                    [this, link](const redisReply* reply) { on_wait_reply(link, reply); });
-            }
-        } else {
-            publish_only(link, batch);
+        mode_.send(
+            link_, {script_sha_, options_.history, batch, context},
+            [this, link, count](const redisReply* reply) { on_batch_reply(link, count, reply); });
+        if (options_.replicas > 0) {
+            // The script always ends with a replicated write, so this
+            // WAIT covers the batch even when every code was there already.
+            link_.command({"WAIT", std::to_string(options_.replicas),
+                           std::to_string(options_.replica_wait.count())},
+                          [this, link](const redisReply* reply) { on_wait_reply(link, reply); });
         }
-    }
-}
-
-void Publisher::publish_only(std::uint64_t link, const std::vector<Delivery>& batch) {
-    // Pieman's traffic exactly: one PUBLISH per code, pipelined. The batch is
-    // confirmed by its last reply (replies come in order). Unlike the
-    // history script, a PUBLISH resent after a lost reply may be seen twice.
-    const std::size_t count = batch.size();
-    std::size_t sent = 0;
-    for (const Delivery& delivery : batch) {
-        const bool last = ++sent == count;
-        link_.command({"PUBLISH", options_.history.channel, std::to_string(delivery.code->value)},
-                      [this, link, count, last](const redisReply* reply) {
-                          if (reply != nullptr && (reply->type != REDIS_REPLY_INTEGER || last)) {
-                              on_batch_reply(link, count, reply);
-                          }
-                      });
     }
 }
 
@@ -189,11 +167,7 @@ void Publisher::on_batch_reply(std::uint64_t link, std::size_t count, const redi
         return;  // that link is gone; its batches are being sent again
     }
     last_reply_ = std::chrono::steady_clock::now();
-    const auto outcome = options_.keep_history
-                             ? parse_history_reply(reply)
-                             : (reply->type == REDIS_REPLY_INTEGER
-                                    ? std::optional(HistoryOutcome{count, count, std::nullopt})
-                                    : std::nullopt);
+    const auto outcome = mode_.outcome(*reply, count);
     // The script stops short of the batch's end only at a conflict.
     if (!outcome || outcome->processed > count ||
         (outcome->processed < count) != outcome->conflict_last.has_value()) {

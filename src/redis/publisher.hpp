@@ -20,13 +20,15 @@
 #include "core/entry_id.hpp"
 #include "core/outbox.hpp"
 #include "redis/history_script.hpp"
+#include "redis/publishing_mode.hpp"
 #include "redis/redis_link.hpp"
 
 namespace bscd {
 
 struct PublisherOptions {
     HistorySettings history;
-    bool keep_history = true;  // false (--no-history): plain PUBLISH, as Pieman's bscd.py
+    // With the history, or plain_publishing (--no-history) as Pieman's bscd.py.
+    const PublishingMode* publishing = &history_publishing;
     std::size_t outbox_capacity = 100'000;  // accepted, unconfirmed codes held at most
     std::size_t batch_size = 256;           // codes per script call
     std::size_t batches_in_flight = 8;      // script calls awaiting replies at most
@@ -41,7 +43,8 @@ struct PublisherOptions {
     std::chrono::milliseconds failover_backoff_cap{500};
     // --redis-replicas: a batch counts as confirmed only once WAIT says this
     // many replicas have it, so that a replica promoted at a failover holds
-    // every code answered OK. 0: confirmed when the master answered.
+    // every code answered OK. 0: confirmed when the master answered. Only
+    // with the history (the options refuse it with --no-history).
     std::size_t replicas = 0;
     std::chrono::milliseconds replica_wait{1000};  // WAIT's timeout; fewer replicas: resend
     // After a reconnection in Sentinel or Cluster mode, the codes confirmed
@@ -109,7 +112,6 @@ private:
     void forget_link();
     void schedule_pump();
     void pump();
-    void publish_only(std::uint64_t link, const std::vector<Delivery>& batch);
     void on_batch_reply(std::uint64_t link, std::size_t count, const redisReply* reply);
     void on_wait_reply(std::uint64_t link, const redisReply* reply);
     // The link cannot be used as it is: `error` (Redis' words, if any) may
@@ -126,6 +128,7 @@ private:
 
     boost::asio::io_context& io_;
     PublisherOptions options_;
+    const PublishingMode& mode_;
     RedisLink link_;
     bool replay_tail_;  // Sentinel, Cluster: a reconnection may land on a promoted replica
     Outbox outbox_;

@@ -13,8 +13,18 @@ BuildRecording::BuildRecording(RedisOptions redis, std::string project, std::str
       channel_(std::move(channel)),
       settings_(settings) {}
 
-BuildStart BuildRecording::begin(SyncClient& redis, const BuildStart& start,
+BuildStart BuildRecording::begin(SyncClient& redis, Spool* spool, const BuildStart& now,
                                  std::chrono::milliseconds lifetime) {
+    const auto spooled = spool != nullptr ? spool->build_start() : std::nullopt;
+    BuildStart kept = keep(redis, spooled.value_or(now), lifetime);
+    if (spool != nullptr && spooled != kept) {
+        spool->record_build_start(kept);
+    }
+    return kept;
+}
+
+BuildStart BuildRecording::keep(SyncClient& redis, const BuildStart& start,
+                                std::chrono::milliseconds lifetime) {
     start_ = start;
     try {
         start_ = register_build(redis, project_, channel_, start, settings_, lifetime);

@@ -10,6 +10,7 @@
 #include "core/build_start.hpp"
 #include "redis/build_registry.hpp"
 #include "redis/redis_options.hpp"
+#include "server/spool.hpp"
 
 namespace bscd {
 
@@ -18,11 +19,13 @@ public:
     BuildRecording(RedisOptions redis, std::string project, std::string channel,
                    BuildRecordSettings settings);
 
-    // At start, with the start bscd has (its own, or the spool's): returns
-    // the one Redis keeps (a restarted bscd's build began earlier), or
-    // `start` when Redis cannot keep one. Records the build at once if it
-    // has already ended (bscd restarted after the final code).
-    BuildStart begin(SyncClient& redis, const BuildStart& start,
+    // At start: the build's start is the spool's when bscd restarts with
+    // one (`spool` is null without --spool), else `now`; Redis may keep an
+    // earlier one (a restart without a spool), which wins, and the spool
+    // learns the one kept, so that a restart finds it. Returns that start,
+    // or the one bscd had when Redis cannot keep one. Records the build at
+    // once if it has already ended (bscd restarted after the final code).
+    BuildStart begin(SyncClient& redis, Spool* spool, const BuildStart& now,
                      std::chrono::milliseconds lifetime);
 
     // A final code is in Redis: records the build, unless done already. A
@@ -30,6 +33,7 @@ public:
     void build_ended();
 
 private:
+    BuildStart keep(SyncClient& redis, const BuildStart& start, std::chrono::milliseconds lifetime);
     void record(SyncClient& redis);
 
     RedisOptions redis_;

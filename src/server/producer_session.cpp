@@ -7,6 +7,37 @@
 #include "server/server.hpp"
 
 namespace bscd {
+namespace {
+
+// The session's life in one table: the state after `event` in `state`.
+// Closed is the end whatever happens; a write, once begun, is finished
+// before the connection closes, unless it is lost.
+SessionState after(SessionState state, SessionEvent event) {
+    using S = SessionState;
+    if (state == S::Closed) {
+        return S::Closed;
+    }
+    switch (event) {
+        case SessionEvent::NothingToReply:
+            return S::Reading;
+        case SessionEvent::Replies:
+            return S::Replying;
+        case SessionEvent::LastReplies:
+        case SessionEvent::ExitAnswered:
+            return S::Closing;
+        case SessionEvent::ExitAccepted:
+            return S::AwaitingExitAnswer;
+        case SessionEvent::Written:
+            return state == S::Replying ? S::Reading : S::Closed;
+        case SessionEvent::Stop:
+            return state == S::Replying || state == S::Closing ? S::Closing : S::Closed;
+        case SessionEvent::Lost:
+            return S::Closed;
+    }
+    return S::Closed;
+}
+
+}  // namespace
 
 ProducerSession::ProducerSession(boost::asio::local::stream_protocol::socket socket, Server& server)
     : socket_(std::move(socket)),
@@ -16,15 +47,37 @@ ProducerSession::ProducerSession(boost::asio::local::stream_protocol::socket soc
       idle_timer_(socket_.get_executor()) {}
 
 ProducerSession::~ProducerSession() {
-    server_.leave(this);
+    server_.sessions().leave(this);
 }
 
 void ProducerSession::start() {
-    server_.join(this);
+    server_.sessions().join(this);
     spdlog::debug("Client connected: pid {} uid {}", peer_.pid, peer_.uid);
     last_activity_ = std::chrono::steady_clock::now();
     watch_idle();
     read();
+}
+
+void ProducerSession::on(SessionEvent event) {
+    const SessionState before = state_;
+    state_ = after(state_, event);
+    switch (state_) {
+        case SessionState::Reading:
+            read();
+            break;
+        case SessionState::Replying:
+        case SessionState::Closing:
+            // Stop while replying: the write in flight is the last one.
+            if (before != SessionState::Replying && before != SessionState::Closing) {
+                write();
+            }
+            break;
+        case SessionState::AwaitingExitAnswer:
+            break;
+        case SessionState::Closed:
+            close_socket();
+            break;
+    }
 }
 
 void ProducerSession::read() {
@@ -40,7 +93,7 @@ void ProducerSession::on_read(boost::system::error_code ec, std::size_t size) {
         if (ec != boost::asio::error::operation_aborted) {
             spdlog::debug("Client pid {}: read failed: {}", peer_.pid, ec.message());
         }
-        close();
+        on(SessionEvent::Lost);
         return;
     }
     last_activity_ = std::chrono::steady_clock::now();
@@ -55,55 +108,40 @@ void ProducerSession::on_read(boost::system::error_code ec, std::size_t size) {
     } else if (!request_started_) {
         request_started_ = last_activity_;
     }
-    at_eof_ = ec == boost::asio::error::eof;
-    if (at_eof_) {
+    const bool at_eof = ec == boost::asio::error::eof;
+    if (at_eof) {
         // Pieman's client writes "10" with no newline and closes: that is a request.
         if (auto frame = framer_.finish()) {
             take(*frame);
         }
     }
-    const Server::Answer answer = server_.handle(requests, *this);
+    const RequestHandler::Answer answer = server_.handle(requests, *this);
     replies_ += answer.replies;
     if (answer.exit_requested) {
-        exit_requested_ = true;
-        return;  // answered by the server once it has shut down
-    }
-    if (!replies_.empty()) {
-        write();
-    } else if (at_eof_) {
-        close();
+        replies_after_exit_ = answer.after_exit;
+        on(SessionEvent::ExitAccepted);  // answered by the server once it has shut down
+    } else if (!replies_.empty()) {
+        on(at_eof ? SessionEvent::LastReplies : SessionEvent::Replies);
     } else {
-        read();
+        on(at_eof ? SessionEvent::Lost : SessionEvent::NothingToReply);
     }
 }
 
 void ProducerSession::write() {
-    writing_ = true;
     boost::asio::async_write(
         socket_, boost::asio::buffer(replies_),
         [self = shared_from_this()](boost::system::error_code ec, std::size_t /*size*/) {
-            self->writing_ = false;
             self->replies_.clear();
-            if (ec || self->stopping_ || self->at_eof_) {
-                self->close();  // a client that closed gets no reply, and we don't mind
-                return;
-            }
-            self->read();
+            // A client that closed gets no reply, and we don't mind.
+            self->on(ec ? SessionEvent::Lost : SessionEvent::Written);
         });
 }
 
 void ProducerSession::answer_exit(const std::string& reply) {
     replies_ += reply;
     replies_ += '\n';
-    stopping_ = true;  // close once it is written
-    write();
-}
-
-void ProducerSession::stop() {
-    stopping_ = true;
-    if (!writing_) {
-        close();
-    }
+    replies_ += replies_after_exit_;
+    on(SessionEvent::ExitAnswered);
 }
 
 void ProducerSession::watch_idle() {
@@ -112,7 +150,8 @@ void ProducerSession::watch_idle() {
     const auto deadline = request_started_.value_or(last_activity_) + server_.idle_timeout();
     idle_timer_.expires_at(deadline);
     idle_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-        if (ec || !self->socket_.is_open() || self->exit_requested_) {
+        if (ec || self->state_ == SessionState::Closed ||
+            self->state_ == SessionState::AwaitingExitAnswer) {
             return;
         }
         const auto timeout = self->server_.idle_timeout();
@@ -128,7 +167,7 @@ void ProducerSession::watch_idle() {
     });
 }
 
-void ProducerSession::close() {
+void ProducerSession::close_socket() {
     if (!socket_.is_open()) {
         return;
     }

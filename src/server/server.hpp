@@ -1,30 +1,29 @@
 #pragma once
-// The daemon's shared state (Beast chat example's `shared_state`): the
-// catalog, the publisher, the open sessions; decides what each request does
-// and runs the graceful shutdown.
+// The daemon (Beast chat example's `shared_state`): puts its parts together
+// and is what the listener and the sessions talk to. Each concern has its
+// own unit: who may connect and send EXIT (ProducerAuthority), what each
+// request does (RequestHandler), the open sessions (ProducerSessions), and
+// the graceful stop with the pid file, signals and log flushing
+// (ShutdownSequence).
 
 #include <chrono>
 #include <memory>
-#include <optional>
-#include <string>
-#include <unordered_set>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "core/catalog.hpp"
 #include "core/request.hpp"
 #include "redis/publisher.hpp"
-#include "server/peer_credentials.hpp"
-#include "server/pid_file.hpp"
+#include "server/producer_sessions.hpp"
+#include "server/request_handler.hpp"
 #include "server/server_options.hpp"
+#include "server/shutdown_sequence.hpp"
 #include "server/spool.hpp"
 
 namespace bscd {
 
-class Listener;
+class ProducerListener;
 class ProducerSession;
 
 class Server {
@@ -34,66 +33,32 @@ public:
            Publisher& publisher, Spool* spool);
     ~Server();
 
-    // Listens, then writes the pid file (so it appears only once the socket
-    // accepts), and handles SIGTERM/SIGINT. Throws StartupError.
+    // Listens, then arms the shutdown sequence (the pid file, if any, so it
+    // appears only once the socket accepts; SIGTERM/SIGINT). Throws
+    // StartupError.
     void serve();
 
-    // Graceful stop: stop accepting, close sessions, let the publisher hand
-    // Redis what it holds (bounded by --shutdown-timeout), remove the socket
-    // and pid file, answer any EXIT. Nothing is left to do afterwards, so
-    // the event loop's run() returns: operations end before the objects
-    // they refer to, and no handler outlives the Server.
-    void shutdown(const std::string& reason);
-
     // 0 when every accepted code reached Redis, 1 otherwise.
-    [[nodiscard]] int exit_status() const { return exit_status_; }
+    [[nodiscard]] int exit_status() const { return shutdown_.exit_status(); }
 
-    // For sessions.
-    void join(ProducerSession* session) { sessions_.insert(session); }
-    void leave(ProducerSession* session);
-    [[nodiscard]] bool at_capacity() const { return sessions_.size() >= options_.max_connections; }
-    [[nodiscard]] std::size_t session_count() const { return sessions_.size(); }
+    // For the listener and the sessions.
+    ProducerSessions& sessions() { return sessions_; }
     [[nodiscard]] const Catalog& catalog() const { return catalog_; }
     [[nodiscard]] const ServerOptions& options() const { return options_; }
     [[nodiscard]] std::chrono::milliseconds idle_timeout() const { return options_.idle_timeout; }
 
-    // What one read's requests get: their reply lines, in order, and whether
-    // one was an accepted EXIT. An EXIT is answered (answer_exit) once the
-    // shutdown it starts is complete; requests after it are ignored. With a
-    // spool, the codes are durable before this returns their OKs.
-    struct Answer {
-        std::string replies;
-        bool exit_requested = false;
-    };
-    Answer handle(const std::vector<Request>& requests, ProducerSession& from);
+    // What one read's requests get (RequestHandler::handle); an accepted
+    // EXIT starts the shutdown.
+    RequestHandler::Answer handle(const std::vector<Request>& requests, ProducerSession& from);
 
 private:
-    // The reply to one code; appends it to the spool (if any) or sends it.
-    std::string accept(const StatusCode& code, const PeerCredentials& peer);
-    // Syncs the spool and sends the codes appended to it; the reason when
-    // that failed (and the codes were not accepted after all).
-    std::optional<std::string> commit_spooled();
-    std::optional<std::string> refuse_exit(const PeerCredentials& peer) const;
-    void finish();
-    void flush_logs_periodically();
-
     boost::asio::io_context& io_;
     const ServerOptions& options_;
     const Catalog& catalog_;
-    Publisher& publisher_;
-    Spool* spool_;
-    std::vector<Delivery> spooled_;  // appended to the spool, not yet synced and sent
-    std::shared_ptr<Listener> listener_;
-    std::optional<PidFile> pid_file_;
-    std::unordered_set<ProducerSession*> sessions_;
-    boost::asio::signal_set signals_;
-    boost::asio::steady_timer shutdown_timer_;
-    boost::asio::steady_timer log_flush_timer_;
-    boost::asio::steady_timer linger_timer_;  // bounds the last writes after finish()
-    std::vector<std::weak_ptr<ProducerSession>> exit_requesters_;
-    bool shutting_down_ = false;
-    bool finished_ = false;
-    int exit_status_ = 0;
+    std::shared_ptr<ProducerListener> listener_;
+    ProducerSessions sessions_;
+    RequestHandler requests_;
+    ShutdownSequence shutdown_;
 };
 
 }  // namespace bscd

@@ -5,6 +5,7 @@
 #include <iostream>
 #include <string>
 #include <string_view>
+#include <unistd.h>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -35,6 +36,7 @@ SocketAccess resolve_access(const AccessArguments& given) {
                                                         "in octal, e.g. 0660");
     }
     access.mode = *mode;
+    access.authority.owner = ::geteuid();
     if (!given.group.empty()) {
         access.group = resolve_group(given.group);
         if (!access.group) {
@@ -46,14 +48,14 @@ SocketAccess resolve_access(const AccessArguments& given) {
         if (!uid) {
             throw CLI::ValidationError("--allow-uid", "no such user: " + user);
         }
-        access.allowed_uids.push_back(*uid);
+        access.authority.allowed_uids.push_back(*uid);
     }
     for (const auto& group : given.groups) {
         const auto gid = resolve_group(group);
         if (!gid) {
             throw CLI::ValidationError("--allow-gid", "no such group: " + group);
         }
-        access.allowed_gids.push_back(*gid);
+        access.authority.allowed_gids.push_back(*gid);
     }
     return access;
 }
@@ -104,7 +106,10 @@ void derive_defaults(ServerOptions& o) {
     if (o.socket_path.empty()) {
         o.socket_path = socket_path(o.runtime_dir, o.project);
     }
-    if (o.pid_file.empty()) {
+    // As Pieman's bscd.py, a daemon in the foreground without -p writes no
+    // pid file, so that two of them on different sockets run side by side;
+    // a project names its own, and a daemonized bscd needs one to be stopped.
+    if (o.pid_file.empty() && (o.daemonize || !o.project.empty())) {
         o.pid_file = pid_file_path(o.runtime_dir, o.project);
     }
 }
@@ -146,7 +151,8 @@ ParsedServerOptions parse_server_options(int argc, char** argv) {
                    "Redis channel to publish codes to [default: bscd-<project>, or "
                    "build_status_codes without a project]");
     app.add_option("-p,--pid", o.pid_file,
-                   "pid file name [default: <runtime dir>/bscd-<project>.pid]");
+                   "pid file name [default: <runtime dir>/bscd-<project>.pid with --project "
+                   "or -d; none in the foreground without a project, as Pieman's]");
     app.add_flag("-v,--verbose", o.verbose, "turn on verbose mode (debug lines)");
     app.add_option("--project", o.project,
                    "project (build) name: names the channel, socket and pid file")

@@ -19,7 +19,7 @@ struct ServerOptions {
     RedisOptions redis;       // -H, -P and the new Redis options
     std::string log_file;     // -l
     std::string channel;      // -n; default "bscd-<project>", else Pieman's "build_status_codes"
-    std::string pid_file;     // -p; default from --project and the runtime dir
+    std::string pid_file;     // -p; default from --project and the runtime dir; empty: none
     bool verbose = false;     // -v
     // Added by bscd.
     std::string project;  // --project, PROJECT_NAME

@@ -1,6 +1,5 @@
 #include "server/socket_access.hpp"
 
-#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -30,15 +29,6 @@ std::optional<Id> parse_id(const std::string& text) {
 }
 
 }  // namespace
-
-bool SocketAccess::admits(const PeerCredentials& peer) const {
-    if (allowed_uids.empty() && allowed_gids.empty()) {
-        return true;
-    }
-    return peer.uid == 0 || peer.uid == geteuid() ||
-           std::find(allowed_uids.begin(), allowed_uids.end(), peer.uid) != allowed_uids.end() ||
-           std::find(allowed_gids.begin(), allowed_gids.end(), peer.gid) != allowed_gids.end();
-}
 
 std::optional<mode_t> parse_socket_mode(std::string_view text) {
     unsigned value = 0;

@@ -2,7 +2,8 @@
 // Who may use bscd's producer socket: the file's mode and group, set right
 // after bind (--socket-mode, --socket-group), and an optional list of users
 // and groups the daemon serves (--allow-uid, --allow-gid), checked with the
-// kernel's word for who the peer is (SO_PEERCRED) before a session starts.
+// kernel's word for who the peer is (SO_PEERCRED) before a session starts
+// (ProducerAuthority, core/producer_authority.hpp, also decides EXIT).
 
 #include <optional>
 #include <string>
@@ -10,20 +11,15 @@
 #include <sys/types.h>
 #include <vector>
 
-#include "server/peer_credentials.hpp"
+#include "core/producer_authority.hpp"
 
 namespace bscd {
 
 struct SocketAccess {
-    mode_t mode = 0660;               // --socket-mode: owner and group may connect
-    std::optional<gid_t> group;       // --socket-group: the file's group; the daemon's own without
-    std::vector<uid_t> allowed_uids;  // --allow-uid
-    std::vector<gid_t> allowed_gids;  // --allow-gid: the peer's primary group
-
-    // Whether bscd serves `peer`: anyone who can open the socket when no
-    // --allow-* was given; otherwise a listed uid or primary gid, the
-    // daemon's own uid, or root.
-    [[nodiscard]] bool admits(const PeerCredentials& peer) const;
+    mode_t mode = 0660;          // --socket-mode: owner and group may connect
+    std::optional<gid_t> group;  // --socket-group: the file's group; the daemon's own without
+    // --allow-uid, --allow-gid, with the daemon's effective uid as the owner.
+    ProducerAuthority authority;
 };
 
 // "0660", "660", "0600": a permission mode from 0000 to 0777; nullopt otherwise.

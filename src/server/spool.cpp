@@ -138,7 +138,7 @@ std::vector<Delivery> Spool::recovered(const Catalog& catalog) {
             unknown_codes_.push_back(StatusCode{record.code, record.name, {}});
             code = &unknown_codes_.back();
         }
-        held.push_back(Delivery{record.id, code, record.accepted_ms});
+        held.push_back(Delivery{record.id, code, record.ts_ms});
     }
     found_.clear();
     return held;

@@ -5,7 +5,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <ranges>
 #include <string>
+#include <string_view>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
@@ -234,6 +236,28 @@ TEST_F(AccessTest, ExitFromAnAllowedOtherUserIsRefused) {
     EXPECT_EQ(exchange(socket_path(), "20\nEXIT\n"), "OK\nOK\n");  // root may
     EXPECT_EQ(daemon->wait(5s), 0);
     EXPECT_EQ(history(), (std::vector<std::string>{"10", "20"}));
+}
+
+TEST_F(AccessTest, RefusedExitsCountAgainstTheLogCap) {
+    if (!root()) {
+        GTEST_SKIP() << "needs root to act as another user";
+    }
+    auto daemon = start_bscd({"--socket-mode", "0666"});
+    std::vector<std::string> argv{bin("bsc"), "send", "-a", socket_path()};
+    argv.insert(argv.end(), 1000, "EXIT");
+    const auto refused = run(as_user(nobody, nobody, argv));
+    EXPECT_EQ(refused.status, 1) << refused.output;
+    // The per-connection cap: ten lines, then one summary when it closes.
+    ASSERT_TRUE(wait_until([&] {
+        return daemon->output().find("Rejected 990 more requests") != std::string::npos;
+    })) << daemon->output();
+    const std::string output = daemon->output();
+    // Split at each refusal line: one piece more than there are lines.
+    const auto pieces = std::ranges::distance(
+        std::views::split(std::string_view(output), std::string_view("Refused EXIT")));
+    EXPECT_EQ(pieces - 1, 10);
+    EXPECT_TRUE(daemon->running());
+    EXPECT_EQ(exchange(socket_path(), "10\n"), "OK\n");
 }
 
 TEST_F(AccessTest, OutOfDescriptorsIsAnErrThenServingResumes) {

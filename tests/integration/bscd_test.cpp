@@ -172,6 +172,16 @@ TEST_F(BscdTest, ExitRemovesSocketAndPidFileAndExitsZero) {
     EXPECT_EQ(history(), std::vector<std::string>{"10"});
 }
 
+TEST_F(BscdTest, RequestsAfterExitInTheSameWriteAreAnsweredNotPublished) {
+    auto daemon = start_bscd();
+    // One reply per request, in order: the EXIT's once bscd is done, then
+    // one for each request it no longer handles.
+    EXPECT_EQ(exchange(socket_path(), "10\nEXIT\n20\n21\n"),
+              "OK\nOK\nERR shutting down\nERR shutting down\n");
+    EXPECT_EQ(daemon->wait(5s), 0) << daemon->output();
+    EXPECT_EQ(history(), std::vector<std::string>{"10"});
+}
+
 TEST_F(BscdTest, PiemanExitWithoutNewline) {
     auto daemon = start_bscd();
     {
@@ -220,6 +230,67 @@ TEST_F(BscdTest, SigtermShutsDownGracefully) {
     EXPECT_NE(daemon->output().find("Every accepted code reached Redis (1 in all)"),
               std::string::npos)
         << daemon->output();
+}
+
+class PiemanFlagsTest : public BscdTest {
+protected:
+    // bscd with Pieman's flags (no --project) in `dir`, in the foreground.
+    std::vector<std::string> piemans_flags(const std::string& name,
+                                           const std::vector<std::string>& extra = {}) const {
+        std::vector<std::string> args{bin("bscd"),
+                                      "-a",
+                                      dir.file(name + ".sock"),
+                                      "-n",
+                                      "bscd-" + name,
+                                      "--runtime-dir",
+                                      dir.path(),
+                                      "-H",
+                                      redis.host(),
+                                      "-P",
+                                      std::to_string(redis.port())};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return args;
+    }
+};
+
+// Whether a code sent on `socket` is answered OK (false while nobody listens).
+bool serves(const std::string& socket) {
+    try {
+        return test::exchange(socket, "10\n") == "OK\n";  // not std::exchange (ADL)
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+TEST_F(PiemanFlagsTest, TwoForegroundDaemonsRunSideBySide) {
+    const EnvVars no_project{{"PROJECT_NAME", ""}};
+    Process first(piemans_flags("one"), no_project);
+    Process second(piemans_flags("two"), no_project);
+    ASSERT_TRUE(wait_until([&] { return serves(dir.file("one.sock")) || !first.running(); }))
+        << first.output();
+    ASSERT_TRUE(wait_until([&] { return serves(dir.file("two.sock")) || !second.running(); }))
+        << second.output();
+    EXPECT_TRUE(first.running()) << first.output();
+    EXPECT_TRUE(second.running()) << second.output();
+    // As Pieman's bscd.py in the foreground: no pid file, not even Pieman's default.
+    EXPECT_FALSE(fs::exists(dir.file("bscd.pid")));
+    EXPECT_EQ(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()), 2)
+        << "only the two sockets";
+    EXPECT_EQ(history("bscd-one"), std::vector<std::string>{"10"});
+    EXPECT_EQ(history("bscd-two"), std::vector<std::string>{"10"});
+    EXPECT_EQ(exchange(dir.file("one.sock"), "EXIT\n"), "OK\n");
+    EXPECT_EQ(exchange(dir.file("two.sock"), "EXIT\n"), "OK\n");
+    EXPECT_EQ(first.wait(5s), 0) << first.output();
+    EXPECT_EQ(second.wait(5s), 0) << second.output();
+}
+
+TEST_F(PiemanFlagsTest, AnExplicitPidFileIsWrittenInTheForeground) {
+    const std::string pid_path = dir.file("b.pid");
+    auto daemon = start_serving_bscd(piemans_flags("one", {"-p", pid_path}), pid_path);
+    EXPECT_TRUE(holds_own_pid(*daemon, pid_path));
+    EXPECT_EQ(exchange(dir.file("one.sock"), "EXIT\n"), "OK\n");
+    EXPECT_EQ(daemon->wait(5s), 0) << daemon->output();
+    EXPECT_FALSE(fs::exists(pid_path));
 }
 
 TEST_F(BscdTest, StaleSocketIsReplaced) {

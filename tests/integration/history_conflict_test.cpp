@@ -266,12 +266,12 @@ TEST_F(OwnIdTest, AnotherCodeAtOneOfBscdsIdsIsAConflict) {
     const auto held = hold_two(*daemon);
     ASSERT_EQ(held.size(), 2U);
     // The very id and acceptance time of 101, but another code.
-    intrude(held[0].id.str(), "999", std::to_string(held[0].accepted_ms));
+    intrude(held[0].id.str(), "999", std::to_string(held[0].ts_ms));
     proxy.restore();
     EXPECT_EQ(subscriber.collect(2, 20s), range(101, 2)) << daemon->output();
     EXPECT_EQ(history(), (Codes{"999", "101", "102"}));
     EXPECT_GT(entry_of("101").id, held[1].id);
-    EXPECT_EQ(entry_of("101").ts, std::to_string(held[0].accepted_ms));
+    EXPECT_EQ(entry_of("101").ts, std::to_string(held[0].ts_ms));
     EXPECT_EQ(count_of(daemon->output(), conflict_warning), 1U) << daemon->output();
 }
 
@@ -284,7 +284,7 @@ TEST_F(OwnIdTest, TheSameCodeAcceptedAtAnotherTimeIsAConflict) {
     proxy.restore();
     EXPECT_EQ(subscriber.collect(2, 20s), range(101, 2)) << daemon->output();
     EXPECT_EQ(history(), (Codes{"101", "101", "102"}));
-    EXPECT_EQ(entries().at(1).ts, std::to_string(held[0].accepted_ms));
+    EXPECT_EQ(entries().at(1).ts, std::to_string(held[0].ts_ms));
     EXPECT_EQ(count_of(daemon->output(), conflict_warning), 1U) << daemon->output();
 }
 
@@ -298,7 +298,7 @@ TEST_F(OwnIdTest, ABatchBehindAConflictWritesNothingEvenWithAnEntryAtItsPredeces
     const Codes codes = range(100, 300);
     const auto held = hold(codes, *daemon);
     ASSERT_EQ(held.size(), codes.size());
-    intrude(held[255].id.str(), "999", std::to_string(held[255].accepted_ms));
+    intrude(held[255].id.str(), "999", std::to_string(held[255].ts_ms));
     proxy.restore();
     EXPECT_EQ(subscriber.collect(300, 20s), codes) << daemon->output();
     EXPECT_FALSE(subscriber.next(200ms).has_value()) << "a code was published twice";

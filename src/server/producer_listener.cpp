@@ -1,4 +1,4 @@
-#include "server/listener.hpp"
+#include "server/producer_listener.hpp"
 
 #include <array>
 #include <cerrno>
@@ -36,7 +36,7 @@ void refuse(local::stream_protocol::socket& peer, const std::string& reply) {
 
 }  // namespace
 
-void Listener::claim_path(const std::string& path) {
+void ProducerListener::claim_path(const std::string& path) {
     if (path.size() >= sizeof(sockaddr_un::sun_path)) {
         throw StartupError(fmt::format("socket path {} is too long (at most {} bytes)", path,
                                        sizeof(sockaddr_un::sun_path) - 1));
@@ -66,10 +66,10 @@ void Listener::claim_path(const std::string& path) {
     spdlog::info("Removed stale socket {} (no daemon was listening on it)", path);
 }
 
-Listener::Listener(boost::asio::io_context& io, std::string path, Server& server)
+ProducerListener::ProducerListener(boost::asio::io_context& io, std::string path, Server& server)
     : io_(io), path_(std::move(path)), server_(server), acceptor_(io), retry_timer_(io) {}
 
-void Listener::start() {
+void ProducerListener::start() {
     const SocketAccess& access = server_.options().socket_access;
     const local::stream_protocol::endpoint endpoint(path_);
     boost::system::error_code ec;
@@ -109,7 +109,7 @@ void Listener::start() {
     accept();
 }
 
-void Listener::close() {
+void ProducerListener::close() {
     if (!open_) {
         return;
     }
@@ -120,14 +120,15 @@ void Listener::close() {
     ::unlink(path_.c_str());
 }
 
-void Listener::accept() {
+void ProducerListener::accept() {
     acceptor_.async_accept([self = shared_from_this()](boost::system::error_code ec,
                                                        local::stream_protocol::socket peer) {
         self->on_accept(ec, std::move(peer));
     });
 }
 
-void Listener::on_accept(boost::system::error_code ec, local::stream_protocol::socket peer) {
+void ProducerListener::on_accept(boost::system::error_code ec,
+                                 local::stream_protocol::socket peer) {
     if (!open_) {
         return;
     }
@@ -143,15 +144,15 @@ void Listener::on_accept(boost::system::error_code ec, local::stream_protocol::s
         return;
     }
     const PeerCredentials credentials = peer_credentials(peer.native_handle());
-    if (!server_.options().socket_access.admits(credentials)) {
+    if (!server_.options().socket_access.authority.may_connect(credentials)) {
         spdlog::warn(
             "Refused a connection on {} from pid {} uid {} gid {}: not allowed "
             "(--allow-uid, --allow-gid)",
             path_, credentials.pid, credentials.uid, credentials.gid);
         refuse(peer, "ERR not allowed: uid " + std::to_string(credentials.uid) + "\n");
-    } else if (server_.at_capacity()) {
+    } else if (server_.sessions().at_capacity()) {
         spdlog::warn("Refused a connection on {} from pid {}: {} connections already open", path_,
-                     credentials.pid, server_.session_count());
+                     credentials.pid, server_.sessions().size());
         refuse(peer, "ERR too many connections\n");
     } else {
         std::make_shared<ProducerSession>(std::move(peer), server_)->start();
@@ -159,7 +160,7 @@ void Listener::on_accept(boost::system::error_code ec, local::stream_protocol::s
     accept();
 }
 
-void Listener::on_out_of_descriptors(boost::system::error_code ec) {
+void ProducerListener::on_out_of_descriptors(boost::system::error_code ec) {
     // The connection is still waiting in the backlog: with the reserve's
     // descriptor it can at least hear why, instead of waiting for nothing.
     if (reserve_.refuse_one(acceptor_.native_handle(), "ERR too many open files\n")) {

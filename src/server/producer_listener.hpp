@@ -15,7 +15,7 @@ namespace bscd {
 
 class Server;
 
-class Listener : public std::enable_shared_from_this<Listener> {
+class ProducerListener : public std::enable_shared_from_this<ProducerListener> {
 public:
     // Before binding: the socket path must be free. A socket file nobody
     // listens on (a crashed daemon's) is removed, with a log line. Throws
@@ -24,7 +24,7 @@ public:
     // writable.
     static void claim_path(const std::string& path);
 
-    Listener(boost::asio::io_context& io, std::string path, Server& server);
+    ProducerListener(boost::asio::io_context& io, std::string path, Server& server);
 
     // Binds, gives the socket file its mode and group (the options' socket_access),
     // listens and starts accepting. Throws StartupError.
