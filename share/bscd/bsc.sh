@@ -25,8 +25,10 @@
 #                       REDIS_SENTINEL_USER and REDIS_SENTINEL_PASSWORD from
 #                       their environment (exported to them here, also when
 #                       only set). See docs/scaling.md.
-#   BSCD_RUNTIME_DIR    socket and pid file (default as bscd's: /var/run for
-#                       root, else $XDG_RUNTIME_DIR, else /tmp)
+#   BSCD_RUNTIME_DIR    socket and pid file, read by bscd and bsc too
+#                       (/run/bscd for the systemd unit bscd@PROJECT; default
+#                       as bscd's: /var/run for root, else $XDG_RUNTIME_DIR,
+#                       else /tmp)
 #   BSCD_LOG_FILE       bscd's log (default BSCD_RUNTIME_DIR/bscd-$PROJECT_NAME.log)
 #   BSCD_PROFILE        the kind of build whose timings compare (e.g.
 #                       bookworm-arm64), for bscd --profile (default: bscd's,

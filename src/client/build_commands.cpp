@@ -18,6 +18,7 @@
 #include "core/build_keys.hpp"
 #include "core/catalog.hpp"
 #include "core/estimate.hpp"
+#include "core/history_timeline.hpp"
 #include "core/project.hpp"
 
 namespace bscd::client {
@@ -60,7 +61,7 @@ struct BuildSelection {
         if (channel.empty()) {
             channel = channel_for_project(project);
         } else if (project.empty()) {
-            project = channel.starts_with("bscd-") ? channel.substr(5) : channel;
+            project = project_for_channel(channel);
         }
     }
 
@@ -72,10 +73,6 @@ struct BuildSelection {
         }
     }
 };
-
-std::optional<HistoryEntry> to_history_entry(const StreamEntry& entry) {
-    return parse_history_entry(entry.id, entry.fields);
-}
 
 // One line for people (not a terminal, or `bsc history`).
 std::string plain_line(const BuildEvent& event, std::optional<std::int64_t> duration_ms) {
@@ -118,23 +115,22 @@ void print(const std::string& line) {
     (void)std::fflush(stdout);
 }
 
-// The whole stored history of the build, into `timeline`; each event, with
+// The whole stored history of the build, into `history`; each event, with
 // its stage's time, to `on_stage` as well. Throws ClientError when Redis
 // cannot be read or the build has no history.
-void load_history(const BuildSelection& selection, BuildTimeline& timeline,
+void load_history(const BuildSelection& selection, HistoryTimeline& history,
                   const std::function<void(const BuildTimeline::Stage&)>& on_stage = {}) {
     try {
         HistoryFollower follower(selection.redis, history_key(selection.channel));
         for (const StreamEntry& stored : follower.read_all()) {
-            const auto entry = to_history_entry(stored);
-            if (entry && timeline.add(*entry) && on_stage) {
-                on_stage(*timeline.last_stage());
+            if (history.take(stored.id, stored.fields).event && on_stage) {
+                on_stage(*history.timeline().last_stage());
             }
         }
     } catch (const RedisError& error) {
         throw ClientError(error.what());
     }
-    if (timeline.empty()) {
+    if (history.timeline().empty()) {
         throw ClientError("no history for " + selection.project + " (" +
                           history_key(selection.channel) + ")");
     }
@@ -217,7 +213,8 @@ int run_watch_command(int argc, char** argv) {
     try {
         selection.resolve();
         const Catalog catalog = selection.catalog();
-        BuildTimeline timeline(selection.project, catalog);
+        HistoryTimeline history(selection.project, catalog);
+        const BuildTimeline& timeline = history.timeline();
         std::optional<HistoryFollower::Clock::time_point> deadline;
         if (timeout_seconds > 0) {
             deadline = HistoryFollower::Clock::now() + to_timeout(timeout_seconds);
@@ -244,15 +241,15 @@ int run_watch_command(int argc, char** argv) {
             return shown;
         };
         const auto on_entry = [&](const StreamEntry& stored) {
-            const auto entry = to_history_entry(stored);
-            if (!entry) {
+            const HistoryTimeline::Taken taken = history.take(stored.id, stored.fields);
+            if (!taken.entry) {
                 return true;  // not written by bscd: skip
             }
             const auto at = HistoryFollower::Clock::now();
             if (outlook) {
-                outlook->code_arrived(entry->ts_ms, at);
+                outlook->code_arrived(taken.entry->ts_ms, at);
             }
-            if (auto event = timeline.add(*entry)) {
+            if (const auto& event = taken.event) {
                 const auto& stage = *timeline.last_stage();
                 if (view) {
                     view->add(stage, timeline.progress(), note(at));
@@ -313,8 +310,8 @@ int run_history_command(int argc, char** argv) {
     (void)std::signal(SIGPIPE, SIG_IGN);
     selection.resolve();
     const Catalog catalog = selection.catalog();
-    BuildTimeline timeline(selection.project, catalog);
-    load_history(selection, timeline, [&](const BuildTimeline::Stage& stage) {
+    HistoryTimeline history(selection.project, catalog);
+    load_history(selection, history, [&](const BuildTimeline::Stage& stage) {
         print(selection.json ? with_duration(stage.event.to_json(), stage.duration_ms)
                              : plain_line(stage.event, stage.duration_ms));
     });
@@ -332,8 +329,9 @@ int run_status_command(int argc, char** argv) {
     (void)std::signal(SIGPIPE, SIG_IGN);
     selection.resolve();
     const Catalog catalog = selection.catalog();
-    BuildTimeline timeline(selection.project, catalog);
-    load_history(selection, timeline);
+    HistoryTimeline history(selection.project, catalog);
+    load_history(selection, history);
+    const BuildTimeline& timeline = history.timeline();
     const auto& last = timeline.last_stage()->event;
     const BuildOutlook now =
         outlook(selection.redis, selection.project, selection.channel, catalog, timeline);

@@ -41,7 +41,7 @@ bool HistoryFollower::follow(EntryId after, const EntryHandler& on_entry,
     const Clock::duration longest_wait =
         on_tick ? Clock::duration(std::chrono::seconds(1)) : Clock::duration(longest_block);
     connection();  // Redis unreachable at the start is an error, not a wait
-    Backoff backoff(std::chrono::milliseconds(100), std::chrono::seconds(5));
+    Backoff backoff = Backoff::reconnect();
     bool replayed = false;
     bool link_lost = false;
     for (;;) {

@@ -17,7 +17,7 @@ bool LiveFollower::follow(const HistoryFollower::EntryHandler& on_entry,
                           const std::function<void()>& on_tick) {
     std::optional<SyncClient> client(std::in_place, redis_);  // unreachable: an error
     client->subscribe(channel_);
-    Backoff backoff(std::chrono::milliseconds(100), std::chrono::seconds(5));
+    Backoff backoff = Backoff::reconnect();
     EntryId last;
     for (;;) {
         const auto now = Clock::now();

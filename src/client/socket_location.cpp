@@ -12,12 +12,15 @@ namespace bscd::client {
 void add_socket_options(CLI::App& app, SocketOptions& options) {
     CLI::Option* socket = app.add_option(
         "-a,--unix-socket-name", options.socket,
-        "bscd's socket (default: the socket of the project, else /var/run/bscd.sock for root, "
-        "$XDG_RUNTIME_DIR/bscd.sock or /tmp/bscd.sock for others)");
+        "bscd's socket (default: the socket of the project, else Pieman's bscd.sock, in the "
+        "runtime directory)");
     CLI::Option* project = app.add_option(
         "--project", options.project,
         "Talk to this project's bscd: <runtime dir>/bscd-PROJECT.sock (default: $PROJECT_NAME)");
+    CLI::Option* runtime_dir =
+        app.add_option("--runtime-dir", options.runtime_dir, runtime_dir_help);
     socket->excludes(project);
+    socket->excludes(runtime_dir);
 }
 
 std::string resolve_socket(const SocketOptions& options) {
@@ -36,7 +39,7 @@ std::string resolve_socket(const SocketOptions& options) {
                               printable(project, 60) + " (" + std::string(project_name_rule) + ")",
                           ClientError::usage);
     }
-    return socket_path(default_runtime_dir(), project);
+    return socket_path(resolve_runtime_dir(options.runtime_dir), project);
 }
 
 }  // namespace bscd::client

@@ -17,6 +17,17 @@ std::string default_runtime_dir() {
     return "/tmp";
 }
 
+std::string resolve_runtime_dir(std::string_view option) {
+    if (!option.empty()) {
+        return std::string(option);
+    }
+    const char* from_env = std::getenv(runtime_dir_variable);
+    if (from_env != nullptr && *from_env != '\0') {
+        return from_env;
+    }
+    return default_runtime_dir();
+}
+
 namespace {
 std::string daemon_file(std::string_view dir, std::string_view project, std::string_view ext) {
     std::string path(dir);

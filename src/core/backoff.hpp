@@ -19,6 +19,11 @@ public:
     }
     void reset() { next_ = initial_; }
 
+    // Reconnecting to Redis, as every program does unless told otherwise.
+    static constexpr Duration reconnect_initial{100};
+    static constexpr Duration reconnect_cap{5000};
+    static Backoff reconnect() { return {reconnect_initial, reconnect_cap}; }
+
 private:
     Duration initial_;
     Duration cap_;

@@ -46,6 +46,11 @@ std::string channel_for_project(std::string_view project) {
     return "bscd-" + std::string(project);
 }
 
+std::string project_for_channel(std::string_view channel) {
+    constexpr std::string_view prefix = "bscd-";
+    return std::string(channel.starts_with(prefix) ? channel.substr(prefix.size()) : channel);
+}
+
 std::string history_key(std::string_view channel) {
     return std::string(channel) + ":events";
 }

@@ -28,6 +28,9 @@ std::string default_profile(std::string_view os, std::string_view device);
 
 // Pieman's live channel for a project: "bscd-<project>".
 std::string channel_for_project(std::string_view project);
+// Its inverse: the project a channel is for, "<project>" from
+// "bscd-<project>"; a channel named otherwise is its own name.
+std::string project_for_channel(std::string_view channel);
 
 // The history stream that goes with a live channel: "<channel>:events".
 std::string history_key(std::string_view channel);

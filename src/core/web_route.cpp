@@ -81,56 +81,39 @@ Route bad_request(std::string error) {
     return route;
 }
 
+// Whether the decoded path's `segments` are those of `pattern`; fills the
+// segment "{project}" or "{file}" stands for into `route`.
+bool matches(const RoutePattern& pattern, const std::vector<std::string>& segments, Route& route) {
+    const std::vector<std::string_view> wanted = split(pattern.path.substr(1), '/');
+    if (wanted.size() != segments.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < wanted.size(); ++i) {
+        if (wanted[i] == "{project}") {
+            route.project = segments[i];
+        } else if (wanted[i] == "{file}") {
+            if (!is_valid_asset_name(segments[i])) {
+                return false;
+            }
+            route.asset = segments[i];
+        } else if (wanted[i] != segments[i]) {
+            return false;
+        }
+    }
+    route.kind = pattern.kind;
+    return true;
+}
+
 // The route a decoded path names, before its project name and query are
 // checked; `project` is set for the project routes.
 Route match_path(const std::vector<std::string>& segments) {
-    Route route;
-    const auto is = [&](std::initializer_list<std::string_view> prefix) {
-        return std::equal(prefix.begin(), prefix.end(), segments.begin());
-    };
-    switch (segments.size()) {
-        case 1:
-            if (segments[0] == "healthz") {
-                route.kind = RouteKind::Health;
-            } else if (segments[0] == "metrics") {
-                route.kind = RouteKind::Metrics;
-            } else if (segments[0] == "builds") {
-                route.kind = RouteKind::BuildsPage;
-            }
-            break;
-        case 2:
-            if (segments[0] == "assets" && is_valid_asset_name(segments[1])) {
-                route.kind = RouteKind::Asset;
-                route.asset = segments[1];
-            } else if (segments[0] == "projects") {
-                route.kind = RouteKind::Page;
-                route.project = segments[1];
-            }
-            break;
-        case 3:
-            if (is({"api", "v1", "builds"})) {
-                route.kind = RouteKind::BuildsList;
-            }
-            break;
-        case 4:
-            if (is({"api", "v1", "projects"})) {
-                route.kind = RouteKind::State;
-                route.project = segments[3];
-            }
-            break;
-        case 5:
-            if (is({"api", "v1", "projects"}) && segments[4] == "events") {
-                route.kind = RouteKind::Events;
-                route.project = segments[3];
-            } else if (is({"api", "v1", "projects"}) && segments[4] == "ws") {
-                route.kind = RouteKind::WebSocket;
-                route.project = segments[3];
-            }
-            break;
-        default:
-            break;
+    for (const RoutePattern& pattern : web_routes) {
+        Route route;
+        if (matches(pattern, segments, route)) {
+            return route;
+        }
     }
-    return route;
+    return Route{};
 }
 
 // Reads `token` (and with `with_after`, `after`) from the query into
@@ -176,6 +159,32 @@ void read_query(std::string_view query, bool with_after, Route& route) {
 
 }  // namespace
 
+namespace {
+// The row of web_routes for `kind` (null for NotFound and BadRequest).
+const RoutePattern* listed(RouteKind kind) {
+    const auto* row =
+        std::find_if(web_routes.begin(), web_routes.end(),
+                     [kind](const RoutePattern& route) { return route.kind == kind; });
+    return row != web_routes.end() ? row : nullptr;
+}
+}  // namespace
+
+RouteAudience route_audience(RouteKind kind) {
+    const RoutePattern* row = listed(kind);
+    return row != nullptr ? row->audience : RouteAudience::Anyone;
+}
+
+std::string project_route_path(RouteKind kind, std::string_view project) {
+    const RoutePattern* row = listed(kind);
+    if (row == nullptr || row->audience != RouteAudience::Project) {
+        return {};
+    }
+    std::string path(row->path);
+    const std::string_view placeholder = "{project}";
+    path.replace(path.find(placeholder), placeholder.size(), project);
+    return path;
+}
+
 Route parse_route(std::string_view target) {
     if (target.empty() || target.front() != '/') {
         return bad_request("request target is not a path");
@@ -200,24 +209,21 @@ Route parse_route(std::string_view target) {
     }
 
     Route route = match_path(segments);
-    switch (route.kind) {
-        case RouteKind::Page:
-        case RouteKind::Events:
-        case RouteKind::WebSocket:
-        case RouteKind::State:
+    switch (route_audience(route.kind)) {
+        case RouteAudience::Project:
             if (!is_valid_project_name(route.project)) {
                 return bad_request("invalid project name \"" + printable(route.project) +
                                    "\": " + std::string(project_name_rule));
             }
             read_query(query, true, route);
             return route;
-        case RouteKind::BuildsPage:
-        case RouteKind::BuildsList:
+        case RouteAudience::Operator:
             read_query(query, false, route);
             return route;
-        default:
+        case RouteAudience::Anyone:
             return route;
     }
+    return route;
 }
 
 std::optional<EntryId> parse_event_id(std::string_view text) {

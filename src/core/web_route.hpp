@@ -3,6 +3,7 @@
 // "Endpoints"). Pure: the gateway answers from the Route, this only reads the
 // target as it appears in the request line.
 
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +26,42 @@ enum class RouteKind {
     BadRequest
 };
 
+// Who a route is for: what its query carries and who may have it.
+enum class RouteAudience {
+    Anyone,    // no parameters: health, metrics, assets (and the errors)
+    Project,   // ?after= and ?token=: a project's token, when tokens are on
+    Operator,  // ?token=: the operator's token, when tokens are on
+};
+
+// One of the gateway's routes: its path, where "{project}" and "{file}"
+// stand for one segment each.
+struct RoutePattern {
+    std::string_view path;
+    RouteKind kind;
+    RouteAudience audience;
+};
+
+// The gateway's routes: the one list that parse_route() matches, the
+// request decision sorts by audience, and links are made from.
+inline constexpr std::array<RoutePattern, 9> web_routes{{
+    {"/api/v1/projects/{project}/events", RouteKind::Events, RouteAudience::Project},
+    {"/api/v1/projects/{project}/ws", RouteKind::WebSocket, RouteAudience::Project},
+    {"/api/v1/projects/{project}", RouteKind::State, RouteAudience::Project},
+    {"/projects/{project}", RouteKind::Page, RouteAudience::Project},
+    {"/api/v1/builds", RouteKind::BuildsList, RouteAudience::Operator},
+    {"/builds", RouteKind::BuildsPage, RouteAudience::Operator},
+    {"/assets/{file}", RouteKind::Asset, RouteAudience::Anyone},
+    {"/healthz", RouteKind::Health, RouteAudience::Anyone},
+    {"/metrics", RouteKind::Metrics, RouteAudience::Anyone},
+}};
+
+// The audience of a kind of route (Anyone for NotFound and BadRequest).
+RouteAudience route_audience(RouteKind kind);
+
+// The path of a project route, e.g. "/projects/demo" for Page. Project
+// names need no escaping (is_valid_project_name).
+std::string project_route_path(RouteKind kind, std::string_view project);
+
 struct Route {
     RouteKind kind = RouteKind::NotFound;
     // Page, Events, WebSocket, State: percent-decoded and is_valid_project_name.
@@ -40,13 +77,8 @@ struct Route {
     std::string error;
 };
 
-// Reads a request target (origin-form: path, then optionally '?' and query):
-//
-//   /api/v1/projects/{p}/events  Events      /projects/{p}  Page
-//   /api/v1/projects/{p}/ws      WebSocket   /assets/{file} Asset
-//   /api/v1/projects/{p}         State       /healthz       Health
-//   /api/v1/builds               BuildsList  /metrics       Metrics
-//   /builds                      BuildsPage
+// Reads a request target (origin-form: path, then optionally '?' and query)
+// against web_routes.
 //
 // The path is split on '/' first and each segment percent-decoded after, so
 // an encoded "%2F" never makes a new segment: in a project name it is an
@@ -68,7 +100,7 @@ struct Route {
 // An asset name outside [A-Za-z0-9._-]+ or containing ".." is NotFound: no
 // such asset can exist, and the name reveals nothing about a project.
 //
-// Query (project and builds routes only; the other routes take no parameters
+// Query (Project and Operator routes only; the other routes take no parameters
 // and ignore theirs): parameters split on '&', each "key=value" ("key" alone
 // has an empty value); keys and values are percent-decoded with '+' as a
 // space; `after` (project routes) and `token` are read, other keys ignored

@@ -8,6 +8,7 @@
 
 #include "core/project.hpp"
 #include "core/unix_ms.hpp"
+#include "core/web_route.hpp"
 #include "gateway/access_token.hpp"
 #include "gateway/loop_feed.hpp"
 #include "gateway/refusal_log.hpp"
@@ -270,7 +271,7 @@ bool Gateway::admits(const std::string& scope, std::string_view token) const {
 }
 
 std::string Gateway::page_link(const std::string& project) const {
-    std::string link = "/projects/" + project;  // project names need no escaping
+    std::string link = project_route_path(RouteKind::Page, project);
     if (!options_.token_secret.empty()) {
         link += "?token=" + access_token(options_.token_secret, project);
     }

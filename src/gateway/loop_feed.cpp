@@ -24,11 +24,7 @@ void LoopFeed::on_feed_changed(const ProjectFeed& feed) {
         update.events.push_back(feed.at(position));
     }
     sent_end_ = feed.end();
-    update.ready = feed.ready();
-    update.finished = feed.finished();
-    if (feed.refused()) {
-        update.refused_until = feed.refused_until();
-    }
+    update.phase = phase_of(feed);
     update.estimate = feed.estimate().message();
     update.estimate_version = feed.estimate().version();
     boost::asio::post(loop_.io(),
@@ -37,11 +33,23 @@ void LoopFeed::on_feed_changed(const ProjectFeed& feed) {
                       });
 }
 
+LoopFeed::Phase LoopFeed::phase_of(const ProjectFeed& feed) {
+    if (feed.refused()) {
+        return Refused{feed.refused_until()};
+    }
+    if (!feed.ready()) {
+        return Waiting{};
+    }
+    if (feed.finished()) {
+        return Finished{};
+    }
+    return Live{};
+}
+
 void LoopFeed::apply(Update update) {
-    if (!placed_first_ || update.first > end()) {
+    if (std::holds_alternative<NotPosted>(phase_) || update.first > end()) {
         // The first update, or events this loop never got went out of the
         // ProjectFeed's memory: start again from what it has.
-        placed_first_ = true;
         events_.clear();
         first_ = update.first;
     }
@@ -53,9 +61,7 @@ void LoopFeed::apply(Update update) {
         ++first_;
     }
     dropped_through_ = update.dropped_through;
-    ready_ = update.ready;
-    finished_ = update.finished;
-    refused_until_ = update.refused_until;
+    phase_ = update.phase;
     estimate_ = std::move(update.estimate);
     estimate_version_ = update.estimate_version;
     // Viewers never detach from inside on_feed_changed(): they close their
@@ -77,8 +83,10 @@ void LoopFeed::detach(Viewer& viewer) {
 }
 
 std::chrono::seconds LoopFeed::refusal_left() const {
-    const auto left = refused_until_.value_or(std::chrono::steady_clock::time_point{}) -
-                      std::chrono::steady_clock::now();
+    const auto* refused = std::get_if<Refused>(&phase_);
+    const auto left =
+        (refused != nullptr ? refused->until : std::chrono::steady_clock::time_point{}) -
+        std::chrono::steady_clock::now();
     return std::max(std::chrono::seconds(1), std::chrono::ceil<std::chrono::seconds>(left));
 }
 

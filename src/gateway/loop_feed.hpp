@@ -10,9 +10,9 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <optional>
 #include <string>
 #include <unordered_set>
+#include <variant>
 #include <vector>
 
 #include "core/entry_id.hpp"
@@ -45,9 +45,11 @@ public:
 
     // As ProjectFeed's: the history has been read (viewers can be placed);
     // the final code is among the events; Redis refused the channel.
-    [[nodiscard]] bool ready() const { return ready_; }
-    [[nodiscard]] bool finished() const { return finished_; }
-    [[nodiscard]] bool refused() const { return refused_until_.has_value(); }
+    [[nodiscard]] bool ready() const {
+        return std::holds_alternative<Live>(phase_) || std::holds_alternative<Finished>(phase_);
+    }
+    [[nodiscard]] bool finished() const { return std::holds_alternative<Finished>(phase_); }
+    [[nodiscard]] bool refused() const { return std::holds_alternative<Refused>(phase_); }
     // While refused(): how long until the gateway asks Redis again, in
     // whole seconds (at least 1), for Retry-After.
     [[nodiscard]] std::chrono::seconds refusal_left() const;
@@ -66,14 +68,24 @@ public:
     [[nodiscard]] std::uint64_t estimate_version() const { return estimate_version_; }
 
 private:
+    // The feed as the viewers go by it, as the ProjectFeed last posted it
+    // (phase_of() reads it there, once per post).
+    struct NotPosted {};  // nothing yet: no position is known
+    struct Waiting {};    // for the history to be read: viewers wait to be placed
+    struct Live {};       // viewers are placed, new events follow
+    struct Finished {};   // ready, the final code among the events: nothing more comes
+    struct Refused {      // Redis refused the channel: viewers are told so
+        std::chrono::steady_clock::time_point until;
+    };
+    using Phase = std::variant<NotPosted, Waiting, Live, Finished, Refused>;
+    static Phase phase_of(const ProjectFeed& feed);
+
     struct Update {
         std::uint64_t first = 0;  // the position of events[0]
         std::vector<std::shared_ptr<const FeedEvent>> events;
         std::uint64_t begin = 0;  // the ProjectFeed's begin(): older events are gone
         EntryId dropped_through;
-        bool ready = false;
-        bool finished = false;
-        std::optional<std::chrono::steady_clock::time_point> refused_until;
+        Phase phase;
         EstimateMessage estimate;
         std::uint64_t estimate_version = 0;
     };
@@ -90,10 +102,7 @@ private:
     std::deque<std::shared_ptr<const FeedEvent>> events_;
     std::uint64_t first_ = 0;
     EntryId dropped_through_;
-    bool placed_first_ = false;  // `first_` was set by the first update
-    bool ready_ = false;
-    bool finished_ = false;
-    std::optional<std::chrono::steady_clock::time_point> refused_until_;
+    Phase phase_;
     EstimateMessage estimate_;
     std::uint64_t estimate_version_ = 0;
     std::unordered_set<Viewer*> viewers_;

@@ -17,30 +17,27 @@ ProjectFeed::ProjectFeed(std::string project, const Catalog& catalog, HistoryRea
       estimate_(std::make_shared<ProjectEstimate>(project_, catalog, reader, rules)) {}
 
 void ProjectFeed::on_subscribed() {
-    subscribed_ = true;
-    read();  // what came before the subscription, or while it was down
+    read_if(state_.on_subscribed());
 }
 
 void ProjectFeed::on_message() {
-    read();
+    read_if(state_.on_announced());
 }
 
 void ProjectFeed::on_reader_ready() {
-    read();  // a read may have been lost with the old link
+    read_if(state_.on_announced());  // a read may have been lost with the old link
 }
 
 void ProjectFeed::on_tick() {
-    if (read_failed_) {
-        read();  // Redis answered with an error or a malformed entry last time
-    }
-    if (ready_ && !estimate_->reading() && estimate_->due(unix_ms_now())) {
+    read_if(state_.on_tick());  // Redis answered with an error or a malformed entry last time
+    if (ready() && !estimate_->reading() && estimate_->due(unix_ms_now())) {
         estimate_->update(timeline(), unix_ms_now());
         notify();
     }
 }
 
 void ProjectFeed::on_learnt() {
-    if (ready_) {
+    if (ready()) {
         estimate_->update(timeline(), unix_ms_now());
         notify();
     }
@@ -52,41 +49,36 @@ std::string ProjectFeed::state_json() const {
 }
 
 void ProjectFeed::on_refused(std::chrono::steady_clock::time_point until) {
-    refused_until_ = until;
-    subscribed_ = false;  // no messages will come: reading now could miss some later
+    state_.on_refused(until);
     notify();
 }
 
-void ProjectFeed::read() {
-    if (!subscribed_) {
-        return;  // reading before the subscription could miss what comes between
-    }
-    if (reading_) {
-        read_again_ = true;
+void ProjectFeed::read_if(bool wanted) {
+    if (!wanted) {
         return;
     }
-    read_again_ = false;
     // The build's start and profile: bscd may start after the first viewer.
     estimate_->learn([weak = weak_from_this()] {
         if (auto self = weak.lock()) {
             self->on_learnt();
         }
     });
-    reading_ = reader_->read([weak = weak_from_this()](std::optional<TimelineReader::Page> page) {
-        if (auto self = weak.lock()) {  // the feed may have closed meanwhile
-            self->on_page(std::move(page));
-        }
-    });
+    state_.read_started(
+        reader_->read([weak = weak_from_this()](std::optional<TimelineReader::Page> page) {
+            if (auto self = weak.lock()) {  // the feed may have closed meanwhile
+                self->on_page(std::move(page));
+            }
+        }));
     // No link: on_reader_ready() reads again.
 }
 
 void ProjectFeed::on_page(std::optional<TimelineReader::Page> page) {
-    reading_ = false;
     if (!page) {
-        read_failed_ = true;  // the gateway's next tick (or the reader's return) reads again
+        state_.on_read_failed();  // the gateway's next tick (or the reader's return) reads again
         return;
     }
-    read_failed_ = false;
+    const bool was_ready = ready();
+    const bool read_more = state_.on_page(!page->more);
     const std::uint64_t before = end();
     for (auto& event : page->events) {
         events_.push_back(std::move(event));
@@ -97,9 +89,7 @@ void ProjectFeed::on_page(std::optional<TimelineReader::Page> page) {
         }
     }
     // Ready once the whole history is in: viewers are placed against it.
-    const bool complete = !page->more;
-    if ((!ready_ && complete) || (ready_ && end() != before)) {
-        ready_ = true;
+    if (ready() && (!was_ready || end() != before)) {
         // While the profile is being read, its estimate waits for it
         // (on_learnt): a first viewer is never told "first build of this
         // kind" a moment before the learnt estimate.
@@ -108,9 +98,7 @@ void ProjectFeed::on_page(std::optional<TimelineReader::Page> page) {
         }
         notify();
     }
-    if (!complete || read_again_) {
-        read();
-    }
+    read_if(read_more);
 }
 
 void ProjectFeed::notify() {
@@ -123,7 +111,7 @@ void ProjectFeed::notify() {
 
 void ProjectFeed::attach(const std::shared_ptr<FeedFollower>& follower) {
     followers_.push_back(follower);
-    if (ready_ || refused()) {
+    if (ready() || refused()) {
         follower->on_feed_changed(*this);
     }
 }

@@ -29,6 +29,7 @@
 #include "core/entry_id.hpp"
 #include "core/estimate.hpp"
 #include "gateway/feed_event.hpp"
+#include "gateway/feed_state.hpp"
 #include "gateway/project_estimate.hpp"
 #include "gateway/timeline_reader.hpp"
 #include "redis/history_reader.hpp"
@@ -72,10 +73,10 @@ public:
     // viewers are told so instead of being placed, until `until`, when the
     // gateway closes the feed and the next viewer makes it ask again.
     void on_refused(std::chrono::steady_clock::time_point until);
-    [[nodiscard]] bool refused() const { return refused_until_.has_value(); }
+    [[nodiscard]] bool refused() const { return state_.refused(); }
     // While refused(): when the gateway asks again.
     [[nodiscard]] std::chrono::steady_clock::time_point refused_until() const {
-        return refused_until_.value_or(std::chrono::steady_clock::time_point{});
+        return state_.refused_until();
     }
 
     // Followers: told when the feed changes (at once when it is ready or
@@ -88,7 +89,7 @@ public:
 
     // The history has been read once since the subscription began: viewers
     // can be placed.
-    [[nodiscard]] bool ready() const { return ready_; }
+    [[nodiscard]] bool ready() const { return state_.ready(); }
     // The build's final code is among the events: nothing more will come.
     [[nodiscard]] bool finished() const { return timeline().progress().finished(); }
     [[nodiscard]] bool empty() const { return events_.empty(); }
@@ -109,7 +110,8 @@ public:
     [[nodiscard]] const ProjectEstimate& estimate() const { return *estimate_; }
 
 private:
-    void read();
+    // Reads the stream after the last id, when state_ says so.
+    void read_if(bool wanted);
     void on_page(std::optional<TimelineReader::Page> page);
     void notify();
     void on_learnt();
@@ -121,12 +123,7 @@ private:
     std::deque<std::shared_ptr<const FeedEvent>> events_;
     std::uint64_t first_ = 0;
     EntryId dropped_through_{};
-    bool subscribed_ = false;
-    bool ready_ = false;
-    bool reading_ = false;     // an XRANGE is in flight
-    bool read_again_ = false;  // something new was announced while reading
-    bool read_failed_ = false;
-    std::optional<std::chrono::steady_clock::time_point> refused_until_;
+    FeedState state_;
     std::vector<std::shared_ptr<FeedFollower>> followers_;
     std::function<void()> on_idle_;
 };

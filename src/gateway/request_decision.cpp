@@ -114,27 +114,26 @@ Decision decide(const HttpRequest& request, const Route& route, const GatewayOpt
         answer.allow = "GET, HEAD";
         return answer;
     }
+    switch (route_audience(route.kind)) {
+        case RouteAudience::Project:
+            return decide_project(request, route, options, admits);
+        case RouteAudience::Operator:
+            return decide_builds(request, route, admits);
+        case RouteAudience::Anyone:
+            break;
+    }
     switch (route.kind) {
         case RouteKind::BadRequest:
             return error(http::status::bad_request, route.error);
-        case RouteKind::NotFound:
-            return error(http::status::not_found, "no such page");
         case RouteKind::Health:
             return Serve{Resource::Health};
         case RouteKind::Metrics:
             return Serve{Resource::Metrics};
         case RouteKind::Asset:
             return Serve{Resource::Asset};
-        case RouteKind::Page:
-        case RouteKind::Events:
-        case RouteKind::WebSocket:
-        case RouteKind::State:
-            return decide_project(request, route, options, admits);
-        case RouteKind::BuildsPage:
-        case RouteKind::BuildsList:
-            return decide_builds(request, route, admits);
+        default:
+            return error(http::status::not_found, "no such page");
     }
-    return error(http::status::not_found, "no such page");  // not reached: every kind is above
 }
 
 Answer over_rate_answer(std::chrono::seconds retry_after) {

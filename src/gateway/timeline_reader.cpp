@@ -12,10 +12,10 @@ TimelineReader::TimelineReader(std::string project, const Catalog& catalog, Hist
     : history_key_(history_key(channel_for_project(project))),
       reader_(reader),
       counters_(counters),
-      timeline_(std::move(project), catalog) {}
+      history_(std::move(project), catalog) {}
 
 bool TimelineReader::read(std::function<void(std::optional<Page>)> done) {
-    const bool sent = reader_.read_page(history_key_, last_id_, page_size,
+    const bool sent = reader_.read_page(history_key_, history_.last_id(), page_size,
                                         [weak = weak_from_this(), done = std::move(done)](
                                             std::optional<HistoryReader::StreamPage> stored) {
                                             const auto self = weak.lock();
@@ -38,24 +38,22 @@ bool TimelineReader::read(std::function<void(std::optional<Page>)> done) {
 
 void TimelineReader::take(const HistoryReader::StreamPage& stored, Page& page) {
     page.more = stored.more;
-    if (stored.entries_lost && last_id_ && !stored.entries.empty()) {
+    const auto& last_id = history_.last_id();
+    if (stored.entries_lost && last_id && !stored.entries.empty()) {
         spdlog::warn("Project {}: history entries after {} were trimmed before they were read",
-                     project(), last_id_->str());
+                     project(), last_id->str());
         ++counters_.history_gaps;
-        page.events.push_back(make_gap_event(project(), *last_id_, stored.entries.front().id));
+        page.events.push_back(make_gap_event(project(), *last_id, stored.entries.front().id));
     }
     for (const StreamEntry& entry : stored.entries) {
-        last_id_ = entry.id;
         ++counters_.entries_received;
-        const auto parsed = parse_history_entry(entry.id, entry.fields);
-        if (!parsed) {
+        const HistoryTimeline::Taken taken = history_.take(entry.id, entry.fields);
+        if (!taken.entry) {
             spdlog::warn("Project {}: skipping malformed history entry {}", project(),
                          entry.id.str());
-            continue;
-        }
-        if (const auto event = timeline_.add(*parsed)) {
-            page.events.push_back(
-                make_feed_event(event->id, "status", event->to_json(), event->final));
+        } else if (taken.event) {
+            page.events.push_back(make_feed_event(taken.event->id, "status", taken.event->to_json(),
+                                                  taken.event->final));
         }
         // Otherwise after the final code, or a code this catalog lacks.
     }

@@ -1,9 +1,9 @@
 #pragma once
-// A project's history read in order, page by page, into a build timeline,
-// each event formatted once for viewers (FeedEvent). The one way from the
-// history stream to events in the gateway: the feeds that viewers follow,
-// the state endpoint, and the replay of what a feed no longer keeps in
-// memory (Backfill) all read with it.
+// A project's history read in order, page by page, into a build timeline
+// (core/history_timeline.hpp, as bsc reads it), each event formatted once
+// for viewers (FeedEvent). The gateway's reader: the feeds that viewers
+// follow, the state endpoint, and the replay of what a feed no longer keeps
+// in memory (Backfill) all read with it.
 //
 // Nothing is lost in silence: where Redis trimmed entries between two
 // reads (the last entry read is gone while later ones are there), a gap
@@ -19,6 +19,7 @@
 #include "core/build_event.hpp"
 #include "core/catalog.hpp"
 #include "core/entry_id.hpp"
+#include "core/history_timeline.hpp"
 #include "gateway/feed_event.hpp"
 #include "redis/history_reader.hpp"
 
@@ -49,8 +50,8 @@ public:
     // when there is no link now.
     bool read(std::function<void(std::optional<Page> page)> done);
 
-    [[nodiscard]] const std::string& project() const { return timeline_.project(); }
-    [[nodiscard]] const BuildTimeline& timeline() const { return timeline_; }
+    [[nodiscard]] const std::string& project() const { return timeline().project(); }
+    [[nodiscard]] const BuildTimeline& timeline() const { return history_.timeline(); }
 
 private:
     void take(const HistoryReader::StreamPage& stored, Page& page);
@@ -58,8 +59,7 @@ private:
     std::string history_key_;
     HistoryReader& reader_;
     HistoryCounters& counters_;
-    BuildTimeline timeline_;
-    std::optional<EntryId> last_id_;  // the last entry read (after a final code too)
+    HistoryTimeline history_;  // and the last entry read (after a final code too)
 };
 
 // The event that stands for entries trimmed by Redis after `after` and

@@ -22,8 +22,8 @@ namespace bscd {
 
 struct RedisLinkPolicy {
     std::chrono::milliseconds connect_timeout{2000};
-    std::chrono::milliseconds backoff_initial{100};
-    std::chrono::milliseconds backoff_cap{5000};
+    std::chrono::milliseconds backoff_initial = Backoff::reconnect_initial;
+    std::chrono::milliseconds backoff_cap = Backoff::reconnect_cap;
     // A link that is up counts as healthy (the backoff starts small again).
     // The publisher says so itself, once Redis took a write: a link on which
     // Redis refuses every write (NOPERM, OOM) is retried with backoff.

@@ -97,9 +97,7 @@ void derive_defaults(ServerOptions& o) {
     if (o.profile.empty() && o.keep_history) {
         o.profile = default_profile(environment("OS"), environment("DEVICE"));
     }
-    if (o.runtime_dir.empty()) {
-        o.runtime_dir = default_runtime_dir();
-    }
+    o.runtime_dir = resolve_runtime_dir(o.runtime_dir);
     if (o.channel.empty()) {
         o.channel = o.project.empty() ? "build_status_codes" : channel_for_project(o.project);
     }
@@ -174,9 +172,7 @@ ParsedServerOptions parse_server_options(int argc, char** argv) {
                    "build status codes file (Pieman's NAME=VALUE format) replacing the built-in "
                    "catalog")
         ->check(CLI::ExistingFile);
-    app.add_option("--runtime-dir", o.runtime_dir,
-                   "directory for the default socket and pid file [default: /var/run for root, "
-                   "else $XDG_RUNTIME_DIR, else /tmp]");
+    app.add_option("--runtime-dir", o.runtime_dir, runtime_dir_help);
     AccessArguments access;
     app.add_option("--socket-mode", access.mode,
                    "permissions of the socket file, in octal: who may connect")

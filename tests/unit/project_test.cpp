@@ -108,6 +108,13 @@ TEST(ProjectName, ChannelIsPiemans) {
               "bscd-4c8a7e42-6b0f-4b8e-9c1e-2f6a3d5b7e90");
 }
 
+TEST(ProjectName, ProjectForChannelUndoesChannelForProject) {
+    EXPECT_EQ(project_for_channel(channel_for_project("demo")), "demo");
+    EXPECT_EQ(project_for_channel("bscd-a.b-c"), "a.b-c");
+    EXPECT_EQ(project_for_channel("build_status_codes"), "build_status_codes");  // Pieman's
+    EXPECT_EQ(project_for_channel("bscd"), "bscd");
+}
+
 TEST(ProjectName, HistoryKeyFollowsTheChannel) {
     EXPECT_EQ(history_key("bscd-demo"), "bscd-demo:events");
     EXPECT_EQ(history_key("custom-channel"), "custom-channel:events");

@@ -49,6 +49,30 @@ void expect_routes(const Case& c) {
     }
 }
 
+TEST(WebRoute, EveryListedRouteParsesToItsKind) {
+    for (const RoutePattern& listed : web_routes) {
+        std::string target(listed.path);
+        for (const std::string_view placeholder : {"{project}", "{file}"}) {
+            if (const auto at = target.find(placeholder); at != std::string::npos) {
+                target.replace(at, placeholder.size(), "demo.js");
+            }
+        }
+        SCOPED_TRACE(target);
+        EXPECT_EQ(parse_route(target).kind, listed.kind);
+        EXPECT_EQ(route_audience(listed.kind), listed.audience);
+    }
+    EXPECT_EQ(route_audience(RouteKind::NotFound), RouteAudience::Anyone);
+    EXPECT_EQ(route_audience(RouteKind::BadRequest), RouteAudience::Anyone);
+}
+
+TEST(WebRoute, ProjectRoutePathsAreTheListedOnes) {
+    EXPECT_EQ(project_route_path(RouteKind::Page, "demo"), "/projects/demo");
+    EXPECT_EQ(project_route_path(RouteKind::Events, "demo"), "/api/v1/projects/demo/events");
+    EXPECT_EQ(parse_route(project_route_path(RouteKind::WebSocket, "a.b")).kind,
+              RouteKind::WebSocket);
+    EXPECT_EQ(project_route_path(RouteKind::Health, "demo"), "") << "not a project route";
+}
+
 TEST(WebRoute, EveryKind) {
     const Case cases[] = {
         {"/api/v1/projects/demo/events", RouteKind::Events, "demo"},
