@@ -17,6 +17,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "core/backoff.hpp"
 #include "core/entry_id.hpp"
 #include "core/outbox.hpp"
 #include "redis/history_script.hpp"
@@ -34,8 +35,8 @@ struct PublisherOptions {
     std::size_t batches_in_flight = 8;      // script calls awaiting replies at most
     std::chrono::milliseconds connect_timeout{2000};
     std::chrono::milliseconds reply_timeout{10'000};  // silence that counts as a dead link
-    std::chrono::milliseconds backoff_initial{100};
-    std::chrono::milliseconds backoff_cap{5000};
+    std::chrono::milliseconds backoff_initial = Backoff::reconnect_initial;
+    std::chrono::milliseconds backoff_cap = Backoff::reconnect_cap;
     // The cap in Sentinel and Cluster mode: a lost link there is most often a
     // failover, over in a second or two, and asking the sentinels or a seed
     // again is cheap; at 5 s the new master was reached 3.1 s after a kill
