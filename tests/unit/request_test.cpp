@@ -1,6 +1,7 @@
 #include "core/request.hpp"
 
 #include <cstdio>
+#include <ostream>
 #include <random>
 #include <string>
 #include <vector>
@@ -100,6 +101,12 @@ struct BadCase {
     std::string text;
     std::string error;
 };
+
+// The value gtest (and so ctest's test name) shows: the label, not the
+// object's bytes, which hold pointers and change from run to run.
+void PrintTo(const BadCase& c, std::ostream* out) {
+    *out << c.label;
+}
 
 class ParseBadRequest : public ::testing::TestWithParam<BadCase> {};
 
