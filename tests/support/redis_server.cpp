@@ -206,6 +206,13 @@ long long RedisServer::calls_of(const std::string& name) {
     return it == calls.end() ? 0 : it->second;
 }
 
+long long RedisServer::errors_of(const std::string& code) {
+    const std::string text = command({"INFO", "errorstats"}).str;
+    const std::string field = "errorstat_" + code + ":count=";
+    const auto at = text.find(field);
+    return at == std::string::npos ? 0 : std::stoll(text.substr(at + field.size()));
+}
+
 Reply RedisServer::command(const std::vector<std::string>& args,
                            std::chrono::milliseconds timeout) {
     if (context_ && !idle_and_open(context_.get())) {
