@@ -805,6 +805,7 @@ TEST_F(GatewayProxyTest, BuildPageMovesToAnotherGatewayInARealBrowser) {
     stages.pop_back();
     ASSERT_EQ(final_entry.code, 1000);
     std::vector<int> codes;
+    codes.reserve(stages.size());
     for (const HistoryEntry& entry : stages) {
         codes.push_back(entry.code);
     }
@@ -853,6 +854,7 @@ TEST_F(GatewayProxyTest, BuildPageMovesToAnotherGatewayInARealBrowser) {
                 relayed.push_back(event.id);
             }
             std::vector<std::string> ids;
+            ids.reserve(stages.size() + 1);
             for (const HistoryEntry& entry : stages) {
                 ids.push_back(entry.id);
             }

@@ -131,7 +131,7 @@ protected:
         return dir.file("bscd-" + project + ".pid");
     }
     std::string password_file(const std::string& name, const std::string& content) const {
-        const std::string path = dir.file(name);
+        std::string path = dir.file(name);
         std::ofstream(path) << content;
         return path;
     }

@@ -29,7 +29,7 @@ TEST_F(RedisOutageTest, LinkCutMidStreamLosesNothingAndRepeatsNothing) {
     std::vector<std::string> sent;
     for (int round = 1; round <= 5; ++round) {
         for (int i = 0; i < 200; ++i) {
-            const std::string code = stage_codes[sent.size() % stage_codes.size()];
+            const std::string& code = stage_codes[sent.size() % stage_codes.size()];
             client.write(code + "\n");
             sent.push_back(code);
             if (i == 100) {
