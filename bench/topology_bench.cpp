@@ -398,6 +398,7 @@ double replicas_cpu(const std::string& line, std::size_t replicas) {
 
 std::vector<double> each(const std::vector<std::string>& lines, const std::string& key) {
     std::vector<double> values;
+    values.reserve(lines.size());
     for (const auto& line : lines) {
         values.push_back(number(line, key));
     }
@@ -952,8 +953,9 @@ FailoverResult run_failover(const FailoverPlan& plan, const TopologyOptions& opt
     return result;
 }
 
-FailoverPlan sentinel_plan(t::SentinelTopology& topology, const std::string& name,
-                           std::function<int(t::RedisSentinelGroup&, int, HistoryPoller&)> fault) {
+FailoverPlan sentinel_plan(
+    t::SentinelTopology& topology, const std::string& name,
+    const std::function<int(t::RedisSentinelGroup&, int, HistoryPoller&)>& fault) {
     t::RedisSentinelGroup& group = topology.group;
     FailoverPlan plan;
     plan.name = name;
@@ -968,8 +970,9 @@ FailoverPlan sentinel_plan(t::SentinelTopology& topology, const std::string& nam
     return plan;
 }
 
-FailoverPlan cluster_plan(t::ClusterTopology& topology, const std::string& name,
-                          std::function<void(t::RedisCluster&, int, int, HistoryPoller&)> fault) {
+FailoverPlan cluster_plan(
+    t::ClusterTopology& topology, const std::string& name,
+    const std::function<void(t::RedisCluster&, int, int, HistoryPoller&)>& fault) {
     t::RedisCluster& cluster = topology.cluster;
     FailoverPlan plan;
     plan.name = name;
@@ -1000,25 +1003,23 @@ std::vector<FailoverResult> measure_failovers(const TopologyOptions& options) {
     };
     const auto sentinel =
         [&](const std::string& name,
-            std::function<int(t::RedisSentinelGroup&, int, HistoryPoller&)> fault) {
+            const std::function<int(t::RedisSentinelGroup&, int, HistoryPoller&)>& fault) {
             if (!wanted()) {
                 return;
             }
             progress("(k) " + name + ": starting a Sentinel group");
             t::SentinelTopology topology;
-            results.push_back(
-                run_failover(sentinel_plan(topology, name, std::move(fault)), options));
+            results.push_back(run_failover(sentinel_plan(topology, name, fault), options));
         };
     const auto cluster =
         [&](const std::string& name,
-            std::function<void(t::RedisCluster&, int, int, HistoryPoller&)> fault) {
+            const std::function<void(t::RedisCluster&, int, int, HistoryPoller&)>& fault) {
             if (!wanted()) {
                 return;
             }
             progress("(k) " + name + ": starting a Redis Cluster");
             t::ClusterTopology topology;
-            results.push_back(
-                run_failover(cluster_plan(topology, name, std::move(fault)), options));
+            results.push_back(run_failover(cluster_plan(topology, name, fault), options));
         };
     sentinel("Sentinel: master SIGKILLed",
              [](t::RedisSentinelGroup& group, int old, HistoryPoller& poller) {

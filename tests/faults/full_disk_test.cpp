@@ -36,7 +36,7 @@ TEST_F(FullDiskTest, LogOnAFullDiskIsReportedOnceAndBscdKeepsServing) {
     if (!SmallFilesystem::available()) {
         GTEST_SKIP() << "mounting a small filesystem needs root";
     }
-    SmallFilesystem disk(64 * 1024);
+    SmallFilesystem disk(std::size_t{64} * 1024);
     const std::string log = disk.file("bscd.log");
     auto daemon = start_bscd({"-l", log});
     disk.fill();

@@ -256,7 +256,7 @@ TEST_F(ImageBuildTest, ChrootOnlyReportsPreparedThenSuccess) {
     ASSERT_EQ(build.status, 0) << build.output;
     // bscd delivered everything before it answered EXIT.
     EXPECT_EQ(subscriber.collect(2, 10s), (Codes{"10", "1000"}));
-    EXPECT_FALSE(subscriber.next(100ms).has_value());
+    EXPECT_EQ(subscriber.next_after_own_sentinel(*redis_), Subscriber::own_sentinel);
     EXPECT_EQ(history(), (Codes{"10", "1000"}));
     expect_left_nothing_behind();
     // The result is the chroot, kept; no image.
@@ -272,7 +272,7 @@ TEST_F(ImageBuildTest, FullBuildReportsEveryStageAndMakesABootableLayout) {
     const Codes every_stage{"10", "20", "21", "30", "31", "32", "33",  "40",
                             "50", "60", "70", "80", "81", "82", "1000"};
     EXPECT_EQ(subscriber.collect(every_stage.size(), 10s), every_stage);
-    EXPECT_FALSE(subscriber.next(100ms).has_value());
+    EXPECT_EQ(subscriber.next_after_own_sentinel(*redis_), Subscriber::own_sentinel);
     EXPECT_EQ(history(), every_stage);
     expect_left_nothing_behind();
     // The image stays; the chroot and the boot staging directory went.
@@ -345,7 +345,7 @@ TEST_F(ImageBuildTest, FailingStageReportsFailureAndCleansUp) {
     EXPECT_NE(build.status, -1) << "killed at the deadline:\n" << build.output;
     const Codes until_failure{"10", "20", "21", "30", "1001"};
     EXPECT_EQ(subscriber.collect(until_failure.size(), 10s), until_failure);
-    EXPECT_FALSE(subscriber.next(100ms).has_value());
+    EXPECT_EQ(subscriber.next_after_own_sentinel(*redis_), Subscriber::own_sentinel);
     EXPECT_EQ(history(), until_failure);
     expect_left_nothing_behind();
     // The chroot is gone; the log stays, and says why.

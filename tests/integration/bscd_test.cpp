@@ -90,6 +90,7 @@ TEST_F(BscdTest, TwoHundredClientsAtOnceEveryCodeDelivered) {
     auto daemon = start_bscd();
     Subscriber subscriber(redis, "bscd-demo");
     std::vector<std::unique_ptr<ProducerClient>> clients;
+    clients.reserve(200);
     for (int i = 0; i < 200; ++i) {
         clients.push_back(std::make_unique<ProducerClient>(socket_path()));
     }
@@ -134,10 +135,10 @@ TEST_F(BscdTest, BadInputIsRefusedAndChangesNothing) {
     for (const auto& [request, reply] : cases) {
         EXPECT_EQ(exchange(socket_path(), request), reply) << printable(request);
     }
-    EXPECT_FALSE(subscriber.next(300ms).has_value()) << "bad input published something";
     EXPECT_TRUE(daemon->running());
+    // The sentinel: had bad input published something, it would come first.
     EXPECT_EQ(exchange(socket_path(), "50\n"), "OK\n");
-    EXPECT_EQ(subscriber.next(), "50");
+    EXPECT_EQ(subscriber.next(), "50") << "bad input published something";
     EXPECT_EQ(history(), std::vector<std::string>{"50"});
 }
 
@@ -207,7 +208,7 @@ TEST_F(BscdTest, PeerThatNeverReadsDoesNotHoldUpShutdown) {
     }();
     // Until bscd stops draining the socket: no room for half a second.
     std::size_t written = 0;
-    while (greedy.wait_writable(500ms) && written < 64 * 1024 * 1024) {
+    while (greedy.wait_writable(500ms) && written < std::size_t{64} * 1024 * 1024) {
         written += greedy.write_nonblocking(burst);
     }
     ASSERT_LT(written, 64u * 1024 * 1024) << "bscd kept reading";
@@ -511,7 +512,7 @@ const EnvVars no_profile_env{{"BSCD_PROFILE", ""}, {"OS", ""}, {"DEVICE", ""}};
 std::vector<std::string> under_env(const EnvVars& vars, const std::vector<std::string>& argv) {
     std::vector<std::string> wrapped{"env"};
     for (const auto& [name, value] : vars) {
-        wrapped.push_back(name + "=" + value);
+        wrapped.emplace_back(name).append("=").append(value);
     }
     wrapped.insert(wrapped.end(), argv.begin(), argv.end());
     return wrapped;

@@ -147,6 +147,7 @@ TEST_F(GatewayBuildsTest, ManyViewersCostOneReadOfTheIndex) {
     const long long before = index_reads();
     for (int round = 0; round < 2; ++round) {
         std::vector<std::future<int>> viewers;
+        viewers.reserve(20);
         for (int i = 0; i < 20; ++i) {
             viewers.push_back(std::async(std::launch::async, [this] {
                 return http_get(gateway_port(), "/api/v1/builds").status;
@@ -166,7 +167,7 @@ TEST_F(GatewayBuildsTest, ThousandsOfBuildsInTheIndexListOnlyTheNewest) {
     std::vector<std::string> zadd{"ZADD", "bscd-builds"};
     const std::int64_t now_ms = unix_ms_now();
     for (int i = 0; i < 3'000; ++i) {
-        zadd.push_back(std::to_string(now_ms - 3'600'000 - i * 60'000));
+        zadd.push_back(std::to_string(now_ms - 3'600'000 - std::int64_t{i} * 60'000));
         zadd.push_back("old-" + std::to_string(i));
     }
     ASSERT_EQ(redis.command(zadd).integer, 3'000);
@@ -198,10 +199,11 @@ TEST_F(GatewayBuildsTest, OnlyTheOperatorsTokenOpensTheList) {
     ASSERT_NE(project_token, operator_token);
 
     for (const std::string path : {"/api/v1/builds", "/builds"}) {
+        const std::string with_token = path + "?token=";
         EXPECT_EQ(http_get(gateway_port(), path).status, 403) << path;
-        EXPECT_EQ(http_get(gateway_port(), path + "?token=" + project_token).status, 403)
+        EXPECT_EQ(http_get(gateway_port(), with_token + project_token).status, 403)
             << path << ": a project's token must not open the list";
-        EXPECT_EQ(http_get(gateway_port(), path + "?token=" + operator_token).status, 200) << path;
+        EXPECT_EQ(http_get(gateway_port(), with_token + operator_token).status, 200) << path;
         EXPECT_EQ(
             http_get(gateway_port(), path, {{"Authorization", "Bearer " + operator_token}}).status,
             200)

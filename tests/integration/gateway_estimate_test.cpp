@@ -71,7 +71,7 @@ protected:
             if (!event) {
                 continue;
             }
-            const json message = json::parse(event->data);
+            json message = json::parse(event->data);
             if (message["estimate"]["builds"] != 5) {
                 continue;  // the profile not read yet: an estimate before it was learnt
             }

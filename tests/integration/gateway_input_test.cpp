@@ -378,7 +378,7 @@ TEST_F(GatewayInputTest, TheTokenSecretComesFromAFileOrTheEnvironment) {
     const std::string secret = "s3cret-0x62";
     const std::string token = openssl_token(secret, "demo");
     const auto file = [&](const std::string& name, const std::string& content) {
-        const std::string path = dir.file(name);
+        std::string path = dir.file(name);
         std::ofstream(path) << content;
         return path;
     };

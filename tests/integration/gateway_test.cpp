@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <regex>
 #include <signal.h>
 #include <sstream>
@@ -98,18 +99,35 @@ protected:
         return args;
     }
 
-    // A viewer of demo resuming with `headers` / `query`, and the ids it
-    // gets until nothing more comes for a moment.
+    // A viewer of demo resuming with `headers` / `query`, and the ids of
+    // its first `expected` events. It stays open in `resumed_viewers`: whether more
+    // came (a duplicate, say) is for the sentinel to tell.
     std::vector<std::string> resumed_ids(const HttpHeaders& headers, const std::string& query,
                                          std::size_t expected) {
-        SseClient viewer(gateway_port(), events_path + query, {.headers = headers});
-        EXPECT_EQ(viewer.status(), 200) << viewer.body();
-        auto ids = ids_of(viewer.events(expected));
-        if (auto extra = viewer.next_event(300ms)) {  // a duplicate or anything else
-            ids.push_back(extra->id);
-        }
+        auto viewer = std::make_unique<SseClient>(gateway_port(), events_path + query,
+                                                  SseClient::Options{.headers = headers});
+        EXPECT_EQ(viewer->status(), 200) << viewer->body();
+        auto ids = ids_of(viewer->events(expected));
+        resumed_viewers.push_back(std::move(viewer));
         return ids;
     }
+
+    // Sends `sentinel` (a code the test sent no other time) and expects it
+    // to be the next event of every viewer in `resumed_viewers`: anything more
+    // they were sent would have come first.
+    void expect_sentinel_next(const std::string& sentinel) {
+        const std::size_t before = history_ids().size();
+        send_codes({sentinel});
+        const std::string id = wait_history(before + 1).back();
+        for (std::size_t i = 0; i < resumed_viewers.size(); ++i) {
+            const auto event = resumed_viewers[i]->next_event(10s);
+            ASSERT_TRUE(event.has_value()) << "viewer " << i << " got no sentinel";
+            EXPECT_EQ(event->id, id) << "viewer " << i << " got more before the sentinel";
+        }
+        resumed_viewers.clear();
+    }
+
+    std::vector<std::unique_ptr<SseClient>> resumed_viewers;
 };
 
 TEST_F(GatewayStreamTest, SseSendsHistoryThenLiveEventsAndEndsAfterTheFinalCode) {
@@ -180,15 +198,19 @@ TEST_F(GatewayStreamTest, SseResumesAfterLastEventIdOrAfterParameter) {
     EXPECT_EQ(resumed_ids({}, "?after=0", 7), ids);
     EXPECT_EQ(resumed_ids({{"Last-Event-ID", ids[6]}}, "", 0), std::vector<std::string>{})
         << "a running build, resumed at its last event, has nothing to send yet";
+    expect_sentinel_next("40");
 
     // A finished build resumed after its final event: 204, no stream.
     send_codes({"1000"});
-    ids = wait_history(8);
-    EXPECT_EQ(resumed_ids({{"Last-Event-ID", ids[3]}}, "", 4), slice(ids, 4, 8));
-    const HttpResponse header = http_get(gateway_port(), events_path, {{"Last-Event-ID", ids[7]}});
+    ids = wait_history(9);
+    EXPECT_EQ(resumed_ids({{"Last-Event-ID", ids[3]}}, "", 5), slice(ids, 4, 9));
+    // Nothing after the final event: the stream ends.
+    EXPECT_TRUE(resumed_viewers.back()->wait_ended(5s));
+    EXPECT_FALSE(resumed_viewers.back()->next_event(0ms).has_value());
+    const HttpResponse header = http_get(gateway_port(), events_path, {{"Last-Event-ID", ids[8]}});
     EXPECT_EQ(header.status, 204) << header.describe();
     EXPECT_TRUE(header.body.empty());
-    const HttpResponse parameter = http_get(gateway_port(), events_path + "?after=" + ids[7]);
+    const HttpResponse parameter = http_get(gateway_port(), events_path + "?after=" + ids[8]);
     EXPECT_EQ(parameter.status, 204) << parameter.describe();
 }
 
@@ -318,7 +340,10 @@ TEST_F(GatewayStreamTest, HealthFollowsRedisAndViewersMissNothingAcrossAnOutage)
     ASSERT_EQ(ids.size(), 2u);
     expect_sse_event(viewer.next_event(15s), ids[0], 20);
     expect_sse_event(viewer.next_event(), ids[1], 21);
-    EXPECT_FALSE(viewer.next_event(300ms).has_value());
+    // The sentinel: a duplicate of 20 or 21 would come first.
+    send_codes({"30"});
+    ids = wait_history(3);
+    expect_sse_event(viewer.next_event(), ids[2], 30);
     EXPECT_FALSE(viewer.ended()) << viewer.close_error().message();
     EXPECT_GE(gateway_metric("bscd_gateway_redis_reconnects_total").value_or(0), 1.0);
 }

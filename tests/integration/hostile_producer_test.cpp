@@ -26,7 +26,7 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 constexpr std::size_t max_connections = 16;
-constexpr std::size_t megabyte = 1024 * 1024;
+constexpr std::size_t megabyte = std::size_t{1024} * 1024;
 
 // The resident memory of a process in bytes (VmRSS), 0 when unknown.
 std::size_t resident_bytes(pid_t pid) {
@@ -140,7 +140,7 @@ TEST_F(HostileProducerTest, EveryRowLeavesBscdServingOthers) {
              client.close_write();
              EXPECT_EQ(client.read_lines(2000, 10s), repeated("ERR request too long\n", 2000));
              // A warning per rejected request would be some 200 KB.
-             EXPECT_LT(fs::file_size(log_file()), log_before + 16 * 1024);
+             EXPECT_LT(fs::file_size(log_file()), log_before + std::size_t{16} * 1024);
          }},
         {"invalid UTF-8, binary and NUL bytes",
          [&] {

@@ -29,7 +29,7 @@ TEST_F(RedisOutageTest, LinkCutMidStreamLosesNothingAndRepeatsNothing) {
     std::vector<std::string> sent;
     for (int round = 1; round <= 5; ++round) {
         for (int i = 0; i < 200; ++i) {
-            const std::string code = stage_codes[sent.size() % stage_codes.size()];
+            const std::string& code = stage_codes[sent.size() % stage_codes.size()];
             client.write(code + "\n");
             sent.push_back(code);
             if (i == 100) {
@@ -41,14 +41,14 @@ TEST_F(RedisOutageTest, LinkCutMidStreamLosesNothingAndRepeatsNothing) {
         EXPECT_EQ(replies.find("ERR"), std::string::npos) << replies;
         proxy.restore();
         // Let this round reach Redis, so that the next cut hits a live link.
-        ASSERT_TRUE(wait_until([&] { return connections_made(*daemon) == 1u + round; }, 10s))
+        ASSERT_TRUE(wait_until([&] { return links_ready() == 1 + round; }, 10s))
             << daemon->output();
         ASSERT_TRUE(wait_until(
             [&] { return history_length() == static_cast<long long>(sent.size()); }, 10s));
     }
     EXPECT_EQ(subscriber.collect(sent.size(), 30s), sent);
-    EXPECT_FALSE(subscriber.next(200ms).has_value()) << "a code was published twice";
     EXPECT_EQ(history(), sent);
+    EXPECT_TRUE(sentinel_comes_next(subscriber, "1000")) << "a code was published twice";
 }
 
 TEST_F(RedisOutageTest, ReplyLostAfterRedisWroteIsNotWrittenTwice) {
@@ -64,8 +64,8 @@ TEST_F(RedisOutageTest, ReplyLostAfterRedisWroteIsNotWrittenTwice) {
     proxy.restore();
     EXPECT_EQ(exchange(socket_path(), "20\n"), "OK\n");
     EXPECT_EQ(subscriber.next(), "20");
-    EXPECT_FALSE(subscriber.next(300ms).has_value()) << "the resent 10 was published again";
-    EXPECT_EQ(history(), (std::vector<std::string>{"10", "20"}));
+    EXPECT_TRUE(sentinel_comes_next(subscriber, "21")) << "the resent 10 was published again";
+    EXPECT_EQ(history(), (std::vector<std::string>{"10", "20", "21"}));
 }
 
 TEST_F(RedisOutageTest, RedisRestartedCodesAcceptedMeanwhileArriveInOrder) {
@@ -80,7 +80,7 @@ TEST_F(RedisOutageTest, RedisRestartedCodesAcceptedMeanwhileArriveInOrder) {
     proxy.restore();
     EXPECT_EQ(subscriber.collect(3, 15s), (std::vector<std::string>{"20", "21", "30"}));
     EXPECT_EQ(history(), (std::vector<std::string>{"20", "21", "30"}));
-    EXPECT_NE(daemon->output().find("Reconnected to Redis"), std::string::npos);
+    EXPECT_GE(links_ready(), 1) << "bscd made no link ready on the new server";
 }
 
 TEST_F(RedisOutageTest, WithoutHistoryCodesAcceptedDuringAnOutageArriveInOrder) {
@@ -90,7 +90,7 @@ TEST_F(RedisOutageTest, WithoutHistoryCodesAcceptedDuringAnOutageArriveInOrder) 
     Subscriber subscriber(redis, "bscd-demo");
     proxy.restore();
     EXPECT_EQ(subscriber.collect(3, 15s), (std::vector<std::string>{"10", "20", "21"}));
-    EXPECT_FALSE(subscriber.next(200ms).has_value());
+    EXPECT_TRUE(sentinel_comes_next(subscriber, "30"));
 }
 
 TEST_F(RedisOutageTest, FullOutboxAnswersErrAndDropsNothingAccepted) {
@@ -105,7 +105,7 @@ TEST_F(RedisOutageTest, FullOutboxAnswersErrAndDropsNothingAccepted) {
     // follows a moment later. Until then 30 is refused, changing nothing.
     EXPECT_TRUE(wait_until([&] { return exchange(socket_path(), "30\n") == "OK\n"; }));
     EXPECT_EQ(subscriber.next(), "30");
-    EXPECT_FALSE(subscriber.next(200ms).has_value());
+    EXPECT_TRUE(sentinel_comes_next(subscriber, "1000"));
 }
 
 TEST_F(RedisOutageTest, PausedRedisDoesNotStopAccepting) {

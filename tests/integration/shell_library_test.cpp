@@ -176,7 +176,7 @@ stop_bscd
         EXPECT_EQ(result.output.find("bsc.sh"), std::string::npos) << "silent when off\n"
                                                                    << result.output;
     }
-    EXPECT_EQ(channel.next(std::chrono::milliseconds(200)), std::nullopt);
+    EXPECT_EQ(channel.next_after_own_sentinel(redis), Subscriber::own_sentinel);
 }
 
 TEST_F(ShellLibraryTest, RedisDownAtTheStartTheBuildGoesOnWithoutTheChannel) {
@@ -228,7 +228,7 @@ test ! -e "$BSCD_RUNTIME_DIR/bscd-demo.pid" && echo "STALE-PID-FILE-REMOVED"
         << result.output;
     EXPECT_NE(result.output.find("STALE-PID-FILE-REMOVED"), std::string::npos) << result.output;
     EXPECT_EQ(channel.collect(1), std::vector<std::string>{"10"});
-    EXPECT_EQ(channel.next(std::chrono::milliseconds(200)), std::nullopt);
+    EXPECT_EQ(channel.next_after_own_sentinel(redis), Subscriber::own_sentinel);
 }
 
 TEST_F(ShellLibraryTest, BscdThatCannotStartDoesNotFailTheBuild) {
@@ -262,7 +262,7 @@ stop_bscd
         << result.output;
     EXPECT_NE(result.output.find("unknown code 77"), std::string::npos) << result.output;
     EXPECT_EQ(channel.collect(1), std::vector<std::string>{"1000"});
-    EXPECT_EQ(channel.next(std::chrono::milliseconds(200)), std::nullopt);
+    EXPECT_EQ(channel.next_after_own_sentinel(redis), Subscriber::own_sentinel);
 }
 
 TEST_F(ShellLibraryTest, OneServerIsPassedAsHostAndPort) {

@@ -31,7 +31,7 @@ bool BlockingSocket::run_until(Done done, Clock::time_point deadline) {
     return true;
 }
 
-BlockingSocket::BlockingSocket(int port, Options options)
+BlockingSocket::BlockingSocket(int port, const Options& options)
     : socket_(io_), buffer_(read_buffer_size) {
     const tcp::endpoint endpoint(asio::ip::make_address_v4("127.0.0.1"),
                                  static_cast<unsigned short>(port));

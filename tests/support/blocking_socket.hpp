@@ -32,7 +32,7 @@ public:
 
     // Connects to 127.0.0.1:port. Throws std::runtime_error naming the port
     // and the cause on failure or timeout.
-    explicit BlockingSocket(int port, Options options = {});
+    explicit BlockingSocket(int port, const Options& options = {});
     BlockingSocket(const BlockingSocket&) = delete;
     BlockingSocket& operator=(const BlockingSocket&) = delete;
 

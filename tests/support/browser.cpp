@@ -35,7 +35,7 @@ fs::path browser_script(const std::string& name) {
 
 fs::path artifact_path(const std::string& name) {
     // BSCD_BIN_DIR is <build dir>/bin.
-    const fs::path path = fs::path(BSCD_BIN_DIR).parent_path() / "test-artifacts" / name;
+    fs::path path = fs::path(BSCD_BIN_DIR).parent_path() / "test-artifacts" / name;
     fs::create_directories(path.parent_path());
     fs::remove(path);
     return path;

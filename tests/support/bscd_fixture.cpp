@@ -1,6 +1,9 @@
 #include "support/bscd_fixture.hpp"
 
+#include <algorithm>
+
 #include "support/history_codes.hpp"
+#include "support/producer_client.hpp"
 #include "support/serving_programs.hpp"
 #include "support/wait.hpp"
 
@@ -32,22 +35,38 @@ std::vector<std::string> BscdTest::history(const std::string& channel) {
     return history_codes(redis, channel);
 }
 
+::testing::AssertionResult BscdTest::sentinel_comes_next(Subscriber& subscriber,
+                                                         const std::string& sentinel,
+                                                         const std::string& project) {
+    const std::string reply = exchange(socket_path(project), sentinel + "\n");
+    if (reply != "OK\n") {
+        return ::testing::AssertionFailure()
+               << "bscd answered \"" << reply << "\" to the sentinel " << sentinel;
+    }
+    const auto next = subscriber.next(std::chrono::seconds(10));
+    if (next != sentinel) {
+        return ::testing::AssertionFailure()
+               << "the next message was " << next.value_or("none (10 s)") << ", not the sentinel "
+               << sentinel;
+    }
+    return ::testing::AssertionSuccess();
+}
+
 std::unique_ptr<Process> ProxiedBscdTest::start_bscd_via_proxy(std::vector<std::string> extra,
                                                                const std::string& project) {
+    history_kept_ = std::find(extra.begin(), extra.end(), "--no-history") == extra.end();
     extra.insert(extra.end(), {"-P", std::to_string(proxy.port()), "-v"});
+    const long long before = links_ready();
     auto daemon = start_bscd(extra, project);  // the later -P wins
-    EXPECT_TRUE(wait_until([&] { return connections_made(*daemon) == 1; })) << daemon->output();
+    EXPECT_TRUE(wait_until([&] { return links_ready() > before; })) << daemon->output();
     return daemon;
 }
 
-std::size_t ProxiedBscdTest::connections_made(const Process& daemon) {
-    const std::string output = daemon.output();
-    std::size_t count = 0;
-    for (auto at = output.find("onnected to Redis"); at != std::string::npos;
-         at = output.find("onnected to Redis", at + 1)) {
-        ++count;
+long long ProxiedBscdTest::links_ready() {
+    if (history_kept_) {
+        return redis.calls_of("script|load");
     }
-    return count;
+    return static_cast<long long>(proxy.accepted());
 }
 
 long long ProxiedBscdTest::history_length(const std::string& channel) {

@@ -11,6 +11,7 @@
 
 #include "support/process.hpp"
 #include "support/redis_server.hpp"
+#include "support/subscriber.hpp"
 #include "support/tcp_proxy.hpp"
 #include "support/temp_dir.hpp"
 
@@ -35,6 +36,15 @@ protected:
     // The code values in the history stream of `channel`, oldest first.
     std::vector<std::string> history(const std::string& channel = "bscd-demo");
 
+    // "Nothing more was published", checked so that a late arrival cannot
+    // slip past: sends `sentinel` (a code the test sent no other time) to
+    // bscd and succeeds when it is the next message `subscriber` hears.
+    // bscd publishes in the order it accepted, so a duplicate of anything
+    // before would come first.
+    ::testing::AssertionResult sentinel_comes_next(Subscriber& subscriber,
+                                                   const std::string& sentinel,
+                                                   const std::string& project = "demo");
+
     RedisServer redis;
     TempDir dir;
 };
@@ -51,11 +61,17 @@ protected:
     // is up: faults are meant for that link, not for its handshake.
     std::unique_ptr<Process> start_bscd_via_proxy(std::vector<std::string> extra = {},
                                                   const std::string& project = "demo");
-    // "Connected"/"Reconnected" lines bscd logged (it runs with -v).
-    static std::size_t connections_made(const Process& daemon);
+    // Publisher links made ready since Redis started, as Redis and the proxy
+    // see them (not bscd's log): a link with a history is ready once it has
+    // loaded the history script (SCRIPT LOAD, which Redis counts); one
+    // without (--no-history) once connected (the proxy's connections).
+    long long links_ready();
     long long history_length(const std::string& channel = "bscd-demo");
 
     TcpProxy proxy{redis.host(), redis.port()};
+
+private:
+    bool history_kept_ = true;  // of the last bscd started via the proxy
 };
 
 }  // namespace bscd::test

@@ -103,7 +103,7 @@ std::string HttpResponse::describe() const {
     return text;
 }
 
-HttpConnection::HttpConnection(int port, BlockingSocket::Options options)
+HttpConnection::HttpConnection(int port, const BlockingSocket::Options& options)
     : port_(port), socket_(port, options) {}
 
 void HttpConnection::send(std::string_view bytes, std::chrono::milliseconds timeout) {

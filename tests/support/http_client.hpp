@@ -34,7 +34,7 @@ struct HttpResponse {
 class HttpConnection {
 public:
     // Connects to 127.0.0.1:port; throws std::runtime_error on failure.
-    explicit HttpConnection(int port, BlockingSocket::Options options = {});
+    explicit HttpConnection(int port, const BlockingSocket::Options& options = {});
 
     // Sends bytes as they are (requests, fragments of requests, garbage).
     void send(std::string_view bytes, std::chrono::milliseconds timeout = std::chrono::seconds(5));

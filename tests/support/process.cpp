@@ -33,7 +33,7 @@ std::vector<std::string> merged_environment(const EnvVars& overrides) {
         }
     }
     for (const auto& [name, value] : overrides) {
-        result.push_back(name + "=" + value);
+        result.emplace_back(name).append("=").append(value);
     }
     return result;
 }

@@ -21,7 +21,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr auto poll_interval = 20ms;    // between two looks at the cluster
 constexpr auto probe_timeout = 1000ms;  // one command while polling
 constexpr int bus_port_offset = 10000;
 constexpr int lowest_port = 11000;   // bus ports from 21000

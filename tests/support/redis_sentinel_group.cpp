@@ -24,7 +24,6 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr int launch_attempts = 5;
-constexpr auto poll_interval = 20ms;    // between two looks at the group
 constexpr auto probe_timeout = 1000ms;  // one command while polling
 constexpr auto sentinel_start_timeout = 10s;
 

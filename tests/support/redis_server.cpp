@@ -14,7 +14,7 @@
 namespace bscd::test {
 namespace {
 
-constexpr int kAttempts = 5;
+constexpr int launch_attempts = 5;
 
 // An idle connection has nothing to read; readable means the server closed it
 // (or sent something unexpected), and a command sent on it would fail.
@@ -29,7 +29,7 @@ RedisServer::RedisServer() : RedisServer(Options{}) {}
 
 RedisServer::RedisServer(Options options) : options_(std::move(options)) {
     std::string failures;
-    for (int attempt = 1; attempt <= kAttempts; ++attempt) {
+    for (int attempt = 1; attempt <= launch_attempts; ++attempt) {
         port_ = options_.pick_port ? options_.pick_port() : free_port();
         std::string failure;
         if (launch(failure)) {
@@ -204,6 +204,13 @@ long long RedisServer::calls_of(const std::string& name) {
     const auto calls = command_calls();
     const auto it = calls.find(name);
     return it == calls.end() ? 0 : it->second;
+}
+
+long long RedisServer::errors_of(const std::string& code) {
+    const std::string text = command({"INFO", "errorstats"}).str;
+    const std::string field = "errorstat_" + code + ":count=";
+    const auto at = text.find(field);
+    return at == std::string::npos ? 0 : std::stoll(text.substr(at + field.size()));
 }
 
 Reply RedisServer::command(const std::vector<std::string>& args,

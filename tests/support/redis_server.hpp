@@ -81,6 +81,9 @@ public:
     std::map<std::string, long long> command_calls();
     // How many times `name` was called (command_calls()); 0 when never.
     long long calls_of(const std::string& name);
+    // Error replies Redis gave since it started whose first word is `code`
+    // ("NOPERM", "NOSCRIPT", ...; INFO errorstats), a script's included.
+    long long errors_of(const std::string& code);
 
 private:
     std::vector<std::string> arguments() const;

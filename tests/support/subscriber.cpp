@@ -32,6 +32,11 @@ Subscriber::Subscriber(const std::string& host, int port, const std::string& cha
     // context: hiredis 0.14 turns a timed-out read into a fatal error.
 }
 
+std::optional<std::string> Subscriber::next_after_own_sentinel(RedisServer& server) {
+    server.command({"PUBLISH", channel_, own_sentinel});
+    return next(std::chrono::seconds(10));
+}
+
 std::optional<std::string> Subscriber::buffered() {
     for (;;) {
         void* raw = nullptr;

@@ -38,6 +38,13 @@ public:
     std::vector<std::string> collect(std::size_t count,
                                      std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
+    // "Nothing more came", for when every publisher has stopped: publishes a
+    // message of the test's own on the channel and returns whatever is heard
+    // next, which is that message unless something else was published
+    // before (Redis delivers in the order it ran the PUBLISHes).
+    std::optional<std::string> next_after_own_sentinel(RedisServer& server);
+    static constexpr const char* own_sentinel = "test-sentinel";
+
 private:
     // A message already read from the socket, if there is one.
     std::optional<std::string> buffered();

@@ -17,7 +17,7 @@
 namespace bscd::test {
 namespace {
 
-constexpr std::size_t kMaxBuffered = 1 << 20;  // per direction; stop reading beyond
+constexpr std::size_t max_buffered = 1 << 20;  // per direction; stop reading beyond
 
 [[noreturn]] void fail(const char* what) {
     throw std::system_error(errno, std::generic_category(), what);
@@ -59,7 +59,7 @@ void read_into(int fd, std::string& buffer, bool& eof, bool& dead) {
         const ssize_t n = ::recv(fd, chunk.data(), chunk.size(), 0);
         if (n > 0) {
             buffer.append(chunk.data(), static_cast<std::size_t>(n));
-            if (buffer.size() >= kMaxBuffered) {
+            if (buffer.size() >= max_buffered) {
                 return;
             }
             continue;
@@ -215,13 +215,13 @@ void TcpProxy::run() {
         for (const auto& pair : pairs) {
             short client_events = 0;
             short upstream_events = 0;
-            if (!pair.client_eof && pair.to_upstream.size() < kMaxBuffered) {
+            if (!pair.client_eof && pair.to_upstream.size() < max_buffered) {
                 client_events |= POLLIN;
             }
             if (!pair.to_client.empty() && !holding) {
                 client_events |= POLLOUT;
             }
-            if (!pair.upstream_eof && pair.to_client.size() < kMaxBuffered) {
+            if (!pair.upstream_eof && pair.to_client.size() < max_buffered) {
                 upstream_events |= POLLIN;
             }
             if (!pair.to_upstream.empty()) {

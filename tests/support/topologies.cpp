@@ -45,6 +45,7 @@ void SentinelTopology::kill_master_of(const std::string& /*key*/) {
 
 std::vector<RedisServer*> SentinelTopology::data_nodes() {
     std::vector<RedisServer*> nodes;
+    nodes.reserve(RedisSentinelGroup::node_count);
     for (int i = 0; i < RedisSentinelGroup::node_count; ++i) {
         nodes.push_back(&group.node(i));
     }
@@ -72,6 +73,7 @@ void ClusterTopology::kill_master_of(const std::string& key) {
 
 std::vector<RedisServer*> ClusterTopology::data_nodes() {
     std::vector<RedisServer*> nodes;
+    nodes.reserve(RedisCluster::node_count);
     for (int i = 0; i < RedisCluster::node_count; ++i) {
         nodes.push_back(&cluster.node(i));
     }

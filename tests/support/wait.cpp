@@ -30,8 +30,8 @@ void await(const std::string& what, std::chrono::milliseconds timeout,
             return;
         }
         if (std::chrono::steady_clock::now() >= deadline) {
-            throw std::runtime_error(what + ": not within " + std::to_string(timeout.count()) +
-                                     " ms: " + last);
+            throw std::runtime_error(what + ": not within " +
+                                     std::to_string(timeout.count()).append(" ms: ").append(last));
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }

@@ -118,7 +118,7 @@ protected:
     }
 
     std::string password_file(const std::string& name, const std::string& password) const {
-        const std::string path = dir.file(name);
+        std::string path = dir.file(name);
         std::ofstream(path) << password;
         return path;
     }

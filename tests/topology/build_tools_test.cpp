@@ -57,6 +57,7 @@ protected:
 
     static std::vector<std::string> values() {
         std::vector<std::string> codes;
+        codes.reserve(build_codes.size());
         for (const auto& code : build_codes) {
             codes.push_back(code.second);
         }

@@ -86,7 +86,8 @@ TEST_F(ClusterBscdTest, TheProjectsSlotMigratedWhileCodesFlowKeepsTheOrder) {
     ASSERT_EQ(cluster.migrate_keys(slot, from, to), 2U);
     send_until(client, 200);  // ASK to the target
     // (A plain read on the target is answered MOVED until the slot is its.)
-    ASSERT_TRUE(wait_until([&] { return daemon->output().find(" ASK ") != std::string::npos; }))
+    // The target saw bscd follow the redirection (ASKING, then the script).
+    ASSERT_TRUE(wait_until([&] { return cluster.node(to).calls_of("asking") > 0; }))
         << "bscd never met the ASK redirection";
     cluster.finish_migration(slot, to);
     send_until(client, 300);  // MOVED, if bscd was still asking the source

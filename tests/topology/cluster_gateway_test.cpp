@@ -5,6 +5,7 @@
 // follows a project in it. Events are written as bscd writes them: XADD of
 // code, name and ts on the stream's master, then PUBLISH of the code.
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <map>
@@ -20,6 +21,7 @@
 #include "core/cluster_slot.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
+#include "support/process_sockets.hpp"
 #include "support/redis_cluster.hpp"
 #include "support/serving_programs.hpp"
 #include "support/sse_client.hpp"
@@ -180,9 +182,15 @@ protected:
             << gateway->output();
     }
 
-    void expect_no_more(SseClient& viewer, const Project& project) {
-        const auto extra = viewer.next_event(300ms);
-        EXPECT_FALSE(extra.has_value()) << project.name << ": " << extra->id;
+    // Nothing more for these viewers of `project`: a sentinel written now
+    // is the next event of each (anything more would come first).
+    void expect_sentinel_next(const std::vector<SseClient*>& viewers, Project& project) {
+        write(project, 10);
+        for (SseClient* viewer : viewers) {
+            const auto next = viewer->next_event(recovery);
+            ASSERT_TRUE(next.has_value()) << project.name << ": no sentinel";
+            EXPECT_EQ(next->id, project.ids.back()) << project.name << ": more before the sentinel";
+        }
     }
 
     // GET /api/v1/projects/{p}: the state of what was written.
@@ -240,8 +248,8 @@ TEST_F(ClusterGatewayTest, ViewersOfProjectsOnThreeMastersSeeEveryEventOnceWhile
     for (std::size_t i = 0; i < viewers.size(); ++i) {
         expect_events(*viewers[i], projects[i / 2], 4);
     }
-    for (std::size_t i = 0; i < viewers.size(); ++i) {
-        expect_no_more(*viewers[i], projects[i / 2]);
+    for (std::size_t p = 0; p < projects.size(); ++p) {
+        expect_sentinel_next({viewers[2 * p].get(), viewers[2 * p + 1].get()}, projects[p]);
     }
     EXPECT_TRUE(health_becomes(200, recovery)) << gateway->output();
     for (const auto& project : projects) {
@@ -297,7 +305,7 @@ TEST_F(ClusterGatewayTest, AViewerFollowsAProjectWhoseSlotIsMigrated) {
     write(asked, 21);
     EXPECT_EQ(followed.owner, to);
     expect_events(*viewer, followed, 3, 5s);
-    expect_no_more(*viewer, followed);
+    expect_sentinel_next({viewer.get()}, followed);
     expect_state(asked);
     expect_state(followed);
     EXPECT_EQ(health(), 200);
@@ -314,13 +322,19 @@ TEST_F(ClusterGatewayTest, AHungSubscriberNodeIsLeftForAnother) {
     // Paused, the node keeps every link open and answers nothing: only
     // unanswered requests tell. (Whether /healthz says 503 meanwhile depends
     // on how soon the replica is promoted: the reader's links move with it.)
+    // The gateway's links to the victim now; the subscriber link is one.
+    const int victim_port = cluster.node(victim).port();
+    const auto links = tcp_sockets_to(gateway->pid(), victim_port);
+    ASSERT_FALSE(links.empty());
     const auto paused = std::chrono::steady_clock::now();
     cluster.pause_node(victim);
-    const std::string noticed = "Redis subscriber link to " + cluster.node(victim).address() +
-                                ": Redis did not answer within 2 s";
-    ASSERT_TRUE(
-        wait_until([&] { return gateway->output().find(noticed) != std::string::npos; }, 10s))
-        << gateway->output();
+    // Noticed: the gateway dropped a link it had to the paused node.
+    const auto dropped_one = [&] {
+        const auto now = tcp_sockets_to(gateway->pid(), victim_port);
+        return std::any_of(links.begin(), links.end(),
+                           [&](unsigned long link) { return !now.contains(link); });
+    };
+    ASSERT_TRUE(wait_until(dropped_one, 10s)) << gateway->output();
     const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - paused);
     std::cout << "[  TIMING  ] paused subscriber node noticed: " << took.count() << " ms"
@@ -328,13 +342,18 @@ TEST_F(ClusterGatewayTest, AHungSubscriberNodeIsLeftForAnother) {
     EXPECT_LT(took, 5s);
     (void)cluster.wait_for_slot_master_change(subscriber_slot, victim);
     EXPECT_TRUE(health_becomes(200, recovery)) << gateway->output();
+    // The operator is told which link left which node, and why.
+    EXPECT_NE(gateway->output().find("Redis subscriber link to " + cluster.node(victim).address() +
+                                     ": Redis did not answer within 2 s"),
+              std::string::npos)
+        << gateway->output();
 
     // Live events reach the viewer only through a subscription on a node
     // that answers: the gateway has left the paused one.
     write(project, 20);
     write(project, 21);
     expect_events(*viewer, project, 1);
-    expect_no_more(*viewer, project);
+    expect_sentinel_next({viewer.get()}, project);
     expect_state(project);
 }
 

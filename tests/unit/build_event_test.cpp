@@ -87,7 +87,8 @@ TEST(Iso8601Utc, EveryDayAgainstNaiveCalendar) {
             const int days = month_days[m - 1] + (m == 2 && is_leap(y) ? 1 : 0);
             for (int d = 1; d <= days; ++d, ++day) {
                 char expected[64];
-                std::snprintf(expected, sizeof expected, "%04d-%02d-%02dT13:07:05.042Z", y, m, d);
+                (void)std::snprintf(expected, sizeof expected, "%04d-%02d-%02dT13:07:05.042Z", y, m,
+                                    d);
                 const std::string got = iso8601_utc(day * 86'400'000 + 47'225'042);
                 if (got != expected) {
                     ADD_FAILURE() << "day " << day << ": " << got << " != " << expected;

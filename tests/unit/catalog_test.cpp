@@ -1,5 +1,6 @@
 #include "core/catalog.hpp"
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -207,6 +208,12 @@ struct ErrorCase {
     std::size_t line;
     const char* what;
 };
+
+// The value gtest (and so ctest's test name) shows: the label, not the
+// object's bytes, which hold pointers and change from run to run.
+void PrintTo(const ErrorCase& c, std::ostream* out) {
+    *out << c.label;
+}
 
 class CatalogParseError : public ::testing::TestWithParam<ErrorCase> {};
 

@@ -176,7 +176,7 @@ TEST(LineFramer, OverflowIsReportedOnceAcrossManyChunks) {
 TEST(LineFramer, TenKilobyteLineInOneChunkBuffersNothing) {
     LineFramer framer(max_request_length);
     std::vector<Got> got;
-    framer.feed(std::string(10 * 1024, '1'), [&](const Frame& f) {
+    framer.feed(std::string(std::size_t{10} * 1024, '1'), [&](const Frame& f) {
         got.push_back(Got{std::string(f.text), f.terminated, f.too_long});
     });
     EXPECT_EQ(framer.buffered(), 0u);

@@ -1,6 +1,7 @@
 #include "core/outbox.hpp"
 
 #include <cstdint>
+#include <iterator>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -21,6 +22,7 @@ Delivery delivery(std::uint64_t n) {
 template <typename Range>
 std::vector<std::uint64_t> numbers(const Range& range) {
     std::vector<std::uint64_t> out;
+    out.reserve(static_cast<std::size_t>(std::distance(std::begin(range), std::end(range))));
     for (const Delivery& d : range) {
         out.push_back(d.id.ms - 1000);
     }

@@ -88,6 +88,7 @@ TEST_F(RefusalLogTest, ThreadsShareOneCap) {
     RefusalLog log(20, 1h);
     std::atomic<int> admitted{0};
     std::vector<std::thread> threads;
+    threads.reserve(4);
     for (int t = 0; t < 4; ++t) {
         threads.emplace_back([&] {
             for (int i = 0; i < 2500; ++i) {

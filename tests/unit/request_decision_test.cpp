@@ -131,8 +131,8 @@ TEST(RequestDecision, EveryProjectRouteNeedsAnAdmittedToken) {
         ASSERT_EQ(decide.asked.size(), 2u);
         EXPECT_EQ(decide.asked[0], (std::pair<std::string, std::string>{"demo", ""}));
 
-        const Decision granted =
-            decide(request(http::verb::get, target + "?token=" + good_token, upgrade()));
+        const Decision granted = decide(request(
+            http::verb::get, std::string(target).append("?token=").append(good_token), upgrade()));
         EXPECT_FALSE(std::holds_alternative<Answer>(granted)) << std::get<Answer>(granted).message;
     }
 }
@@ -150,7 +150,8 @@ TEST(RequestDecision, TheBuildsRoutesNeedTheOperatorsToken) {
         EXPECT_FALSE(is_valid_project_name(decide.asked[0].first));
 
         for (const auto method : {http::verb::get, http::verb::head}) {
-            EXPECT_EQ(served(decide(request(method, target + "?token=" + good_token))),
+            EXPECT_EQ(served(decide(request(
+                          method, std::string(target).append("?token=").append(good_token)))),
                       target == "/builds" ? Resource::BuildsPage : Resource::BuildsList);
         }
     }

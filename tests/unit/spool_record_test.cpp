@@ -16,7 +16,7 @@ std::string checked_line(const std::string& body) {
     boost::crc_32_type crc;
     crc.process_bytes(body.data(), body.size());
     char hex[9];
-    std::snprintf(hex, sizeof hex, "%08x", static_cast<unsigned>(crc.checksum()));
+    (void)std::snprintf(hex, sizeof hex, "%08x", static_cast<unsigned>(crc.checksum()));
     return body + ' ' + hex + '\n';
 }
 

@@ -18,7 +18,7 @@ TEST(SseFrame, LineBreaksInDataBecomeSeparateDataFields) {
 }
 
 TEST(SseFrame, LineBreaksAndNulsAreDroppedFromIdAndType) {
-    const std::string_view type("sta\rtus\0x", 10);
+    const std::string_view type("sta\rtus\0x\0", 10);
     EXPECT_EQ(sse_event("1-0\n\ndata: x", type, "d"),
               "id: 1-0data: x\nevent: statusx\ndata: d\n\n");
 }
