@@ -199,7 +199,7 @@ TEST_F(SpoolTest, FullDiskIsAnErrAndLosesNothingAccepted) {
     if (!SmallFilesystem::available()) {
         GTEST_SKIP() << "mounting a small filesystem needs root";
     }
-    SmallFilesystem disk(64 * 1024);
+    SmallFilesystem disk(std::size_t{64} * 1024);
     const std::vector<std::string> spool_option{"--spool", disk.path()};
     auto daemon = start_bscd_via_proxy(spool_option);
     proxy.cut();  // the spool keeps what it holds
