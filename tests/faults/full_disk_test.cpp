@@ -10,18 +10,11 @@
 #include "support/bscd_fixture.hpp"
 #include "support/producer_client.hpp"
 #include "support/small_filesystem.hpp"
+#include "support/text.hpp"
 #include "support/wait.hpp"
 
 namespace bscd::test {
 namespace {
-
-std::size_t count(const std::string& text, const std::string& what) {
-    std::size_t n = 0;
-    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
-        ++n;
-    }
-    return n;
-}
 
 std::string read_file(const std::string& path) {
     std::ifstream in(path);
@@ -48,9 +41,10 @@ TEST_F(FullDiskTest, LogOnAFullDiskIsReportedOnceAndBscdKeepsServing) {
     }
     EXPECT_EQ(exchange(socket_path(), requests), oks);
     ASSERT_TRUE(wait_until([&] { return history().size() == 300; })) << daemon->output();
-    ASSERT_TRUE(wait_until([&] { return count(daemon->output(), "cannot write the log") > 0; }));
+    ASSERT_TRUE(
+        wait_until([&] { return occurrences(daemon->output(), "cannot write the log") > 0; }));
     EXPECT_NE(daemon->output().find("No space left on device"), std::string::npos);
-    EXPECT_EQ(count(daemon->output(), "cannot write the log"), 1U) << daemon->output();
+    EXPECT_EQ(occurrences(daemon->output(), "cannot write the log"), 1U) << daemon->output();
     EXPECT_TRUE(daemon->running());
 
     disk.free_up();

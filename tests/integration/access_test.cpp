@@ -14,6 +14,7 @@
 #include "support/bscd_fixture.hpp"
 #include "support/producer_client.hpp"
 #include "support/subscriber.hpp"
+#include "support/text.hpp"
 #include "support/wait.hpp"
 
 namespace bscd::test {
@@ -251,12 +252,7 @@ TEST_F(AccessTest, RefusedExitsCountAgainstTheLogCap) {
         return daemon->output().find("Rejected 990 more requests") != std::string::npos;
     })) << daemon->output();
     const std::string output = daemon->output();
-    std::size_t refusal_lines = 0;
-    for (auto at = output.find("Refused EXIT"); at != std::string::npos;
-         at = output.find("Refused EXIT", at + 1)) {
-        ++refusal_lines;
-    }
-    EXPECT_EQ(refusal_lines, 10U);
+    EXPECT_EQ(occurrences(output, "Refused EXIT"), 10U);
     EXPECT_TRUE(daemon->running());
     EXPECT_EQ(exchange(socket_path(), "10\n"), "OK\n");
 }

@@ -21,6 +21,7 @@
 #include "support/producer_client.hpp"
 #include "support/serving_programs.hpp"
 #include "support/subscriber.hpp"
+#include "support/text.hpp"
 #include "support/wait.hpp"
 
 namespace bscd::test {
@@ -446,12 +447,7 @@ TEST_F(BscdTest, RejectedRequestsDoNotFloodTheLog) {
         return daemon->output().find("Rejected 990 more requests") != std::string::npos;
     })) << daemon->output();
     const std::string output = daemon->output();
-    std::size_t lines = 0;
-    for (auto at = output.find("Rejected request"); at != std::string::npos;
-         at = output.find("Rejected request", at + 1)) {
-        ++lines;
-    }
-    EXPECT_EQ(lines, 10U);  // ProducerSession::rejections_logged
+    EXPECT_EQ(occurrences(output, "Rejected request"), 10U);  // ProducerSession::rejections_logged
 }
 
 TEST_F(BscdTest, ConnectionLimitAnswersErr) {

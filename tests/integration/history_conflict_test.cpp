@@ -17,6 +17,7 @@
 #include "support/bscd_fixture.hpp"
 #include "support/producer_client.hpp"
 #include "support/subscriber.hpp"
+#include "support/text.hpp"
 #include "support/wait.hpp"
 
 namespace bscd::test {
@@ -36,14 +37,6 @@ std::string read_file(const std::string& path) {
     std::ostringstream text;
     text << in.rdbuf();
     return text.str();
-}
-
-std::size_t count_of(const std::string& text, const std::string& what) {
-    std::size_t count = 0;
-    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
-        ++count;
-    }
-    return count;
 }
 
 std::string oks(std::size_t count) {
@@ -196,7 +189,7 @@ TEST_F(HistoryConflictTest, AnIntruderFarAheadDoesNotSwallowTheCodesAfterIt) {
         EXPECT_LT(std::stoull(all[i].ts), now_ms() + 1);
     }
     const std::string output = daemon->output();
-    EXPECT_EQ(count_of(output, conflict_warning), 1U) << output;
+    EXPECT_EQ(occurrences(output, conflict_warning), 1U) << output;
     EXPECT_NE(output.find("up to " + intruder), std::string::npos) << output;
     EXPECT_NE(output.find("moving 3 codes"), std::string::npos) << output;
     EXPECT_TRUE(sentinel_comes_next(subscriber, "950")) << "a code was published twice";
@@ -214,7 +207,7 @@ TEST_F(HistoryConflictTest, AnIntruderThatEmptiedTheStreamDoesNotSwallowCodes) {
     EXPECT_EQ(exchange(socket_path(), "101\n"), "OK\n");
     EXPECT_EQ(subscriber.next(10s), "101") << daemon->output();
     EXPECT_EQ(history(), Codes{"101"});
-    EXPECT_EQ(count_of(daemon->output(), conflict_warning), 1U) << daemon->output();
+    EXPECT_EQ(occurrences(daemon->output(), conflict_warning), 1U) << daemon->output();
 }
 
 TEST_F(HistoryConflictTest, AnIntruderJustAheadSplitsABatchAndBothHalvesGoInOrder) {
@@ -240,7 +233,7 @@ TEST_F(HistoryConflictTest, AnIntruderJustAheadSplitsABatchAndBothHalvesGoInOrde
     EXPECT_LT(std::stoull(entry_of("102").ts), intruder_ms);
     EXPECT_GT(std::stoull(entry_of("103").ts), intruder_ms);
     const std::string output = daemon->output();
-    EXPECT_EQ(count_of(output, conflict_warning), 1U) << output;
+    EXPECT_EQ(occurrences(output, conflict_warning), 1U) << output;
     EXPECT_NE(output.find("moving 4 codes"), std::string::npos) << output;
     EXPECT_TRUE(sentinel_comes_next(subscriber, "950")) << "a code was published twice";
 }
@@ -272,7 +265,7 @@ TEST_F(OwnIdTest, AnotherCodeAtOneOfBscdsIdsIsAConflict) {
     EXPECT_EQ(history(), (Codes{"999", "101", "102"}));
     EXPECT_GT(entry_of("101").id, held[1].id);
     EXPECT_EQ(entry_of("101").ts, std::to_string(held[0].ts_ms));
-    EXPECT_EQ(count_of(daemon->output(), conflict_warning), 1U) << daemon->output();
+    EXPECT_EQ(occurrences(daemon->output(), conflict_warning), 1U) << daemon->output();
 }
 
 TEST_F(OwnIdTest, TheSameCodeAcceptedAtAnotherTimeIsAConflict) {
@@ -285,7 +278,7 @@ TEST_F(OwnIdTest, TheSameCodeAcceptedAtAnotherTimeIsAConflict) {
     EXPECT_EQ(subscriber.collect(2, 20s), range(101, 2)) << daemon->output();
     EXPECT_EQ(history(), (Codes{"101", "101", "102"}));
     EXPECT_EQ(entries().at(1).ts, std::to_string(held[0].ts_ms));
-    EXPECT_EQ(count_of(daemon->output(), conflict_warning), 1U) << daemon->output();
+    EXPECT_EQ(occurrences(daemon->output(), conflict_warning), 1U) << daemon->output();
 }
 
 TEST_F(OwnIdTest, ABatchBehindAConflictWritesNothingEvenWithAnEntryAtItsPredecessorsId) {
@@ -302,7 +295,7 @@ TEST_F(OwnIdTest, ABatchBehindAConflictWritesNothingEvenWithAnEntryAtItsPredeces
     proxy.restore();
     EXPECT_EQ(subscriber.collect(300, 20s), codes) << daemon->output();
     EXPECT_EQ(history(), concat({"999"}, codes));
-    EXPECT_EQ(count_of(daemon->output(), conflict_warning), 1U) << daemon->output();
+    EXPECT_EQ(occurrences(daemon->output(), conflict_warning), 1U) << daemon->output();
     EXPECT_TRUE(sentinel_comes_next(subscriber, "950")) << "a code was published twice";
 }
 
@@ -410,7 +403,7 @@ TEST_F(TwoBscdsTest, BothBuildsCodesAllReachTheHistoryOnce) {
     EXPECT_EQ(only(stored, from_second), from_second);
     EXPECT_EQ(only(seen, from_first), from_first);
     EXPECT_EQ(only(seen, from_second), from_second);
-    EXPECT_GE(count_of(second->output(), conflict_warning), 3U) << second->output();
+    EXPECT_GE(occurrences(second->output(), conflict_warning), 3U) << second->output();
     // Nothing more from either bscd: each one's sentinel comes next.
     EXPECT_TRUE(sentinel_comes_next(subscriber, "950")) << "a code was published twice";
     EXPECT_TRUE(sentinel_comes_next(subscriber, "951", "other")) << "a code was published twice";
@@ -435,7 +428,7 @@ TEST_F(TwoBscdsTest, ASpooledBscdKilledRightAfterAConflictLosesAndRepeatsNothing
                }));
     };
     ASSERT_TRUE(wait_until(moved_past_first, 20s)) << second->output();
-    EXPECT_TRUE(wait_until([&] { return count_of(second->output(), conflict_warning) == 1; }))
+    EXPECT_TRUE(wait_until([&] { return occurrences(second->output(), conflict_warning) == 1; }))
         << second->output();
     // Killed before it could send them again under their new ids (it waits
     // a backoff first; should it have been quicker, the spool holds fewer).
@@ -465,7 +458,7 @@ TEST_F(TwoBscdsTest, ASpooledBscdKilledRightAfterAConflictLosesAndRepeatsNothing
     EXPECT_EQ(only(stored, all_held), all_held);
     EXPECT_EQ(only(stored, all_newer), all_newer);
     EXPECT_EQ(sorted(seen), sorted(all));
-    EXPECT_EQ(count_of(again->output(), conflict_warning), 0U) << again->output();
+    EXPECT_EQ(occurrences(again->output(), conflict_warning), 0U) << again->output();
     // Nothing more from either bscd: each one's sentinel comes next.
     EXPECT_TRUE(sentinel_comes_next(subscriber, "950")) << "a code was published twice";
     EXPECT_TRUE(sentinel_comes_next(subscriber, "951", "other")) << "a code was published twice";
