@@ -186,8 +186,10 @@ std::string Gateway::render_metrics() {
     }
     if (redis_) {
         metrics.projects_followed = redis_->subscriber.subscribed_count();
-        metrics.redis_reconnects_total =
-            redis_->reader.reconnects() + redis_->subscriber.reconnects();
+        RedisLinkCounts links = redis_->reader.link_counts();
+        links += redis_->subscriber.link_counts();
+        metrics.redis_reconnects_total = links.reconnects;
+        metrics.redis_connect_failures_total = links.connect_failures;
     }
     metrics.redis_up = redis_up();
     return metrics.render();

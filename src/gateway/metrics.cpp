@@ -52,6 +52,10 @@ std::string GatewayMetrics::render() const {
            viewers_dropped_slow_total);
     metric(out, "redis_reconnects_total", "counter", "Redis links re-established.",
            redis_reconnects_total);
+    metric(out, "redis_connect_failures_total", "counter",
+           "Attempts to connect a Redis link that failed: Redis down, refused credentials, "
+           "or no descriptor left.",
+           redis_connect_failures_total);
     metric(out, "history_reads_total", "counter",
            "History reads (XRANGE): the projects' feeds, state requests and backfills, each "
            "up to 1000 entries.",

@@ -51,6 +51,7 @@ struct GatewayMetrics {
     std::uint64_t events_relayed_total = 0;           // events written to viewers
     std::uint64_t viewers_dropped_slow_total = 0;     // over --viewer-queue behind
     std::uint64_t redis_reconnects_total = 0;         // Redis links re-established
+    std::uint64_t redis_connect_failures_total = 0;   // attempts that got no link
     std::uint64_t history_reads_total = 0;            // XRANGEs of the feeds
     std::uint64_t history_reads_coalesced_total = 0;  // followers served by a read already made
     std::uint64_t history_gaps_total = 0;  // gap events: entries trimmed before they were read

@@ -51,7 +51,7 @@ public:
     void unwatch(const std::string& channel);
 
     [[nodiscard]] bool connected() const { return link_.ready(); }
-    [[nodiscard]] std::uint64_t reconnects() const { return link_.reconnects(); }
+    [[nodiscard]] const RedisLinkCounts& link_counts() const { return link_.counts(); }
     // Channels with a confirmed subscription right now.
     [[nodiscard]] std::size_t subscribed_count() const;
     [[nodiscard]] bool refused(const std::string& channel) const;

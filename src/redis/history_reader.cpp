@@ -52,7 +52,7 @@ HistoryReader::NodeLink& HistoryReader::add_link(const std::string& name, RedisO
             self->ping_overdue = false;
             self->pings_answered = self->pings_sent;
             if (std::exchange(self->replaces_lost, false)) {
-                ++reconnects_;
+                ++counted_.reconnects;
             }
             if (on_ready_) {
                 on_ready_();
@@ -228,7 +228,7 @@ void HistoryReader::on_slots(const std::string& error) {
             continue;
         }
         spdlog::info("Redis history reader: {} serves no slot now; dropping its link", it->first);
-        reconnects_ += it->second->link.reconnects();
+        counted_ += it->second->link.counts();
         it->second->link.stop();  // its reads in flight are answered nullopt
         it = links_.erase(it);
         dropped = true;
@@ -255,10 +255,10 @@ bool HistoryReader::redis_up() const {
     });
 }
 
-std::uint64_t HistoryReader::reconnects() const {
-    std::uint64_t total = reconnects_;
+RedisLinkCounts HistoryReader::link_counts() const {
+    RedisLinkCounts total = counted_;
     for (const auto& [name, node] : links_) {
-        total += node->link.reconnects();
+        total += node->link.counts();
     }
     return total;
 }

@@ -76,9 +76,9 @@ public:
     // Every link is up and its last PING was answered in time; in a
     // cluster, also a slot map is loaded: every master in it answers.
     [[nodiscard]] bool redis_up() const;
-    // Links re-established after a loss; in a cluster also a link to a new
-    // master that replaced a dead one.
-    [[nodiscard]] std::uint64_t reconnects() const;
+    // What its links counted, also those it dropped; in a cluster a link to
+    // a new master that replaced a dead one counts as a reconnection.
+    [[nodiscard]] RedisLinkCounts link_counts() const;
 
 private:
     struct NodeLink {
@@ -123,7 +123,7 @@ private:
     bool have_slots_ = false;
     bool reloading_ = false;
     // Of links dropped with their node, and new masters' links replacing them.
-    std::uint64_t reconnects_ = 0;
+    RedisLinkCounts counted_;
     boost::asio::steady_timer ping_timer_;
     bool running_ = false;
 };

@@ -1,5 +1,7 @@
 #include "redis/redis_link.hpp"
 
+#include <memory>
+
 #include <spdlog/spdlog.h>
 
 #include "core/redis_redirect.hpp"
@@ -41,6 +43,7 @@ void RedisLink::connect() {
             return;
         }
         if (!node) {
+            ++counts_.connect_failures;
             on_lost(error);
             return;
         }
@@ -49,14 +52,18 @@ void RedisLink::connect() {
 }
 
 void RedisLink::connect_to(RedisOptions node) {
+    // Whether this attempt got as far as a link: a loss before that is a
+    // failed attempt.
+    auto reached = std::make_shared<bool>(false);
     connection_.connect(
         std::move(node), policy_.connect_timeout,
-        [this] {
+        [this, reached] {
+            *reached = true;
             if (policy_.healthy_when_ready) {
                 backoff_.reset();
             }
             if (was_up_) {
-                ++reconnects_;
+                ++counts_.reconnects;
             }
             if (policy_.log_outages && (was_up_ || logged_down_)) {
                 spdlog::info("Redis {} link to {} is back", purpose_, address());
@@ -67,7 +74,12 @@ void RedisLink::connect_to(RedisOptions node) {
                 on_ready_();
             }
         },
-        [this](const std::string& reason) { on_lost(reason); });
+        [this, reached](const std::string& reason) {
+            if (!*reached) {
+                ++counts_.connect_failures;
+            }
+            on_lost(reason);
+        });
 }
 
 bool RedisLink::command(const std::vector<std::string>& args,

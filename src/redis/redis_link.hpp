@@ -33,6 +33,20 @@ struct RedisLinkPolicy {
     bool log_outages = true;
 };
 
+// What links counted over their lives, for the gateway's /metrics.
+struct RedisLinkCounts {
+    std::uint64_t reconnects = 0;  // links re-established after a loss
+    // Attempts that ended before Redis answered the handshake: Redis down,
+    // refused credentials, or no descriptor left for the socket.
+    std::uint64_t connect_failures = 0;
+
+    RedisLinkCounts& operator+=(const RedisLinkCounts& other) {
+        reconnects += other.reconnects;
+        connect_failures += other.connect_failures;
+        return *this;
+    }
+};
+
 class RedisLink {
 public:
     // `purpose` names the link in log lines ("subscriber", "history
@@ -66,8 +80,7 @@ public:
     // The owner's word that the link works (see RedisLinkPolicy).
     void healthy() { backoff_.reset(); }
 
-    // Links re-established after a loss.
-    [[nodiscard]] std::uint64_t reconnects() const { return reconnects_; }
+    [[nodiscard]] const RedisLinkCounts& counts() const { return counts_; }
 
 private:
     void connect();
@@ -89,7 +102,7 @@ private:
     bool running_ = false;
     bool was_up_ = false;  // a link existed before: the next one is a reconnection
     bool logged_down_ = false;
-    std::uint64_t reconnects_ = 0;
+    RedisLinkCounts counts_;
 };
 
 }  // namespace bscd

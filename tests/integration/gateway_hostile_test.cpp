@@ -608,8 +608,7 @@ std::vector<std::string> lines_with(const std::string& text, std::string_view pa
 // a summary line, however many a client sends: every refusal is either a
 // line of its own or counted, and the log stays small.
 TEST_F(GatewayHostileTest, RefusalsAreLoggedAtOnceEscapedCutAndCapped) {
-    const std::string secret_file = dir.file("secret");
-    std::ofstream(secret_file) << secret << "\n";
+    const std::string secret_file = dir.write_file("secret", secret + "\n");
     const std::string log = dir.file("gateway.log");
     auto gateway = start_gateway({"--token-secret-file", secret_file, "--log-file", log});
     const std::string bearer = "Authorization: Bearer " + token() + "\r\n";
@@ -777,9 +776,17 @@ TEST_F(GatewayDescriptorsTest, NewConnectionsGet503AndEverythingRecovers) {
     auto daemon = start_bscd();
     // Room for the gateway's own descriptors and a couple of dozen viewers.
     gateway_launcher = {"prlimit", "--nofile=40:40"};
-    auto gateway = start_gateway({"-v"});
+    auto gateway = start_gateway({"-v", "--idle-timeout", "600"});
     send_codes({"10"});
     wait_history(1);
+    // A connection opened before the descriptors run out (and kept open: no
+    // idle timeout in this test) reads /metrics when no new one is taken.
+    HttpConnection metrics(gateway_port());
+    const auto connect_failures = [&] {
+        metrics.send_request("GET", "/metrics");
+        const HttpResponse response = metrics.read_response();
+        return metric_in(response.body, "bscd_gateway_redis_connect_failures_total").value_or(-1);
+    };
 
     std::vector<std::unique_ptr<SseClient>> viewers;
     const auto refused = fill_up(viewers);
@@ -801,15 +808,13 @@ TEST_F(GatewayDescriptorsTest, NewConnectionsGet503AndEverythingRecovers) {
     const std::size_t before = viewers.size();
     ASSERT_NO_FATAL_FAILURE(expect_busy(fill_up(viewers).get()));
     EXPECT_GT(viewers.size(), before) << "the links' descriptors were not freed";
-    redis.start();
-    ASSERT_TRUE(wait_until(
-        [&] {
-            return log_lines(*gateway, {"Redis subscriber link", "Too many open files"}) >= 1 &&
-                   log_lines(*gateway, {"Redis history reader link", "Too many open files"}) >= 1;
-        },
-        20s))
-        << "the links' reconnections did not run out of descriptors:\n"
+    redis.start();  // listening: an attempt that fails now found no descriptor
+    const double failed_before = connect_failures();
+    ASSERT_GE(failed_before, 0) << "no /metrics";
+    ASSERT_TRUE(wait_until([&] { return connect_failures() >= failed_before + 2; }, 20s))
+        << "the links' reconnections did not fail:\n"
         << gateway->output();
+    EXPECT_TRUE(tcp_sockets_to(gateway->pid(), redis.port()).empty()) << "a link came back";
 
     // Viewers leave: the links come back, the feed with them, and no viewer
     // is left with a stuck stream; new viewers are served.

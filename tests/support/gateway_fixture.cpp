@@ -121,7 +121,11 @@ std::optional<double> GatewayTest::gateway_metric(const std::string& series) con
     if (response.status != 200) {
         return std::nullopt;
     }
-    std::istringstream lines(response.body);
+    return metric_in(response.body, series);
+}
+
+std::optional<double> GatewayTest::metric_in(const std::string& body, const std::string& series) {
+    std::istringstream lines(body);
     std::string line;
     while (std::getline(lines, line)) {
         if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 &&

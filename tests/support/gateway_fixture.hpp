@@ -49,6 +49,8 @@ protected:
     // `bscd_gateway_viewers{transport="sse"}`; nullopt when the series is
     // missing or /metrics does not answer 200.
     std::optional<double> gateway_metric(const std::string& series) const;
+    // The same, read from a /metrics body.
+    static std::optional<double> metric_in(const std::string& body, const std::string& series);
 
     // A command that runs bscd-gateway, put before it (e.g. {"prlimit",
     // "--nofile=32:32"}); empty: the gateway is started directly.

@@ -41,6 +41,7 @@ TEST(Metrics, RendersEveryMetricOfTheSpec) {
     metrics.events_relayed_total = 1100;
     metrics.viewers_dropped_slow_total = 1;
     metrics.redis_reconnects_total = 5;
+    metrics.redis_connect_failures_total = 11;
     metrics.redis_up = true;
     metrics.history_reads_total = 9;
     metrics.history_reads_coalesced_total = 40;
@@ -63,6 +64,7 @@ TEST(Metrics, RendersEveryMetricOfTheSpec) {
         "bscd_gateway_events_relayed_total 1100",
         "bscd_gateway_viewers_dropped_slow_total 1",
         "bscd_gateway_redis_reconnects_total 5",
+        "bscd_gateway_redis_connect_failures_total 11",
         "bscd_gateway_history_reads_total 9",
         "bscd_gateway_history_reads_coalesced_total 40",
         "bscd_gateway_history_gaps_total 2",
@@ -106,7 +108,7 @@ TEST(Metrics, HelpAndTypeBeforeEachMetric) {
         const std::string name = line.substr(0, line.find_first_of("{ "));
         EXPECT_EQ(described.count(name), 1U) << line;
     }
-    EXPECT_EQ(described.size(), 17U);
+    EXPECT_EQ(described.size(), 18U);
 }
 
 TEST(Metrics, EndsWithNewline) {
