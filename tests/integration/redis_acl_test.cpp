@@ -130,17 +130,12 @@ protected:
     std::string pid_file(const std::string& project = "demo") const {
         return dir.file("bscd-" + project + ".pid");
     }
-    std::string password_file(const std::string& name, const std::string& content) const {
-        std::string path = dir.file(name);
-        std::ofstream(path) << content;
-        return path;
-    }
     // bscd as the builder user, its password from a file; waits until it serves.
     std::unique_ptr<Process> start_builder_bscd(const std::string& project = "demo",
                                                 const std::vector<std::string>& extra = {},
                                                 const std::string& user = "builder") {
         std::vector<std::string> args{"--redis-user", user, "--redis-password-file",
-                                      password_file("builder.pw", builder_password + "\n")};
+                                      dir.write_file("builder.pw", builder_password + "\n")};
         args.insert(args.end(), extra.begin(), extra.end());
         auto daemon = std::make_unique<Process>(bscd_args(args, project));
         EXPECT_TRUE(
@@ -248,7 +243,7 @@ TEST_F(RedisAclTest, APerProjectBuilderWritesItsOwnProjectOnly) {
     // bscd for another project does not even start: it cannot read where
     // that history stands.
     const auto intruding = run(bscd_args({"--redis-user", "builder-demo", "--redis-password-file",
-                                          password_file("builder.pw", builder_password + "\n")},
+                                          dir.write_file("builder.pw", builder_password + "\n")},
                                          "other"));
     EXPECT_EQ(intruding.status, 1);
     EXPECT_NE(intruding.output.find("Could not connect to Redis"), std::string::npos)
@@ -308,7 +303,7 @@ TEST_F(RedisAclTest, WrongPasswordIsAClearStartupErrorWithoutThePassword) {
     const std::string log = dir.file("bscd.log");
     const auto result =
         run(bscd_args({"--redis-user", "builder", "--redis-password-file",
-                       password_file("wrong.pw", wrong_password + "\n"), "-l", log, "-v"}));
+                       dir.write_file("wrong.pw", wrong_password + "\n"), "-l", log, "-v"}));
     EXPECT_EQ(result.status, 1);
     EXPECT_NE(result.output.find("Could not connect to Redis: Redis at builder@127.0.0.1:" +
                                  std::to_string(redis.port()) +
@@ -363,9 +358,9 @@ TEST_F(RedisAclTest, APasswordOnTheCommandLineIsHiddenFromPs) {
 
 TEST_F(RedisAclTest, PasswordFileProblemsAreUsageErrors) {
     const std::string missing = dir.file("missing.pw");
-    const std::string empty = password_file("empty.pw", "");
-    const std::string blank_first = password_file("blank.pw", "\n" + builder_password + "\n");
-    const std::string good = password_file("good.pw", builder_password + "\r\n");
+    const std::string empty = dir.write_file("empty.pw", "");
+    const std::string blank_first = dir.write_file("blank.pw", "\n" + builder_password + "\n");
+    const std::string good = dir.write_file("good.pw", builder_password + "\r\n");
     const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
         {{"--redis-password-file", missing},
          "--redis-password-file: cannot read " + missing + ": No such file or directory"},
@@ -390,7 +385,7 @@ TEST_F(RedisAclTest, PasswordFileProblemsAreUsageErrors) {
     // A CRLF line end is not part of the password.
     const auto checked =
         run(bsc_args({"check-redis", "--redis-user", "viewer", "--redis-password-file",
-                      password_file("viewer.pw", viewer_password + "\r\n")}));
+                      dir.write_file("viewer.pw", viewer_password + "\r\n")}));
     EXPECT_EQ(checked.status, 0) << checked.output;
 }
 
@@ -499,9 +494,9 @@ TEST_F(RedisAclTest, ARefusedSubscriptionIsReportedAndTheOthersFlow) {
     EXPECT_TRUE(run_until([&] { return messages.size() == 2; }));
     EXPECT_EQ(messages, (std::vector<std::string>{"bscd-open-a 10", "bscd-open-b 30"}));
     // Settled: no more attempts at the refused channel, so no more lost links.
-    const auto reconnects = subscriber.reconnects();
+    const auto reconnects = subscriber.link_counts().reconnects;
     io.run_for(500ms);
-    EXPECT_EQ(subscriber.reconnects(), reconnects);
+    EXPECT_EQ(subscriber.link_counts().reconnects, reconnects);
     EXPECT_EQ(refused.size(), 1u);
     subscriber.stop();
 }

@@ -237,8 +237,7 @@ TEST_F(TopologyOptionsTest, TheEnvironmentsHostAndPortAreIgnoredBesideATopology)
 }
 
 TEST_F(TopologyOptionsTest, SentinelSettingsAreAccepted) {
-    const std::string password_file = dir.file("sentinel-password");
-    std::ofstream(password_file) << "sentinel-secret\n";
+    const std::string password_file = dir.write_file("sentinel-password", "sentinel-secret\n");
     expect_accepted(
         {"--redis-sentinel", nowhere + ", " + nowhere_either, "--redis-master-name", "builds",
          "--redis-sentinel-user", "watcher", "--redis-sentinel-password-file", password_file},

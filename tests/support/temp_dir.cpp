@@ -2,6 +2,8 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <fstream>
+#include <stdexcept>
 #include <stdlib.h>
 #include <system_error>
 #include <utility>
@@ -31,6 +33,16 @@ TempDir& TempDir::operator=(TempDir&& other) noexcept {
         path_ = std::exchange(other.path_, {});
     }
     return *this;
+}
+
+std::string TempDir::write_file(const std::string& name, const std::string& content) const {
+    std::string path = file(name);
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << content;
+    if (!out.flush()) {
+        throw std::runtime_error("cannot write " + path);
+    }
+    return path;
 }
 
 void TempDir::remove() noexcept {

@@ -21,6 +21,9 @@ public:
     const std::string& path() const { return path_; }
     // path() + "/" + name; creates nothing.
     std::string file(const std::string& name) const { return path_ + "/" + name; }
+    // Writes `content` to file(name), replacing it, and returns its path:
+    // a password, a secret or a codes file for a program under test.
+    std::string write_file(const std::string& name, const std::string& content) const;
 
 private:
     void remove() noexcept;

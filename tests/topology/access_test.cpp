@@ -5,7 +5,6 @@
 // show a build through the loss of the master that serves it.
 
 #include <chrono>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -117,12 +116,6 @@ protected:
         }
     }
 
-    std::string password_file(const std::string& name, const std::string& password) const {
-        std::string path = dir.file(name);
-        std::ofstream(path) << password;
-        return path;
-    }
-
     // `code` sent, answered OK.
     void send(ProducerClient& client, int code) {
         client.write(std::to_string(code) + "\n");
@@ -140,12 +133,12 @@ TYPED_TEST(TopologyAccessTest, TheDocumentedUsersReportAndShowABuildThroughAFail
     auto daemon = start_serving_bscd(
         concat({bin("bscd"), "--project", "demo", "--runtime-dir", this->dir.path(),
                 "--redis-replicas", "1", "--redis-user", "builder-demo", "--redis-password-file",
-                this->password_file("builder", builder_password)},
+                this->dir.write_file("builder", builder_password)},
                redis),
         this->dir.file("bscd-demo.pid"), 15s);
     const auto gateway =
         start_serving_gateway(concat({"--redis-user", "viewer", "--redis-password-file",
-                                      this->password_file("viewer", viewer_password)},
+                                      this->dir.write_file("viewer", viewer_password)},
                                      redis));
     const int port = gateway.port;
 
