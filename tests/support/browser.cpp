@@ -11,8 +11,8 @@ const char* const chromium_path = "/usr/bin/chromium";
 }  // namespace
 
 fs::path browser_script(const std::string& name) {
-    // tests/support/browser.cpp -> tests/browser
-    return fs::path(__FILE__).parent_path().parent_path() / "browser" / name;
+    // Not __FILE__: ccache's CCACHE_BASEDIR makes it relative.
+    return fs::path(BSCD_SOURCE_DIR) / "tests" / "browser" / name;
 }
 
 ::testing::AssertionResult browser_ready(const fs::path& script) {
