@@ -11,10 +11,10 @@
 #include "gateway/project_feed.hpp"
 
 namespace bscd {
-namespace {
 
 // The board holding a project's feed (and its subscription) open, as one
-// more follower of it; the board reads the feed's state when asked.
+// more follower of it; the board reads the feed's state when asked. (Not in
+// an anonymous namespace: BuildsBoard::Row holds one.)
 class FeedHold {
 public:
     explicit FeedHold(std::shared_ptr<ProjectFeed> feed)
@@ -33,8 +33,6 @@ private:
     std::shared_ptr<ProjectFeed> feed_;
     std::shared_ptr<Watch> watch_;
 };
-
-}  // namespace
 
 // A listed build. Its life in the board: followed while it may change
 // (Following), its summary kept once it has ended (Ended); let go when
