@@ -22,10 +22,19 @@
 # `image`, `load` and `chaos`): the edit loop.
 #
 # The README's test command has a budget: 35 minutes on a fresh two-core
-# machine. What keeps it there:
+# machine, and it is bound by the CPU: three builds, the fuzzers and
+# clang-tidy are most of it. What keeps it there (docs/performance.md, "The
+# test command's time", has the figures):
 # - spdlog and fmt are compiled once (src/logging/log_library.cpp), not in
 #   every file that logs; the test builds keep line tables only (-g1; the
 #   sanitizer builds also -O1): reports still name file and line.
+# - The test programs' own files are compiled at -O0 (tests/CMakeLists.txt):
+#   what they test keeps its optimisation.
+# - The sanitizer builds are unity builds (CMAKE_UNITY_BUILD, src/ only):
+#   the Asio and Beast templates the files of a library share are
+#   instantiated and instrumented once per batch, not once per file.
+# - Only what a pass runs is built: not the benchmarks (bench/run.sh builds
+#   them), and in the sanitizer builds only the programs and unit tests.
 # - The image builds, a serial chain of about 12 minutes that mostly waits
 #   on the Debian archive and dpkg, start as soon as bsc, bscd and their test
 #   program are built, and run beside the rest of the build and the suite.
@@ -115,17 +124,14 @@ collect() {
 programs="bsc bscd bscd-gateway"
 asan_build() {
   TARGETS="$programs unit_tests" \
-    scripts/build.sh build-asan -DBSCD_SANITIZE=address,undefined -DBSCD_BUILD_BENCH=OFF
-}
-fuzz_and_lint() {
-  scripts/fuzz.sh 30
-  scripts/lint.sh build
+    scripts/build.sh build-asan -DBSCD_SANITIZE=address,undefined "${sanitizer_flags[@]}"
 }
 
 scripts/install-deps.sh --tests
 step "install"
 
-plain_flags=(-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG")
+plain_flags=(-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DBSCD_BUILD_BENCH=OFF)
+sanitizer_flags=(-DBSCD_BUILD_BENCH=OFF -DCMAKE_UNITY_BUILD=ON)
 if $quick; then
   scripts/build.sh build "${plain_flags[@]}"
   step "build"
@@ -151,7 +157,7 @@ step "rest of ASan build"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 background "build (TSan)" --nice env TARGETS="$programs" \
-  scripts/build.sh build-tsan -DBSCD_SANITIZE=thread -DBSCD_BUILD_BENCH=OFF
+  scripts/build.sh build-tsan -DBSCD_SANITIZE=thread "${sanitizer_flags[@]}"
 run_suite build-asan -L unit
 # Not the image builds, the packaging tests (an install tree and a Debian
 # package of sanitized programs tell nothing more) or the load test (a
@@ -161,9 +167,13 @@ step "tests (ASan+UBSan; TSan build behind)"
 collect "build (TSan)"
 step "rest of TSan build"
 
-background "fuzz, lint" --nice fuzz_and_lint
+# Side by side: each fuzzer runs on one core, clang-tidy on both.
+background "fuzzing" --nice scripts/fuzz.sh 30
+background "lint" --nice scripts/lint.sh build
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 BSCD_TEST_BIN_DIR="$PWD/build-tsan/bin" run_suite build -L integration
 step "tests (TSan; fuzzing and lint behind)"
-collect "fuzz, lint"
-step "rest of fuzzing and lint"
+collect "fuzzing"
+step "rest of fuzzing"
+collect "lint"
+step "rest of lint"
