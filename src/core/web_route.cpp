@@ -159,23 +159,20 @@ void read_query(std::string_view query, bool with_after, Route& route) {
 
 }  // namespace
 
-namespace {
-// The row of web_routes for `kind` (null for NotFound and BadRequest).
-const RoutePattern* listed(RouteKind kind) {
+const RoutePattern* route_pattern(RouteKind kind) {
     const auto* row =
         std::find_if(web_routes.begin(), web_routes.end(),
                      [kind](const RoutePattern& route) { return route.kind == kind; });
     return row != web_routes.end() ? row : nullptr;
 }
-}  // namespace
 
 RouteAudience route_audience(RouteKind kind) {
-    const RoutePattern* row = listed(kind);
+    const RoutePattern* row = route_pattern(kind);
     return row != nullptr ? row->audience : RouteAudience::Anyone;
 }
 
 std::string project_route_path(RouteKind kind, std::string_view project) {
-    const RoutePattern* row = listed(kind);
+    const RoutePattern* row = route_pattern(kind);
     if (row == nullptr || row->audience != RouteAudience::Project) {
         return {};
     }

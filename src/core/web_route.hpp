@@ -55,6 +55,9 @@ inline constexpr std::array<RoutePattern, 9> web_routes{{
     {"/metrics", RouteKind::Metrics, RouteAudience::Anyone},
 }};
 
+// The row of web_routes for `kind`; null for NotFound and BadRequest.
+const RoutePattern* route_pattern(RouteKind kind);
+
 // The audience of a kind of route (Anyone for NotFound and BadRequest).
 RouteAudience route_audience(RouteKind kind);
 

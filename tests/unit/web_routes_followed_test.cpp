@@ -18,13 +18,12 @@ namespace bscd {
 namespace {
 
 std::string path_of(RouteKind kind) {
-    for (const RoutePattern& route : web_routes) {
-        if (route.kind == kind) {
-            return std::string(route.path);
-        }
+    const RoutePattern* route = route_pattern(kind);
+    if (route == nullptr) {
+        ADD_FAILURE() << "no route of kind " << static_cast<int>(kind);
+        return {};
     }
-    ADD_FAILURE() << "no route of kind " << static_cast<int>(kind);
-    return {};
+    return std::string(route->path);
 }
 
 // `to` as a page at `from` names it: relative to from's directory, as the
