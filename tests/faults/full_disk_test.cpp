@@ -3,25 +3,17 @@
 // is room again. (A full disk under the spool: tests/integration/spool_test.)
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "support/bscd_fixture.hpp"
 #include "support/producer_client.hpp"
 #include "support/small_filesystem.hpp"
+#include "support/temp_dir.hpp"
 #include "support/text.hpp"
 #include "support/wait.hpp"
 
 namespace bscd::test {
 namespace {
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
 
 using FullDiskTest = BscdTest;
 

@@ -27,8 +27,6 @@ namespace {
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
-const std::string secret = "s3cret";
-
 // Two earlier successful builds of the profile "p": 10, 20 (`stage_20_ms`)
 // and 1000, so that the builds listed have a time left.
 void seed_profile(RedisServer& redis, std::int64_t stage_20_ms = 1'000) {
@@ -185,15 +183,17 @@ TEST_F(GatewayBuildsTest, ThousandsOfBuildsInTheIndexListOnlyTheNewest) {
 }
 
 TEST_F(GatewayBuildsTest, OnlyTheOperatorsTokenOpensTheList) {
-    auto gateway = start_gateway({"--token-secret", secret});
+    auto gateway = start_gateway({"--token-secret", test_token_secret});
     auto daemon = start_bscd();
     ASSERT_EQ(exchange(socket_path(), "10\n"), "OK\n");
 
-    auto print = run({bin("bscd-gateway"), "--token-secret", secret, "--print-operator-token"});
+    auto print =
+        run({bin("bscd-gateway"), "--token-secret", test_token_secret, "--print-operator-token"});
     ASSERT_EQ(print.status, 0) << print.output;
     const std::string operator_token = print.output.substr(0, print.output.find('\n'));
     ASSERT_EQ(operator_token.size(), 64U) << print.output;
-    print = run({bin("bscd-gateway"), "--token-secret", secret, "--print-token", "demo"});
+    print =
+        run({bin("bscd-gateway"), "--token-secret", test_token_secret, "--print-token", "demo"});
     ASSERT_EQ(print.status, 0) << print.output;
     const std::string project_token = print.output.substr(0, print.output.find('\n'));
     ASSERT_NE(project_token, operator_token);
@@ -229,13 +229,13 @@ TEST_F(GatewayBuildsTest, ThePageShowsTheBuildsLiveInARealBrowser) {
     const auto script = browser_script("builds_page_test.mjs");
     ASSERT_TRUE(browser_ready(script));
     seed_profile(redis, 60'000);  // stage 20 usually a minute: a time left that counts down
-    auto gateway = start_gateway({"--token-secret", secret});
+    auto gateway = start_gateway({"--token-secret", test_token_secret});
     auto ended = start_bscd({"--profile", "p"}, "ended");
     ASSERT_EQ(exchange(socket_path("ended"), "10\n20\n1000\n"), "OK\nOK\nOK\n");
     auto running = start_bscd({"--profile", "p"}, "running");
     ASSERT_EQ(exchange(socket_path("running"), "10\n"), "OK\n");
     const auto token =
-        run({bin("bscd-gateway"), "--token-secret", secret, "--print-operator-token"});
+        run({bin("bscd-gateway"), "--token-secret", test_token_secret, "--print-operator-token"});
     ASSERT_EQ(token.status, 0) << token.output;
 
     const auto screenshot = artifact_path("builds-page.png");

@@ -16,9 +16,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const std::string events_path = "/api/v1/projects/demo/events";
-const std::string ws_path = "/api/v1/projects/demo/ws";
-
 class GatewayEdgeTest : public GatewayTest {
 protected:
     // `count` codes 10, pipelined through one connection; all answered OK.
@@ -43,7 +40,7 @@ TEST_F(GatewayEdgeTest, WebSocketGetsEventsThatArriveWhileItReplaysTheHistory) {
     auto gateway = start_gateway();
     ASSERT_NO_FATAL_FAILURE(send_many(999));
     wait_history(999);
-    WsClient viewer(gateway_port(), ws_path);
+    WsClient viewer(gateway_port(), demo_ws_path);
     send_codes({"1000"});  // while the 999 go out one message each
     std::size_t messages = 0;
     while (viewer.next_text(10s)) {
@@ -60,7 +57,7 @@ TEST_F(GatewayEdgeTest, FailedWebSocketHandshakeLeavesNoSubscription) {
     // An upgrade without Host: the gateway's own checks pass it, Beast's
     // handshake fails it after the project's feed was opened for it.
     const HttpResponse response =
-        http_raw(gateway_port(), "GET " + ws_path +
+        http_raw(gateway_port(), "GET " + demo_ws_path +
                                      " HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                                      "Sec-WebSocket-Version: 13\r\n\r\n");
@@ -78,7 +75,7 @@ TEST_F(GatewayEdgeTest, ResumesInsideAHistoryLongerThanOneRead) {
     auto gateway = start_gateway();
     ASSERT_NO_FATAL_FAILURE(send_many(2500));
     const auto ids = wait_history(2500);
-    SseClient viewer(gateway_port(), events_path, {.headers = {{"Last-Event-ID", ids[1999]}}});
+    SseClient viewer(gateway_port(), demo_events_path, {.headers = {{"Last-Event-ID", ids[1999]}}});
     ASSERT_EQ(viewer.status(), 200);
     const auto events = viewer.events(500, 10s);
     ASSERT_EQ(events.size(), 500u) << "the 500 after the resume point";
@@ -97,7 +94,7 @@ TEST_F(GatewayEdgeTest, Http10ViewerGetsAStreamWithoutChunks) {
     send_codes({"10", "1000"});
     wait_history(2);
     const HttpResponse response =
-        http_raw(gateway_port(), "GET " + events_path + " HTTP/1.0\r\n\r\n", 10s);
+        http_raw(gateway_port(), "GET " + demo_events_path + " HTTP/1.0\r\n\r\n", 10s);
     EXPECT_EQ(response.status, 200) << response.describe();
     EXPECT_EQ(response.header("Transfer-Encoding"), "") << "HTTP/1.0 knows no chunks";
     // "retry: <1000..3000>\n\n" (drawn for each viewer), then the events.
@@ -113,11 +110,11 @@ TEST_F(GatewayEdgeTest, WebSocketFromAnotherSitesPageIsRefused) {
     auto daemon = start_bscd();
     auto gateway = start_gateway({"--allow-origin", "https://builds.example"});
     const std::string self = "http://127.0.0.1:" + std::to_string(gateway_port());
-    EXPECT_THROW(WsClient(gateway_port(), ws_path, {{"Origin", "https://evil.example"}}),
+    EXPECT_THROW(WsClient(gateway_port(), demo_ws_path, {{"Origin", "https://evil.example"}}),
                  std::runtime_error);
-    EXPECT_NO_THROW(WsClient(gateway_port(), ws_path, {{"Origin", self}}));
-    EXPECT_NO_THROW(WsClient(gateway_port(), ws_path, {{"Origin", "https://builds.example"}}));
-    EXPECT_NO_THROW(WsClient(gateway_port(), ws_path));  // a program, not a browser
+    EXPECT_NO_THROW(WsClient(gateway_port(), demo_ws_path, {{"Origin", self}}));
+    EXPECT_NO_THROW(WsClient(gateway_port(), demo_ws_path, {{"Origin", "https://builds.example"}}));
+    EXPECT_NO_THROW(WsClient(gateway_port(), demo_ws_path));  // a program, not a browser
 }
 
 }  // namespace

@@ -177,7 +177,7 @@ TEST_F(GatewayEstimateTest, TheFirstBuildOfAKindHasAPlanButNoTimeLeft) {
     EXPECT_GT(now["plan"].size(), 10U);  // the catalog's stages
 
     // A WebSocket viewer gets the codes, and the estimate as a message of its own.
-    WsClient ws(gateway_port(), "/api/v1/projects/demo/ws");
+    WsClient ws(gateway_port(), demo_ws_path);
     const auto code = ws.next_text();
     ASSERT_TRUE(code);
     EXPECT_EQ(json::parse(*code)["code"], 10);
@@ -198,7 +198,7 @@ TEST_F(GatewayEstimateTest, AViewerJoiningMidStageIsToldTheEstimateAsOfNow) {
     send_codes({"10"});
     const std::int64_t code_ms = unix_ms_now();
 
-    SseClient first(gateway_port(), "/api/v1/projects/demo/events");
+    SseClient first(gateway_port(), demo_events_path);
     const auto told = first.next_estimate();
     ASSERT_TRUE(told);
     const json first_estimate = json::parse(told->data)["estimate"];
@@ -208,7 +208,7 @@ TEST_F(GatewayEstimateTest, AViewerJoiningMidStageIsToldTheEstimateAsOfNow) {
     // Stage 20 usually runs a minute: nothing changes for the viewers for
     // a while. One comes 2.5 s into it.
     ASSERT_TRUE(wait_until([&] { return unix_ms_now() >= code_ms + 2'500; }, 10s));
-    SseClient later(gateway_port(), "/api/v1/projects/demo/events");
+    SseClient later(gateway_port(), demo_events_path);
     const auto late = later.next_estimate();
     ASSERT_TRUE(late);
     const json estimate = json::parse(late->data)["estimate"];

@@ -27,7 +27,6 @@ namespace {
 using namespace std::chrono_literals;
 using json = nlohmann::json;
 
-const std::string events_path = "/api/v1/projects/demo/events";
 const std::string stream = "bscd-demo:events";
 
 class GatewayHistoryTest : public GatewayTest {
@@ -101,11 +100,12 @@ TEST_F(GatewayHistoryTest, AHistoryLongerThanTheFeedKeepsIsServedWholeByPaging) 
     const std::vector<std::string> ids = write_codes(1'000'000, 25'000);
     auto gateway = start_gateway();
 
-    SseClient first(gateway_port(), events_path);
+    SseClient first(gateway_port(), demo_events_path);
     ASSERT_EQ(first.status(), 200);
     EXPECT_EQ(status_ids(first, ids.size()), ids);
 
-    SseClient resumed(gateway_port(), events_path, {.headers = {{"Last-Event-ID", ids[4'999]}}});
+    SseClient resumed(gateway_port(), demo_events_path,
+                      {.headers = {{"Last-Event-ID", ids[4'999]}}});
     ASSERT_EQ(resumed.status(), 200);
     EXPECT_EQ(status_ids(resumed, ids.size() - 5'000),
               std::vector<std::string>(ids.begin() + 5'000, ids.end()));
@@ -123,7 +123,7 @@ TEST_F(GatewayHistoryTest, AHistoryLongerThanTheFeedKeepsIsServedWholeByPaging) 
 TEST_F(GatewayHistoryTest, EntriesTrimmedBeforeTheyWereReadAreAGapEvent) {
     const std::vector<std::string> before = write_codes(1'000, 2);
     auto gateway = start_gateway();
-    SseClient viewer(gateway_port(), events_path);
+    SseClient viewer(gateway_port(), demo_events_path);
     ASSERT_EQ(viewer.status(), 200);
     EXPECT_EQ(status_ids(viewer, 2), before);
 
@@ -146,7 +146,7 @@ TEST_F(GatewayHistoryTest, EntriesTrimmedBeforeTheyWereReadAreAGapEvent) {
     EXPECT_EQ(metric("bscd_gateway_history_gaps_total"), 1.0);
 
     // A viewer resuming from inside the gap is told too.
-    SseClient resumed(gateway_port(), events_path, {.headers = {{"Last-Event-ID", "2000-0"}}});
+    SseClient resumed(gateway_port(), demo_events_path, {.headers = {{"Last-Event-ID", "2000-0"}}});
     const auto told = resumed.next_event(10s);
     ASSERT_TRUE(told.has_value());
     EXPECT_EQ(told->event, "gap");
@@ -187,7 +187,7 @@ TEST_F(GatewayHistoryTest, AFollowedProjectsMemoryIsBoundedWhateverAProducerSend
 
     // Resuming from the last but one: the feed reads everything, the viewer
     // gets one event. (Slow under a sanitizer: a minute.)
-    SseClient viewer(gateway_port(), events_path,
+    SseClient viewer(gateway_port(), demo_events_path,
                      {.headers = {{"Last-Event-ID", ids[codes - 2]}}, .timeout = 60s});
     ASSERT_EQ(viewer.status(), 200);
     EXPECT_EQ(status_ids(viewer, 1), std::vector<std::string>{ids.back()});

@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <fstream>
 #include <functional>
 #include <future>
 #include <optional>
@@ -23,6 +22,7 @@
 #include "support/http_client.hpp"
 #include "support/process_sockets.hpp"
 #include "support/sse_client.hpp"
+#include "support/temp_dir.hpp"
 #include "support/wait.hpp"
 #include "support/ws_client.hpp"
 
@@ -31,10 +31,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using nlohmann::json;
-
-const std::string secret = "s3cret";
-const std::string events_path = "/api/v1/projects/demo/events";
-const std::string ws_path = "/api/v1/projects/demo/ws";
 
 // The gateway's --idle-timeout in these tests, and how much later than that
 // a connection may be closed on a loaded machine and still count as "cut
@@ -141,7 +137,7 @@ std::optional<int> close_code(std::string_view bytes) {
 HttpResponse websocket_abuse(int port, const std::string& headers, const std::string& frame,
                              int code) {
     HttpConnection connection(port);
-    connection.send(upgrade(ws_path, "Sec-WebSocket-Version: 13\r\n" + headers));
+    connection.send(upgrade(demo_ws_path, "Sec-WebSocket-Version: 13\r\n" + headers));
     HttpResponse response = connection.read_response();
     if (response.status != 101) {
         return response;
@@ -172,8 +168,8 @@ struct Row {
 class GatewayHostileTest : public GatewayTest {
 protected:
     std::string token() {
-        const auto printed =
-            run({bin("bscd-gateway"), "--token-secret", secret, "--print-token", "demo"});
+        const auto printed = run(
+            {bin("bscd-gateway"), "--token-secret", test_token_secret, "--print-token", "demo"});
         EXPECT_EQ(printed.status, 0) << printed.output;
         return printed.output.substr(0, printed.output.find('\n'));
     }
@@ -267,12 +263,12 @@ void expect_exact_stream(const std::string& body, const std::vector<std::string>
 TEST_F(GatewayHostileTest, EveryRowIsAnsweredAsExpectedAndAViewerKeepsItsStream) {
     raise_open_files_limit();  // the slowloris rows hold hundreds of connections
     auto daemon = start_bscd();
-    auto gateway = start_gateway({"--idle-timeout", "1", "--token-secret", secret});
+    auto gateway = start_gateway({"--idle-timeout", "1", "--token-secret", test_token_secret});
     const std::string good = token();
     const std::string bearer = "Authorization: Bearer " + good + "\r\n";
     send_codes({"10"});
     wait_history(1);
-    SseClient viewer(gateway_port(), events_path,
+    SseClient viewer(gateway_port(), demo_events_path,
                      {.headers = {{"Authorization", "Bearer " + good}}});
     ASSERT_EQ(viewer.status(), 200) << viewer.body();
     ASSERT_TRUE(viewer.next_event().has_value());
@@ -416,9 +412,9 @@ TEST_F(GatewayHostileTest, EveryRowIsAnsweredAsExpectedAndAViewerKeepsItsStream)
         // Invalid UTF-8.
         {"raw 0xFF 0xFE in a project name", get("/api/v1/projects/\xff\xfe/events"), {400}},
         {"%FF%FE in a project name", get("/api/v1/projects/%ff%fe/events"), {400}},
-        {"%FF in after", get(events_path + "?after=%ff", bearer), {400}},
-        {"%FF%FE in the token", get(events_path + "?token=%ff%fe"), {403}},
-        {"raw 0xFF in the token", get(events_path + "?token=\xff"), {400, 403}},
+        {"%FF in after", get(demo_events_path + "?after=%ff", bearer), {400}},
+        {"%FF%FE in the token", get(demo_events_path + "?token=%ff%fe"), {403}},
+        {"raw 0xFF in the token", get(demo_events_path + "?token=\xff"), {400, 403}},
         {"%FF in an unknown parameter (ignored)",
          get("/api/v1/projects/demo?x=%ff%fe&token=" + good),
          {200}},
@@ -426,24 +422,28 @@ TEST_F(GatewayHostileTest, EveryRowIsAnsweredAsExpectedAndAViewerKeepsItsStream)
          get("/healthz", "X-Junk: \xff\xfe\r\n"),
          {200}},
         {"0xFF in a header name", get("/healthz", "X-\xff: 1\r\n"), {400}},
-        {"0xFF in Last-Event-ID", get(events_path, bearer + "Last-Event-ID: \xff\r\n"), {400}},
-        {"0xFF in the bearer token", get(events_path, "Authorization: Bearer \xff\xfe\r\n"), {403}},
+        {"0xFF in Last-Event-ID", get(demo_events_path, bearer + "Last-Event-ID: \xff\r\n"), {400}},
+        {"0xFF in the bearer token",
+         get(demo_events_path, "Authorization: Bearer \xff\xfe\r\n"),
+         {403}},
 
         // Line breaks meant for the stream or the response's headers.
         {"after=0%0D%0Adata:%20injected",
-         get(events_path + "?after=0%0D%0Adata:%20injected", bearer),
+         get(demo_events_path + "?after=0%0D%0Adata:%20injected", bearer),
          {400}},
-        {"after=%0D", get(events_path + "?after=%0D", bearer), {400}},
-        {"after=1-0%0Aevent:%20x", get(events_path + "?after=1-0%0Aevent:%20x", bearer), {400}},
+        {"after=%0D", get(demo_events_path + "?after=%0D", bearer), {400}},
+        {"after=1-0%0Aevent:%20x",
+         get(demo_events_path + "?after=1-0%0Aevent:%20x", bearer),
+         {400}},
         {"Last-Event-ID with a bare CR",
-         get(events_path, bearer + "Last-Event-ID: 0\rdata: injected\r\n"),
+         get(demo_events_path, bearer + "Last-Event-ID: 0\rdata: injected\r\n"),
          {400}},
         {"Last-Event-ID folded onto a second line",
-         get(events_path, bearer + "Last-Event-ID: 0\r\n data: injected\r\n"),
+         get(demo_events_path, bearer + "Last-Event-ID: 0\r\n data: injected\r\n"),
          {400}},
-        {"token with %0D%0A", get(events_path + "?token=" + good + "%0D%0Aevent:%20x"), {403}},
+        {"token with %0D%0A", get(demo_events_path + "?token=" + good + "%0D%0Aevent:%20x"), {403}},
         {"bearer token folded onto a second line",
-         get(events_path, "Authorization: Bearer " + good + "\r\n data: injected\r\n"),
+         get(demo_events_path, "Authorization: Bearer " + good + "\r\n data: injected\r\n"),
          {400, 403}},
         {"project name with %0D%0A",
          get("/api/v1/projects/demo%0D%0Aevent:%20x/events", bearer),
@@ -459,17 +459,18 @@ TEST_F(GatewayHostileTest, EveryRowIsAnsweredAsExpectedAndAViewerKeepsItsStream)
 
         // WebSocket abuse.
         {"upgrade with Sec-WebSocket-Version: 8",
-         get(ws_path,
+         get(demo_ws_path,
              "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "
              "dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n" +
                  bearer),
          {426}},
         {"upgrade without Sec-WebSocket-Key",
-         get(ws_path,
+         get(demo_ws_path,
              "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n" + bearer),
          {400}},
         {"upgrade from an origin not allowed",
-         raw(upgrade(ws_path, "Sec-WebSocket-Version: 13\r\nOrigin: \xff://evil\r\n" + bearer)),
+         raw(upgrade(demo_ws_path,
+                     "Sec-WebSocket-Version: 13\r\nOrigin: \xff://evil\r\n" + bearer)),
          {403}},
         {"upgrade of /healthz (ignored)",
          raw(upgrade("/healthz", "Sec-WebSocket-Version: 13\r\n")),
@@ -490,7 +491,7 @@ TEST_F(GatewayHostileTest, EveryRowIsAnsweredAsExpectedAndAViewerKeepsItsStream)
         {"a 5 KiB message",
          [&](int port) {
              HttpResponse response;
-             WsClient client(port, ws_path, {{"Authorization", "Bearer " + good}});
+             WsClient client(port, demo_ws_path, {{"Authorization", "Bearer " + good}});
              response.status = 101;
              client.send_text(std::string(5000, 'm'));
              response.closed = client.wait_closed(idle_margin);
@@ -505,7 +506,7 @@ TEST_F(GatewayHostileTest, EveryRowIsAnsweredAsExpectedAndAViewerKeepsItsStream)
         {"1,000 small messages (ignored)",
          [&](int port) {
              HttpResponse response;
-             WsClient client(port, ws_path, {{"Authorization", "Bearer " + good}});
+             WsClient client(port, demo_ws_path, {{"Authorization", "Bearer " + good}});
              for (int i = 0; i < 1000; ++i) {
                  client.send_text("hello");
              }
@@ -582,14 +583,6 @@ TEST_F(GatewayHostileTest, TransferEncodingNotEndingInChunkedIs400AndClosesTheCo
     EXPECT_TRUE(gateway->running()) << gateway->output();
 }
 
-// The whole of a file; empty when it cannot be read.
-std::string file_text(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
 // The lines of `text` that contain `part`.
 std::vector<std::string> lines_with(const std::string& text, std::string_view part) {
     std::vector<std::string> found;
@@ -608,13 +601,13 @@ std::vector<std::string> lines_with(const std::string& text, std::string_view pa
 // a summary line, however many a client sends: every refusal is either a
 // line of its own or counted, and the log stays small.
 TEST_F(GatewayHostileTest, RefusalsAreLoggedAtOnceEscapedCutAndCapped) {
-    const std::string secret_file = dir.write_file("secret", secret + "\n");
+    const std::string secret_file = dir.write_file("secret", test_token_secret + "\n");
     const std::string log = dir.file("gateway.log");
     auto gateway = start_gateway({"--token-secret-file", secret_file, "--log-file", log});
     const std::string bearer = "Authorization: Bearer " + token() + "\r\n";
     std::size_t refusals = 0;
     const auto refuse_token = [&] {
-        const HttpResponse refused = http_get(gateway_port(), events_path);
+        const HttpResponse refused = http_get(gateway_port(), demo_events_path);
         EXPECT_EQ(refused.status, 403) << refused.describe();
         ++refusals;
     };
@@ -625,33 +618,33 @@ TEST_F(GatewayHostileTest, RefusalsAreLoggedAtOnceEscapedCutAndCapped) {
     EXPECT_TRUE(wait_until(
         [&] {
             lines =
-                lines_with(file_text(log), "access to project \"demo\": missing or wrong token");
+                lines_with(read_file(log), "access to project \"demo\": missing or wrong token");
             return !lines.empty();
         },
         5s))
         << "not in the file:\n"
-        << file_text(log) << "\nbut logged:\n"
+        << read_file(log) << "\nbut logged:\n"
         << gateway->output();
     if (!lines.empty()) {
         EXPECT_NE(lines[0].find("Refused 127.0.0.1:"), std::string::npos) << lines[0];
     }
-    EXPECT_TRUE(lines_with(file_text(log), " WARNI ").empty()) << file_text(log);
+    EXPECT_TRUE(lines_with(read_file(log), " WARNI ").empty()) << read_file(log);
     EXPECT_TRUE(gateway->running()) << gateway->output();
 
     // An Origin of nearly 8 KiB, high bytes: quoted escaped, cut, with its length.
     const std::string origin = "http://" + std::string(7500, '\xff');
     const HttpResponse big = send_and_wait(
         gateway_port(),
-        upgrade(ws_path, "Sec-WebSocket-Version: 13\r\nOrigin: " + origin + "\r\n" + bearer));
+        upgrade(demo_ws_path, "Sec-WebSocket-Version: 13\r\nOrigin: " + origin + "\r\n" + bearer));
     EXPECT_EQ(big.status, 403) << big.describe();
     ++refusals;
     EXPECT_TRUE(wait_until(
         [&] {
-            lines = lines_with(file_text(log), "origin \"http://\\xff\\xff");
+            lines = lines_with(read_file(log), "origin \"http://\\xff\\xff");
             return !lines.empty();
         },
         5s))
-        << file_text(log).substr(0, 4000);
+        << read_file(log).substr(0, 4000);
     if (!lines.empty()) {
         EXPECT_LT(lines[0].size(), 400u) << lines[0];
         EXPECT_NE(lines[0].find("\\xff\"...(7507 bytes) not allowed"), std::string::npos)
@@ -660,8 +653,9 @@ TEST_F(GatewayHostileTest, RefusalsAreLoggedAtOnceEscapedCutAndCapped) {
     }
 
     // 5,000 refused upgrades on one connection, pipelined 100 at a time.
-    const std::string evil = upgrade(ws_path, "Sec-WebSocket-Version: 13\r\nOrigin: https://evil/" +
-                                                  std::string(1000, '\xfe') + "\r\n" + bearer);
+    const std::string evil =
+        upgrade(demo_ws_path, "Sec-WebSocket-Version: 13\r\nOrigin: https://evil/" +
+                                  std::string(1000, '\xfe') + "\r\n" + bearer);
     std::string batch;
     for (int i = 0; i < 100; ++i) {
         batch += evil;
@@ -682,7 +676,7 @@ TEST_F(GatewayHostileTest, RefusalsAreLoggedAtOnceEscapedCutAndCapped) {
     // Every refusal is a line or counted in a summary, once the interval is
     // over (a refusal after it brings the summary).
     const auto accounted = [&] {
-        const std::string text = file_text(log);
+        const std::string text = read_file(log);
         std::size_t total = lines_with(text, " INFO  Refused ").size();
         for (const std::string& line : lines_with(text, " more refusals not logged in the last ")) {
             total += std::stoul(line.substr(line.find("INFO  ") + 6));
@@ -702,7 +696,7 @@ TEST_F(GatewayHostileTest, RefusalsAreLoggedAtOnceEscapedCutAndCapped) {
             return false;
         },
         40s);
-    const std::string text = file_text(log);
+    const std::string text = read_file(log);
     EXPECT_TRUE(complete) << accounted() << " refusals in the log of " << refusals;
     // 5,000 lines of a kilobyte and more, unless capped.
     EXPECT_LT(text.size(), 64'000u) << lines_with(text, "Refused").size() << " refusal lines";
@@ -726,7 +720,7 @@ protected:
     // served: that one (null when 100 were served).
     std::unique_ptr<SseClient> fill_up(std::vector<std::unique_ptr<SseClient>>& viewers) {
         for (int i = 0; i < 100; ++i) {
-            auto viewer = std::make_unique<SseClient>(gateway_port(), events_path);
+            auto viewer = std::make_unique<SseClient>(gateway_port(), demo_events_path);
             if (viewer->status() != 200) {
                 viewer->wait_ended();  // the whole answer
                 return viewer;
@@ -822,7 +816,7 @@ TEST_F(GatewayDescriptorsTest, NewConnectionsGet503AndEverythingRecovers) {
     EXPECT_TRUE(health_becomes(200, 20s)) << gateway->output();
     EXPECT_GE(log_lines(*gateway, {"Descriptors free again"}), 1u);
     ASSERT_NO_FATAL_FAILURE(expect_code_reaches(viewers, "30"));
-    SseClient late(gateway_port(), events_path);
+    SseClient late(gateway_port(), demo_events_path);
     ASSERT_EQ(late.status(), 200) << late.body();
     EXPECT_EQ(late.events(3).size(), 3u) << "10, 20 and 30";
     EXPECT_TRUE(gateway->running());

@@ -3,8 +3,6 @@
 // lines to other viewers' streams, and access tokens (and their secret kept
 // out of ps).
 
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <sys/types.h>
 #include <utility>
@@ -15,6 +13,7 @@
 #include "support/gateway_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/sse_client.hpp"
+#include "support/temp_dir.hpp"
 #include "support/wait.hpp"
 #include "support/ws_client.hpp"
 
@@ -23,8 +22,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using nlohmann::json;
-
-const std::string events_path = "/api/v1/projects/demo/events";
 
 // The project endpoints, with {} for the (already encoded) project name.
 const std::vector<std::string> project_endpoints{
@@ -117,8 +114,9 @@ TEST_F(GatewayInputTest, UnknownPathsAre404AndOtherMethods405) {
             << target << ": " << response.body;
     }
     for (const std::string method : {"POST", "PUT", "DELETE", "PATCH"}) {
-        for (const std::string target : {"/healthz", "/api/v1/projects/demo", events_path.c_str(),
-                                         "/projects/demo", "/assets/app.js"}) {
+        for (const std::string target :
+             {"/healthz", "/api/v1/projects/demo", demo_events_path.c_str(), "/projects/demo",
+              "/assets/app.js"}) {
             const HttpResponse response = http_request(gateway_port(), method, target);
             EXPECT_EQ(response.status, 405)
                 << method << " " << target << ": " << response.describe();
@@ -184,7 +182,7 @@ TEST_F(GatewayInputTest, OversizedHeadersAre431AndBodies413) {
 TEST_F(GatewayInputTest, IdleConnectionsAreClosedButStreamsStayOpen) {
     auto daemon = start_bscd();
     auto gateway = start_gateway({"--idle-timeout", "1"});
-    SseClient viewer(gateway_port(), events_path);
+    SseClient viewer(gateway_port(), demo_events_path);
     ASSERT_EQ(viewer.status(), 200);
 
     HttpConnection silent(gateway_port());
@@ -239,7 +237,7 @@ TEST_F(GatewayInputTest, NothingSentCanAddLinesToAStream) {
     auto gateway = start_gateway({"--heartbeat", "0.2"});
     send_codes({"10"});
     const std::string first = wait_history(1).at(0);
-    SseClient viewer(gateway_port(), events_path);
+    SseClient viewer(gateway_port(), demo_events_path);
     ASSERT_EQ(viewer.status(), 200);
     ASSERT_TRUE(viewer.next_event().has_value());
 
@@ -255,7 +253,7 @@ TEST_F(GatewayInputTest, NothingSentCanAddLinesToAStream) {
     };
     for (const auto& [headers, query] : attempts) {
         try {
-            SseClient attacker(gateway_port(), events_path + query, {.headers = headers});
+            SseClient attacker(gateway_port(), demo_events_path + query, {.headers = headers});
             if (attacker.status() == 200) {
                 EXPECT_TRUE(attacker.next_comment().has_value()) << attacker.body();
                 expect_well_formed_stream(attacker.body());
@@ -293,7 +291,7 @@ TEST_F(GatewayInputTest, CrossOriginRequestsOnlyFromAllowedOrigins) {
     EXPECT_FALSE(other.has_header("Access-Control-Allow-Origin")) << other.describe();
 
     const HttpResponse preflight = http_request(
-        gateway_port(), "OPTIONS", events_path,
+        gateway_port(), "OPTIONS", demo_events_path,
         {{"Origin", "https://builds.example"}, {"Access-Control-Request-Method", "GET"}});
     EXPECT_EQ(preflight.status / 100, 2) << preflight.describe();
     EXPECT_EQ(preflight.header("Access-Control-Allow-Origin"), "https://builds.example")
@@ -347,8 +345,7 @@ TEST_F(GatewayInputTest, TokensGuardEveryProjectEndpoint) {
 
 // What ps shows of a process: its arguments, NUL-separated.
 std::string command_line(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), {}};
+    return read_file("/proc/" + std::to_string(pid) + "/cmdline");
 }
 
 TEST_F(GatewayInputTest, ATokenSecretOnTheCommandLineIsHiddenFromPs) {
@@ -370,8 +367,8 @@ TEST_F(GatewayInputTest, ATokenSecretOnTheCommandLineIsHiddenFromPs) {
                   std::string::npos)
             << gateway->output();
         // The secret itself was read before it was overwritten.
-        EXPECT_EQ(status_of(gateway_port(), with_token(events_path, token)), 200);
-        EXPECT_EQ(status_of(gateway_port(), events_path), 403);
+        EXPECT_EQ(status_of(gateway_port(), with_token(demo_events_path, token)), 200);
+        EXPECT_EQ(status_of(gateway_port(), demo_events_path), 403);
         EXPECT_EQ(gateway->output().find(secret), std::string::npos) << gateway->output();
     }
 }
@@ -385,8 +382,8 @@ TEST_F(GatewayInputTest, TheTokenSecretComesFromAFileOrTheEnvironment) {
     // Its first line; a CRLF line end is not part of the secret.
     auto gateway =
         start_gateway({"--token-secret-file", dir.write_file("token.secret", secret + "\r\nx")});
-    EXPECT_EQ(status_of(gateway_port(), with_token(events_path, token)), 200);
-    EXPECT_EQ(status_of(gateway_port(), events_path), 403);
+    EXPECT_EQ(status_of(gateway_port(), with_token(demo_events_path, token)), 200);
+    EXPECT_EQ(status_of(gateway_port(), demo_events_path), 403);
     EXPECT_EQ(command_line(gateway->pid()).find(secret), std::string::npos);
     EXPECT_EQ(gateway->output().find("bscd-gateway: warning"), std::string::npos)
         << gateway->output();

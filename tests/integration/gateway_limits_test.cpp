@@ -24,7 +24,6 @@ namespace {
 using namespace std::chrono_literals;
 
 const std::string page = "/projects/demo";
-const std::string events_path = "/api/v1/projects/demo/events";
 const std::string rate_refusals = R"(bscd_gateway_requests_refused_total{reason="client_rate"})";
 const std::string full_refusals =
     R"(bscd_gateway_requests_refused_total{reason="project_viewers"})";
@@ -127,13 +126,13 @@ TEST_F(GatewayLimitsTest, ForwardedForNamesTheClientOnlyFromATrustedProxy) {
 TEST_F(GatewayLimitsTest, FullProjectAnswersNewViewers503UntilASeatIsFree) {
     auto daemon = start_bscd();
     auto gateway = start_gateway({"--max-project-viewers", "2"});
-    auto first = std::make_unique<SseClient>(gateway_port(), events_path);
-    SseClient second(gateway_port(), events_path);
+    auto first = std::make_unique<SseClient>(gateway_port(), demo_events_path);
+    SseClient second(gateway_port(), demo_events_path);
     ASSERT_EQ(first->status(), 200);
     ASSERT_EQ(second.status(), 200);
 
     // A third viewer of demo, over SSE or WebSocket: 503, with Retry-After.
-    SseClient third(gateway_port(), events_path);
+    SseClient third(gateway_port(), demo_events_path);
     EXPECT_TRUE(third.wait_ended(5s));
     HttpResponse refused;
     refused.status = third.status();
@@ -145,7 +144,7 @@ TEST_F(GatewayLimitsTest, FullProjectAnswersNewViewers503UntilASeatIsFree) {
     const int retry_after = std::atoi(refused.header("Retry-After").c_str());
     EXPECT_TRUE(retry_after >= 5 && retry_after <= 15) << refused.describe();
     HttpConnection upgrade(gateway_port());
-    upgrade.send_request("GET", "/api/v1/projects/demo/ws",
+    upgrade.send_request("GET", demo_ws_path,
                          {{"Upgrade", "websocket"},
                           {"Connection", "Upgrade"},
                           {"Sec-WebSocket-Version", "13"},
@@ -161,9 +160,9 @@ TEST_F(GatewayLimitsTest, FullProjectAnswersNewViewers503UntilASeatIsFree) {
     // A viewer that leaves gives its seat back, once the gateway has seen it go.
     first.reset();
     ASSERT_TRUE(wait_until([&] { return metric(sse_viewers) == 2.0; }, 5s)) << metric(sse_viewers);
-    SseClient fourth(gateway_port(), events_path);
+    SseClient fourth(gateway_port(), demo_events_path);
     EXPECT_EQ(fourth.status(), 200);
-    SseClient fifth(gateway_port(), events_path);
+    SseClient fifth(gateway_port(), demo_events_path);
     EXPECT_EQ(fifth.status(), 503);
 
     // So do viewers whose stream the build's end closes.
@@ -171,7 +170,7 @@ TEST_F(GatewayLimitsTest, FullProjectAnswersNewViewers503UntilASeatIsFree) {
     EXPECT_TRUE(second.wait_ended(5s));
     EXPECT_TRUE(fourth.wait_ended(5s));
     ASSERT_TRUE(wait_until([&] { return metric(sse_viewers) == 1.0; }, 5s)) << metric(sse_viewers);
-    SseClient after_the_end(gateway_port(), events_path);
+    SseClient after_the_end(gateway_port(), demo_events_path);
     EXPECT_EQ(after_the_end.status(), 200);
     EXPECT_EQ(after_the_end.events(2).size(), 2U);
 

@@ -23,7 +23,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const std::string events_path = "/api/v1/projects/demo/events";
 const std::string sse_viewers = R"(bscd_gateway_viewers{transport="sse"})";
 
 // Local ports of the established TCP connections of process `pid` to
@@ -137,7 +136,7 @@ TEST_F(GatewayLoadTest, ThousandViewersShareOneSubscription) {
     send_codes({"10"});
     auto ids = wait_history(1);
 
-    SseSwarm swarm(gateway_port(), events_path, viewers);
+    SseSwarm swarm(gateway_port(), demo_events_path, viewers);
     ASSERT_TRUE(swarm.wait_streaming(60s))
         << swarm.streaming() << " streaming; " << swarm.failures();
     EXPECT_TRUE(swarm.wait_received(ids[0], 30s)) << swarm.received(ids[0]) << " got the history";
@@ -173,9 +172,9 @@ TEST_F(GatewayLoadTest, SlowViewerIsDroppedWithoutSlowingOthersAndResumes) {
     // History long enough to hold every code of the test.
     auto daemon = start_bscd({"--history-length", "100000"});
     auto gateway = start_gateway({"--viewer-queue", "16"});
-    SseClient slow(gateway_port(), events_path, {.headers = {}, .receive_buffer = 2048});
+    SseClient slow(gateway_port(), demo_events_path, {.headers = {}, .receive_buffer = 2048});
     ASSERT_EQ(slow.status(), 200);
-    SseClient normal(gateway_port(), events_path);
+    SseClient normal(gateway_port(), demo_events_path);
     ASSERT_EQ(normal.status(), 200);
     Collector collector(normal);
 
@@ -220,7 +219,7 @@ TEST_F(GatewayLoadTest, SlowViewerIsDroppedWithoutSlowingOthersAndResumes) {
     if (!slow_ids.empty()) {
         resume.emplace_back("Last-Event-ID", slow_ids.back());
     }
-    SseClient resumed(gateway_port(), events_path, {.headers = resume});
+    SseClient resumed(gateway_port(), demo_events_path, {.headers = resume});
     ASSERT_EQ(resumed.status(), 200);
     std::vector<std::string> rest;
     for (const auto& event : resumed.events(ids.size() - slow_ids.size(), 30s)) {
@@ -234,7 +233,7 @@ TEST_F(GatewayLoadTest, ViewerWhoseWritesStallIsDroppedAtAHeartbeat) {
     // A queue too large to overflow: only the stalled write can give it away.
     auto daemon = start_bscd({"--history-length", "100000"});
     auto gateway = start_gateway({"--viewer-queue", "1000000", "--heartbeat", "1"});
-    SseClient stalled(gateway_port(), events_path, {.headers = {}, .receive_buffer = 2048});
+    SseClient stalled(gateway_port(), demo_events_path, {.headers = {}, .receive_buffer = 2048});
     ASSERT_EQ(stalled.status(), 200);
 
     // Enough to fill the socket buffers of a viewer that reads nothing, then

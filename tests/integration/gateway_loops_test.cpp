@@ -14,8 +14,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const std::string events_path = "/api/v1/projects/demo/events";
-
 class GatewayLoopsTest : public GatewayTest {
 protected:
     double metric(const std::string& series) const { return gateway_metric(series).value_or(-1); }
@@ -33,7 +31,7 @@ TEST_F(GatewayLoopsTest, ViewersOnEveryLoopGetEveryEventFromOneReadAndOneSubscri
     auto gateway = start_gateway({"--threads", std::to_string(loops)});
     const long long reads_before = redis.calls_of("xrange");
 
-    SseSwarm swarm(gateway_port(), events_path, viewers);
+    SseSwarm swarm(gateway_port(), demo_events_path, viewers);
     ASSERT_TRUE(swarm.wait_streaming()) << gateway->output();
     ASSERT_TRUE(swarm.wait_received(ids[1])) << gateway->output();
 
@@ -66,7 +64,7 @@ TEST_F(GatewayLoopsTest, ViewersOnEveryLoopGetEveryEventFromOneReadAndOneSubscri
 TEST_F(GatewayLoopsTest, AViewerStaysOnItsLoopUntilItsBuildEnds) {
     auto daemon = start_bscd();
     auto gateway = start_gateway({"--threads", "2"});
-    SseSwarm swarm(gateway_port(), events_path, 10);
+    SseSwarm swarm(gateway_port(), demo_events_path, 10);
     ASSERT_TRUE(swarm.wait_streaming()) << gateway->output();
     send_codes({"10", "1000"});
     const auto ids = wait_history(2);

@@ -49,9 +49,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const std::string events_path = "/api/v1/projects/demo/events";
-const std::string ws_path = "/api/v1/projects/demo/ws";
-
 // The id in an event's JSON (a WebSocket message, an SSE data line).
 std::string json_id(const std::string& text) {
     const auto event = nlohmann::json::parse(text, nullptr, false);
@@ -167,7 +164,7 @@ protected:
 
 TEST_F(GatewayProxyTest, SseThroughTheProxyComesEventByEvent) {
     ASSERT_NO_FATAL_FAILURE(start(2, {"--heartbeat", "1"}));
-    SseClient client(proxy_port(), events_path);
+    SseClient client(proxy_port(), demo_events_path);
     ASSERT_EQ(client.status(), 200) << client.body();
     EXPECT_EQ(client.header("Content-Type").substr(0, 17), "text/event-stream");
     // Each event is read before the next code is sent: nothing waits in a
@@ -202,7 +199,8 @@ TEST_F(GatewayProxyTest, LastEventIdThroughTheProxyResumesAfterIt) {
     std::vector<std::unique_ptr<SseClient>> clients;
     for (int round = 0; round < 4; ++round) {
         auto& client = *clients.emplace_back(std::make_unique<SseClient>(
-            proxy_port(), events_path, SseClient::Options{.headers = {{"Last-Event-ID", ids[2]}}}));
+            proxy_port(), demo_events_path,
+            SseClient::Options{.headers = {{"Last-Event-ID", ids[2]}}}));
         ASSERT_EQ(client.status(), 200) << client.body();
         const auto events = client.events(2, 3s);
         ASSERT_EQ(events.size(), 2u) << "round " << round;
@@ -241,7 +239,7 @@ TEST_F(GatewayProxyTest, LastEventIdThroughTheProxyResumesAfterIt) {
     direct.reserve(gateways_.size());
     for (const auto& gateway : gateways_) {
         direct.push_back(std::make_unique<SseClient>(
-            gateway.port, events_path,
+            gateway.port, demo_events_path,
             SseClient::Options{.headers = {{"Last-Event-ID", sentinel}}}));
     }
     const std::string last = send_code("1000");
@@ -251,7 +249,7 @@ TEST_F(GatewayProxyTest, LastEventIdThroughTheProxyResumesAfterIt) {
         EXPECT_EQ(final_event->id, last);
     }
     for (int round = 0; round < 2; ++round) {
-        EXPECT_EQ(http_get(proxy_port(), events_path, {{"Last-Event-ID", last}}).status, 204)
+        EXPECT_EQ(http_get(proxy_port(), demo_events_path, {{"Last-Event-ID", last}}).status, 204)
             << "round " << round;
     }
 }
@@ -263,7 +261,7 @@ TEST_F(GatewayProxyTest, WebSocketUpgradesThroughTheProxy) {
     // with the Host the proxy passes on, port included.
     const HttpHeaders same_origin{{"Origin", "http://127.0.0.1:" + std::to_string(proxy_port())}};
     for (int round = 0; round < 2; ++round) {  // each gateway once
-        WsClient client(proxy_port(), ws_path + "?after=" + ids[0], same_origin);
+        WsClient client(proxy_port(), demo_ws_path + "?after=" + ids[0], same_origin);
         for (std::size_t i = 1; i < ids.size(); ++i) {
             const auto message = client.next_text(3s);
             ASSERT_TRUE(message.has_value()) << "round " << round;
@@ -283,7 +281,7 @@ TEST_F(GatewayProxyTest, WebSocketUpgradesThroughTheProxy) {
     }
     // A page from elsewhere is still refused through the proxy.
     try {
-        WsClient foreign(proxy_port(), ws_path, {{"Origin", "http://evil.example"}});
+        WsClient foreign(proxy_port(), demo_ws_path, {{"Origin", "http://evil.example"}});
         ADD_FAILURE() << "a foreign origin got a WebSocket through the proxy";
     } catch (const std::runtime_error& e) {
         EXPECT_EQ(std::string(e.what()).substr(0, 8), "HTTP 403") << e.what();
@@ -367,10 +365,11 @@ TEST_F(GatewayProxyTest, TheProxyPassesOnWhatTheGatewayNeeds) {
     const std::string ok = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 
     HttpConnection sse(proxy_port());
-    sse.send_request("GET", events_path,
+    sse.send_request("GET", demo_events_path,
                      {{"Last-Event-ID", "1763938454570-7"}, {"Accept", "text/event-stream"}});
     const std::string events_head = upstream.serve_one(ok);
-    EXPECT_EQ(events_head.substr(0, events_head.find("\r\n")), "GET " + events_path + " HTTP/1.1");
+    EXPECT_EQ(events_head.substr(0, events_head.find("\r\n")),
+              "GET " + demo_events_path + " HTTP/1.1");
     EXPECT_TRUE(has_line(events_head, "Last-Event-ID: 1763938454570-7")) << events_head;
     EXPECT_TRUE(has_line(events_head, "X-Forwarded-For: 127.0.0.1")) << events_head;
     EXPECT_TRUE(has_line(events_head, "X-Forwarded-Proto: http")) << events_head;
@@ -379,7 +378,7 @@ TEST_F(GatewayProxyTest, TheProxyPassesOnWhatTheGatewayNeeds) {
     EXPECT_EQ(sse.read_response(3s).status, 200);
 
     HttpConnection ws(proxy_port());
-    ws.send_request("GET", ws_path + "?after=1763938454570-7",
+    ws.send_request("GET", demo_ws_path + "?after=1763938454570-7",
                     {{"Upgrade", "websocket"},
                      {"Connection", "Upgrade"},
                      {"Sec-WebSocket-Version", "13"},
@@ -387,7 +386,7 @@ TEST_F(GatewayProxyTest, TheProxyPassesOnWhatTheGatewayNeeds) {
                      {"Origin", "http://127.0.0.1:" + std::to_string(proxy_port())}});
     const std::string ws_head = upstream.serve_one(ok);
     EXPECT_EQ(ws_head.substr(0, ws_head.find("\r\n")),
-              "GET " + ws_path + "?after=1763938454570-7 HTTP/1.1");
+              "GET " + demo_ws_path + "?after=1763938454570-7 HTTP/1.1");
     EXPECT_TRUE(has_line(ws_head, "Upgrade: websocket")) << ws_head;
     EXPECT_TRUE(has_line(ws_head, "Connection: upgrade")) << ws_head;
     EXPECT_TRUE(has_line(ws_head, "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==")) << ws_head;
@@ -438,8 +437,8 @@ TEST_F(GatewayProxyTest, RateLimitCountsEachClientBehindTheProxy) {
 TEST_F(GatewayProxyTest, ResumingAfterAnIdTheGatewayHasNotReadYetRepeatsNothing) {
     ASSERT_NO_FATAL_FAILURE(start(2));
     send_code("10");
-    SseClient on_first(gateways_[0].port, events_path);
-    SseClient on_second(gateways_[1].port, events_path);  // gateway 1 follows "demo"
+    SseClient on_first(gateways_[0].port, demo_events_path);
+    SseClient on_second(gateways_[1].port, demo_events_path);  // gateway 1 follows "demo"
     ASSERT_TRUE(on_first.next_event(3s).has_value());
     ASSERT_TRUE(on_second.next_event(3s).has_value());
     gateways_[1].process->signal(SIGSTOP);
@@ -449,7 +448,7 @@ TEST_F(GatewayProxyTest, ResumingAfterAnIdTheGatewayHasNotReadYetRepeatsNothing)
     ASSERT_EQ(event->id, had);
     // The request waits in gateway 1's socket while it is held.
     HttpConnection moved(gateways_[1].port);
-    moved.send_request("GET", events_path, {{"Last-Event-ID", had}});
+    moved.send_request("GET", demo_events_path, {{"Last-Event-ID", had}});
     gateways_[1].process->signal(SIGCONT);
     const std::string next = send_code("21");
     HttpStreamDecoder decoder;
@@ -486,11 +485,11 @@ void GatewayProxyTest::kill_one_gateway_mid_build() {
     viewers.reserve(9);
     for (int i = 0; i < 6; ++i) {
         viewers.push_back(std::make_unique<ResumingViewer>(
-            proxy_port(), events_path, ResumingViewer::Options{.retry = retry}));
+            proxy_port(), demo_events_path, ResumingViewer::Options{.retry = retry}));
     }
     for (int i = 0; i < 3; ++i) {
         viewers.push_back(std::make_unique<ResumingViewer>(
-            proxy_port(), ws_path,
+            proxy_port(), demo_ws_path,
             ResumingViewer::Options{.transport = ResumingViewer::Transport::WebSocket,
                                     .retry = retry}));
     }
@@ -768,7 +767,7 @@ TEST_F(GatewayProxyTest, BuildPageMovesToAnotherGatewayInARealBrowser) {
     std::vector<std::unique_ptr<SseClient>> watchers;
     std::string gateways;
     for (const auto& gateway : gateways_) {
-        watchers.push_back(std::make_unique<SseClient>(gateway.port, events_path));
+        watchers.push_back(std::make_unique<SseClient>(gateway.port, demo_events_path));
         ASSERT_EQ(watchers.back()->status(), 200);
         gateways += (gateways.empty() ? "" : ",") + std::to_string(gateway.port) + ":" +
                     std::to_string(gateway.process->pid());
@@ -867,7 +866,7 @@ TEST_F(GatewayProxyTest, BuildPageMovesToAnotherGatewayInARealBrowser) {
         for (std::string line; std::getline(log, line);) {
             const auto upstreams = line.find(" upstream=");
             const auto statuses = line.find(" upstream_status=");
-            if (line.rfind("GET " + events_path + " 200 ", 0) != 0 ||
+            if (line.rfind("GET " + demo_events_path + " 200 ", 0) != 0 ||
                 upstreams == std::string::npos || statuses == std::string::npos) {
                 continue;
             }
@@ -917,7 +916,7 @@ TEST_F(GatewayRestartLoadTest, DISABLED_FiveThousandViewersComeBackCompleteForOn
     send_codes(std::vector<std::string>(20, "10"));
     const auto before = wait_history(20);
 
-    ResumingSwarm swarm(gateway_port(), "/api/v1/projects/demo/events", viewers,
+    ResumingSwarm swarm(gateway_port(), demo_events_path, viewers,
                         ResumingSwarm::Options{.retry = 2s, .max_connecting = 1000});
     ASSERT_TRUE(wait_until(
         [&] { return swarm.streaming() == viewers && swarm.viewers_at(before.back()) == viewers; },
@@ -984,7 +983,7 @@ TEST_F(GatewayProxyLoadTest, DISABLED_FiveThousandViewersOfAKilledGatewayMoveToT
     for (int i = 0; i < 5; ++i) {
         ids.push_back(send_code("10"));
     }
-    ResumingSwarm swarm(proxy_port(), events_path, viewers,
+    ResumingSwarm swarm(proxy_port(), demo_events_path, viewers,
                         ResumingSwarm::Options{.retry = 2s, .max_connecting = 1000});
     ASSERT_TRUE(wait_until(
         [&] { return swarm.streaming() == viewers && swarm.viewers_at(ids.back()) == viewers; },

@@ -20,9 +20,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const std::string events_path = "/api/v1/projects/demo/events";
-const std::string ws_path = "/api/v1/projects/demo/ws";
-
 // Ids that parse as history entry ids, each greater than the one before.
 bool strictly_increasing(const std::vector<std::string>& ids) {
     std::optional<EntryId> previous;
@@ -53,10 +50,10 @@ TEST_F(GatewayRestartTest, ViewersResumeWithoutAGapAcrossRestarts) {
     std::vector<std::unique_ptr<ResumingViewer>> viewers;
     viewers.reserve(4);
     for (int i = 0; i < 3; ++i) {
-        viewers.push_back(std::make_unique<ResumingViewer>(gateway_port(), events_path));
+        viewers.push_back(std::make_unique<ResumingViewer>(gateway_port(), demo_events_path));
     }
     viewers.push_back(std::make_unique<ResumingViewer>(
-        gateway_port(), ws_path,
+        gateway_port(), demo_ws_path,
         ResumingViewer::Options{.transport = ResumingViewer::Transport::WebSocket}));
     const auto slowest = [&] {
         std::size_t least = SIZE_MAX;

@@ -25,8 +25,6 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-const std::string events_path = "/api/v1/projects/demo/events";
-const std::string ws_path = "/api/v1/projects/demo/ws";
 const std::string state_path = "/api/v1/projects/demo";
 
 std::string code_name(int code) {
@@ -104,7 +102,7 @@ protected:
     // came (a duplicate, say) is for the sentinel to tell.
     std::vector<std::string> resumed_ids(const HttpHeaders& headers, const std::string& query,
                                          std::size_t expected) {
-        auto viewer = std::make_unique<SseClient>(gateway_port(), events_path + query,
+        auto viewer = std::make_unique<SseClient>(gateway_port(), demo_events_path + query,
                                                   SseClient::Options{.headers = headers});
         EXPECT_EQ(viewer->status(), 200) << viewer->body();
         auto ids = ids_of(viewer->events(expected));
@@ -136,7 +134,7 @@ TEST_F(GatewayStreamTest, SseSendsHistoryThenLiveEventsAndEndsAfterTheFinalCode)
     send_codes({"10", "20", "21"});
     auto ids = wait_history(3);
 
-    SseClient viewer(gateway_port(), events_path);
+    SseClient viewer(gateway_port(), demo_events_path);
     ASSERT_EQ(viewer.status(), 200) << viewer.body();
     EXPECT_TRUE(viewer.header("Content-Type").starts_with("text/event-stream"))
         << viewer.header("Content-Type");
@@ -184,7 +182,7 @@ TEST_F(GatewayStreamTest, SseResumesAfterLastEventIdOrAfterParameter) {
     send_codes({"10", "20", "21", "30"});
     auto ids = wait_history(4);
     {
-        SseClient viewer(gateway_port(), events_path);
+        SseClient viewer(gateway_port(), demo_events_path);
         ASSERT_EQ(ids_of(viewer.events(4)), ids);
     }  // dropped
     send_codes({"31", "32", "33"});
@@ -207,22 +205,23 @@ TEST_F(GatewayStreamTest, SseResumesAfterLastEventIdOrAfterParameter) {
     // Nothing after the final event: the stream ends.
     EXPECT_TRUE(resumed_viewers.back()->wait_ended(5s));
     EXPECT_FALSE(resumed_viewers.back()->next_event(0ms).has_value());
-    const HttpResponse header = http_get(gateway_port(), events_path, {{"Last-Event-ID", ids[8]}});
+    const HttpResponse header =
+        http_get(gateway_port(), demo_events_path, {{"Last-Event-ID", ids[8]}});
     EXPECT_EQ(header.status, 204) << header.describe();
     EXPECT_TRUE(header.body.empty());
-    const HttpResponse parameter = http_get(gateway_port(), events_path + "?after=" + ids[8]);
+    const HttpResponse parameter = http_get(gateway_port(), demo_events_path + "?after=" + ids[8]);
     EXPECT_EQ(parameter.status, 204) << parameter.describe();
 }
 
 TEST_F(GatewayStreamTest, IdleStreamsGetHeartbeats) {
     auto gateway = start_gateway({"--heartbeat", "1"});
-    SseClient viewer(gateway_port(), events_path);  // no history: stays open, idle
+    SseClient viewer(gateway_port(), demo_events_path);  // no history: stays open, idle
     ASSERT_EQ(viewer.status(), 200) << viewer.body();
     EXPECT_EQ(viewer.next_comment(3s), "keepalive") << viewer.body();
     EXPECT_FALSE(viewer.next_event(0ms).has_value());
     EXPECT_FALSE(viewer.ended());
 
-    WsClient socket(gateway_port(), ws_path);
+    WsClient socket(gateway_port(), demo_ws_path);
     EXPECT_FALSE(socket.next_text(3s).has_value());
     EXPECT_GE(socket.pings(), 1) << "no ping on an idle WebSocket within 3 s";
     EXPECT_FALSE(socket.closed()) << socket.close_error().message();
@@ -234,7 +233,7 @@ TEST_F(GatewayStreamTest, WebSocketSendsTheSameEventsAndClosesNormallyAfterTheFi
     send_codes({"10", "20", "21"});
     auto ids = wait_history(3);
 
-    WsClient socket(gateway_port(), ws_path);
+    WsClient socket(gateway_port(), demo_ws_path);
     const int codes[] = {10, 20, 21, 30, 1000};
     for (std::size_t i = 0; i < 3; ++i) {
         const auto message = socket.next_text();
@@ -242,7 +241,7 @@ TEST_F(GatewayStreamTest, WebSocketSendsTheSameEventsAndClosesNormallyAfterTheFi
             << "message " << i << ": " << socket.close_error().message();
         expect_event_json(*message, ids[i], codes[i]);
     }
-    WsClient resumed(gateway_port(), ws_path + "?after=" + ids[1]);
+    WsClient resumed(gateway_port(), demo_ws_path + "?after=" + ids[1]);
     EXPECT_TRUE(wait_until(
         [&] { return gateway_metric(R"(bscd_gateway_viewers{transport="websocket"})") == 2.0; }));
 
@@ -322,7 +321,7 @@ TEST_F(GatewayStreamTest, HealthFollowsRedisAndViewersMissNothingAcrossAnOutage)
     auto daemon = start_bscd();
     auto gateway = start_gateway();
     EXPECT_EQ(gateway_metric("bscd_gateway_redis_up"), 1.0);
-    SseClient viewer(gateway_port(), events_path);
+    SseClient viewer(gateway_port(), demo_events_path);
     ASSERT_EQ(viewer.status(), 200);
     send_codes({"10"});
     auto ids = wait_history(1);
@@ -357,7 +356,7 @@ TEST_F(GatewayStreamTest, ExitStatuses) {
     const auto usage = run({bin("bscd-gateway"), "--no-such-option"});
     EXPECT_EQ(usage.status, 2) << usage.output;
 
-    SseClient viewer(gateway_port(), events_path);
+    SseClient viewer(gateway_port(), demo_events_path);
     ASSERT_EQ(viewer.status(), 200);
     gateway->signal(SIGTERM);
     EXPECT_EQ(gateway->wait(10s), 0) << gateway->output();

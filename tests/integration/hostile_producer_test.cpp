@@ -17,6 +17,7 @@
 #include "support/bscd_fixture.hpp"
 #include "support/producer_client.hpp"
 #include "support/subscriber.hpp"
+#include "support/temp_dir.hpp"
 #include "support/wait.hpp"
 
 namespace bscd::test {
@@ -37,11 +38,6 @@ std::size_t resident_bytes(pid_t pid) {
         }
     }
     return 0;
-}
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), {}};
 }
 
 std::string repeated(const std::string& line, std::size_t times) {

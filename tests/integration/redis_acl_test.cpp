@@ -5,7 +5,6 @@
 // in ps, in an error or in a log.
 
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -159,10 +158,6 @@ protected:
     }
     std::vector<std::string> history(const std::string& channel = "bscd-demo") {
         return history_codes(redis, channel);
-    }
-    static std::string read_file(const std::string& path) {
-        std::ifstream in(path, std::ios::binary);
-        return {std::istreambuf_iterator<char>(in), {}};
     }
     // What ps shows of a process: its arguments, NUL-separated.
     static std::string command_line(pid_t pid) {

@@ -5,8 +5,6 @@
 
 #include <deque>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -163,11 +161,6 @@ TEST(SpoolFileTest, AMostlyUnconfirmedSpoolIsNotRewritten) {
 
 const BuildStart a_start{1'699'999'999'000, "bookworm-arm64"};
 
-std::string file_text(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 TEST(SpoolFileTest, ARecordedBuildStartIsFoundOnReopen) {
     TempDir dir;
     {
@@ -204,9 +197,9 @@ TEST(SpoolFileTest, AStartRecordedAfterCodesIsMovedFirstOnReopen) {
         EXPECT_EQ(again.build_start(), a_start);
         EXPECT_EQ(again.recovered(Catalog::builtin()).size(), 1U);
         // First, so that a cut to it keeps it.
-        EXPECT_TRUE(file_text(file).starts_with(encode_build_start(a_start))) << file_text(file);
+        EXPECT_TRUE(read_file(file).starts_with(encode_build_start(a_start))) << read_file(file);
         again.empty();
-        EXPECT_EQ(file_text(file), encode_build_start(a_start));
+        EXPECT_EQ(read_file(file), encode_build_start(a_start));
     }
     EXPECT_EQ(Spool(dir.path(), "bscd-demo").build_start(), a_start);
 }
@@ -223,10 +216,10 @@ TEST(SpoolFileTest, ACleanStopKeepsTheBuildStart) {
         spool.sync();
         spool.confirmed(delivery(2).id, {});
         spool.empty();
-        EXPECT_EQ(file_text(file), encode_build_start(a_start));
+        EXPECT_EQ(read_file(file), encode_build_start(a_start));
         EXPECT_EQ(spool.size(), encode_build_start(a_start).size());
         spool.empty();  // the start now at the head: cut to it
-        EXPECT_EQ(file_text(file), encode_build_start(a_start));
+        EXPECT_EQ(read_file(file), encode_build_start(a_start));
     }
     Spool again(dir.path(), "bscd-demo");
     EXPECT_EQ(again.build_start(), a_start);
@@ -249,10 +242,10 @@ TEST(SpoolFileTest, TheCutAboveCutAboveKeepsTheBuildStart) {
         spool.sync();
         spool.confirmed(delivery(n).id, {});
         EXPECT_EQ(spool.size(), start_line.size());
-        EXPECT_EQ(file_text(file), start_line);
+        EXPECT_EQ(read_file(file), start_line);
         spool.append(delivery(n + 1));  // appends go on after it
         spool.sync();
-        EXPECT_EQ(file_text(file).substr(0, start_line.size()), start_line);
+        EXPECT_EQ(read_file(file).substr(0, start_line.size()), start_line);
     }
     Spool again(dir.path(), "bscd-demo");
     EXPECT_EQ(again.build_start(), a_start);
@@ -281,7 +274,7 @@ TEST(SpoolFileTest, TheCompactionRewriteKeepsTheBuildStart) {
         }
         spool.confirmed(newest_confirmed, held);
         EXPECT_LT(spool.size(), 1000U);  // it was rewritten
-        EXPECT_TRUE(file_text(file).starts_with(encode_build_start(a_start)));
+        EXPECT_TRUE(read_file(file).starts_with(encode_build_start(a_start)));
     }
     Spool again(dir.path(), "bscd-demo");
     EXPECT_EQ(again.build_start(), a_start);
@@ -304,7 +297,7 @@ TEST(SpoolFileTest, MovedCodesKeepTheBuildStart) {
             held.push_back(later);
         }
         spool.moved(held);
-        EXPECT_TRUE(file_text(file).starts_with(encode_build_start(a_start)));
+        EXPECT_TRUE(read_file(file).starts_with(encode_build_start(a_start)));
     }
     Spool again(dir.path(), "bscd-demo");
     EXPECT_EQ(again.build_start(), a_start);

@@ -5,7 +5,6 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -14,19 +13,13 @@
 #include "support/producer_client.hpp"
 #include "support/small_filesystem.hpp"
 #include "support/subscriber.hpp"
+#include "support/temp_dir.hpp"
 #include "support/wait.hpp"
 
 namespace bscd::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
 
 std::vector<std::string> codes_of(const SpoolScan& scan) {
     std::vector<std::string> codes;

@@ -60,24 +60,25 @@ TEST(Install, PutsEveryFileInPlaceAndNothingElse) {
     for (const std::string& program : programs) {
         EXPECT_TRUE(is_executable_file(tree.bin(program))) << program;
     }
-    EXPECT_EQ(read_file(tree.data("build_status_codes")),
-              read_file(BSCD_SOURCE_DIR "/data/build_status_codes"));
-    EXPECT_EQ(read_file(tree.data("bsc.sh")), read_file(BSCD_SOURCE_DIR "/share/bscd/bsc.sh"));
+    EXPECT_EQ(read_existing_file(tree.data("build_status_codes")),
+              read_existing_file(BSCD_SOURCE_DIR "/data/build_status_codes"));
+    EXPECT_EQ(read_existing_file(tree.data("bsc.sh")),
+              read_existing_file(BSCD_SOURCE_DIR "/share/bscd/bsc.sh"));
     for (const std::string& name : web_files()) {
-        EXPECT_EQ(read_file(tree.data("web/" + name)),
-                  read_file(BSCD_SOURCE_DIR "/share/web/" + name))
+        EXPECT_EQ(read_existing_file(tree.data("web/" + name)),
+                  read_existing_file(BSCD_SOURCE_DIR "/share/web/" + name))
             << name;
     }
 }
 
 TEST(Install, UnitsRunTheInstalledPrograms) {
     const InstalledTree tree;
-    const std::string bscd_unit = read_file(tree.unit("bscd@.service"));
+    const std::string bscd_unit = read_existing_file(tree.unit("bscd@.service"));
     EXPECT_EQ(line_with(bscd_unit, "ExecStart="),
               "ExecStart=" + tree.bin("bscd") + " --project %i --runtime-dir /run/bscd $BSCD_OPTS");
     EXPECT_TRUE(line_with(bscd_unit, "RuntimeDirectory=bscd"));
     EXPECT_TRUE(line_with(bscd_unit, "EnvironmentFile=-/etc/default/bscd-%i"));
-    const std::string gateway_unit = read_file(tree.unit("bscd-gateway.service"));
+    const std::string gateway_unit = read_existing_file(tree.unit("bscd-gateway.service"));
     EXPECT_EQ(line_with(gateway_unit, "ExecStart="),
               "ExecStart=" + tree.bin("bscd-gateway") + " $BSCD_GATEWAY_OPTS");
     for (const std::string* unit : {&bscd_unit, &gateway_unit}) {
@@ -92,7 +93,8 @@ TEST(Install, DestdirStagesTheTreeForThePrefix) {
     EXPECT_TRUE(is_executable_file(stage.file("usr/" BSCD_INSTALL_BINDIR "/bscd")));
     EXPECT_TRUE(fs::is_regular_file(stage.file("usr/" BSCD_INSTALL_DATADIR "/bscd/bsc.sh")));
     // The unit names where the program will be, not where it was staged.
-    const std::string unit = read_file(stage.file("usr/" BSCD_INSTALL_UNITDIR "/bscd@.service"));
+    const std::string unit =
+        read_existing_file(stage.file("usr/" BSCD_INSTALL_UNITDIR "/bscd@.service"));
     EXPECT_EQ(line_with(unit, "ExecStart="),
               "ExecStart=/usr/" BSCD_INSTALL_BINDIR
               "/bscd --project %i --runtime-dir /run/bscd $BSCD_OPTS");
@@ -109,7 +111,7 @@ TEST(Install, PiemanComponentInstallsPiemansProgramNames) {
     for (const std::string& name : pieman_names) {
         const std::string path = prefix.file(BSCD_INSTALL_BINDIR "/" + name);
         EXPECT_TRUE(is_executable_file(path)) << name;
-        EXPECT_TRUE(read_file(path).starts_with("#!/usr/bin/python3\n")) << name;
+        EXPECT_TRUE(read_existing_file(path).starts_with("#!/usr/bin/python3\n")) << name;
     }
 }
 

@@ -49,7 +49,7 @@ std::string InstalledTree::unit(const std::string& name) const {
     return prefix() + "/" BSCD_INSTALL_UNITDIR "/" + name;
 }
 
-std::string read_file(const std::string& path) {
+std::string read_existing_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         throw std::runtime_error("cannot read " + path);

@@ -36,7 +36,7 @@ private:
 };
 
 // The whole file; throws std::runtime_error when it cannot be read.
-std::string read_file(const std::string& path);
+std::string read_existing_file(const std::string& path);
 // A regular file its owner may execute.
 bool is_executable_file(const std::string& path);
 // Every regular file and symbolic link under `root`, relative to it, sorted.

@@ -52,7 +52,7 @@ TEST(InstalledShellLibrary, ReportsABuildWithTheInstalledPrograms) {
     EXPECT_EQ(build.output.find("warning"), std::string::npos) << build.output;
     EXPECT_EQ(live.collect(3), (std::vector<std::string>{"10", "82", "1000"}));
 
-    EXPECT_EQ(read_file(run_dir.file("daemon.exe")),
+    EXPECT_EQ(read_existing_file(run_dir.file("daemon.exe")),
               fs::weakly_canonical(tree.bin("bscd")).string() + "\n");
     const pid_t pid = daemons.read_pid(run_dir.file("daemon.pid"));
     EXPECT_TRUE(wait_until([pid] { return !alive(pid); })) << "bscd (pid " << pid << ") still runs";

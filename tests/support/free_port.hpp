@@ -7,4 +7,8 @@ namespace bscd::test {
 // callers must retry on "address in use".
 int free_port();
 
+// How many free ports a server's launch tries, one after another, before it
+// gives up: each may be taken between free_port() and the server's bind.
+constexpr int free_port_attempts = 5;
+
 }  // namespace bscd::test

@@ -15,6 +15,13 @@
 
 namespace bscd::test {
 
+// The "demo" project's streams, spelled as a browser or a proxy asks for
+// them (docs/gateway.md, "Endpoints").
+inline const std::string demo_events_path = "/api/v1/projects/demo/events";
+inline const std::string demo_ws_path = "/api/v1/projects/demo/ws";
+// The --token-secret of the tests that turn tokens on.
+inline const std::string test_token_secret = "s3cret";
+
 class GatewayTest : public BscdTest {
 protected:
     // Starts bscd-gateway on a free loopback port against this test's Redis

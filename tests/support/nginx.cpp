@@ -4,7 +4,6 @@
 #include <csignal>
 #include <fstream>
 #include <grp.h>
-#include <iterator>
 #include <pwd.h>
 #include <sstream>
 #include <stdexcept>
@@ -22,11 +21,6 @@ using namespace std::chrono_literals;
 // Answered by nginx itself (the shipped locations have nothing that
 // specific): nginx serves, whatever the upstreams do.
 constexpr const char* ready_path = "/.nginx-ready";
-
-std::string read_file(const std::string& path) {
-    std::ifstream file(path);
-    return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
-}
 
 // `user NAME GROUP;` when nginx starts as root (its workers would otherwise
 // run as nobody, who may not enter the private prefix); nothing otherwise,

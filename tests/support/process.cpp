@@ -4,11 +4,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
-#include <fstream>
 #include <set>
 #include <signal.h>
 #include <spawn.h>
-#include <sstream>
 #include <stdexcept>
 #include <sys/wait.h>
 #include <thread>
@@ -204,10 +202,7 @@ void Process::kill() {
 }
 
 std::string Process::output() const {
-    std::ifstream in(log_path_, std::ios::binary);
-    std::ostringstream content;
-    content << in.rdbuf();
-    return content.str();
+    return read_file(log_path_);
 }
 
 RunResult run(const std::vector<std::string>& argv, const EnvVars& env,

@@ -1,5 +1,6 @@
 #include "support/redis_connection.hpp"
 
+#include <poll.h>
 #include <stdexcept>
 #include <sys/time.h>
 
@@ -102,6 +103,11 @@ Reply redis_command(redisContext* context, const std::vector<std::string>& args)
     Reply reply = to_reply(raw);
     freeReplyObject(raw);
     return reply;
+}
+
+bool idle_and_open(redisContext* context) {
+    pollfd pfd{context->fd, POLLIN, 0};
+    return context->err == 0 && ::poll(&pfd, 1, 0) == 0;
 }
 
 }  // namespace bscd::test

@@ -39,4 +39,9 @@ RedisContextPtr connect_redis(const std::string& host, int port, std::chrono::mi
 // back as Reply::Error.
 Reply redis_command(redisContext* context, const std::vector<std::string>& args);
 
+// Whether a connection kept between commands can still be used: an idle one
+// has nothing to read, so readable means the server closed it (or sent
+// something unexpected), and a command sent on it would fail.
+bool idle_and_open(redisContext* context);
+
 }  // namespace bscd::test

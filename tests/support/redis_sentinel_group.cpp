@@ -5,7 +5,6 @@
 #include <functional>
 #include <map>
 #include <optional>
-#include <poll.h>
 #include <signal.h>
 #include <sstream>
 #include <stdexcept>
@@ -23,7 +22,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr int launch_attempts = 5;
 constexpr auto probe_timeout = 1000ms;  // one command while polling
 constexpr auto sentinel_start_timeout = 10s;
 
@@ -31,12 +29,6 @@ constexpr auto sentinel_start_timeout = 10s;
 const std::vector<std::string> sentinel_debug_timers = {
     "SENTINEL",   "DEBUG", "info-period",  "1000",  "publish-period", "500",
     "ask-period", "250",   "tilt-trigger", "10000", "tilt-period",    "1000"};
-
-// An idle connection has nothing to read; readable means the server closed it.
-bool idle_and_open(redisContext* context) {
-    pollfd pfd{context->fd, POLLIN, 0};
-    return context->err == 0 && ::poll(&pfd, 1, 0) == 0;
-}
 
 // "field:value" out of an INFO reply; empty when absent.
 std::string info_field(const std::string& info, const std::string& field) {
@@ -74,13 +66,6 @@ std::string quoted(const std::string& value) {
         result += c;
     }
     return result + "\"";
-}
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream content;
-    content << in.rdbuf();
-    return content.str();
 }
 
 std::string role_of(RedisServer& node) {
@@ -123,7 +108,7 @@ public:
     // free port for each attempt.
     void launch_new(const std::string& body) {
         std::string failures;
-        for (int attempt = 1; attempt <= launch_attempts; ++attempt) {
+        for (int attempt = 1; attempt <= free_port_attempts; ++attempt) {
             port_ = free_port();
             std::ofstream(config_file(), std::ios::trunc)
                 << "port " << port_ << "\n"

@@ -1,9 +1,6 @@
 #include "support/redis_server.hpp"
 
-#include <fstream>
-#include <poll.h>
 #include <signal.h>
-#include <sstream>
 #include <stdexcept>
 
 #include <hiredis/hiredis.h>
@@ -12,24 +9,12 @@
 #include "support/wait.hpp"
 
 namespace bscd::test {
-namespace {
-
-constexpr int launch_attempts = 5;
-
-// An idle connection has nothing to read; readable means the server closed it
-// (or sent something unexpected), and a command sent on it would fail.
-bool idle_and_open(redisContext* context) {
-    pollfd pfd{context->fd, POLLIN, 0};
-    return context->err == 0 && ::poll(&pfd, 1, 0) == 0;
-}
-
-}  // namespace
 
 RedisServer::RedisServer() : RedisServer(Options{}) {}
 
 RedisServer::RedisServer(Options options) : options_(std::move(options)) {
     std::string failures;
-    for (int attempt = 1; attempt <= launch_attempts; ++attempt) {
+    for (int attempt = 1; attempt <= free_port_attempts; ++attempt) {
         port_ = options_.pick_port ? options_.pick_port() : free_port();
         std::string failure;
         if (launch(failure)) {
@@ -178,10 +163,7 @@ std::string RedisServer::log() const {
     if (process_) {
         result += process_->output();
     }
-    std::ifstream in(dir_.file("redis.log"), std::ios::binary);
-    std::ostringstream content;
-    content << in.rdbuf();
-    return result + content.str();
+    return result + read_file(dir_.file("redis.log"));
 }
 
 std::map<std::string, long long> RedisServer::command_calls() {

@@ -1,21 +1,18 @@
 #include "support/serving_programs.hpp"
 
-#include <fstream>
 #include <iterator>
 
 #include <gtest/gtest.h>
 
 #include "support/free_port.hpp"
 #include "support/http_client.hpp"
+#include "support/temp_dir.hpp"
 #include "support/wait.hpp"
 
 namespace bscd::test {
 
 bool holds_own_pid(const Process& daemon, const std::string& pid_file) {
-    std::ifstream file(pid_file);
-    const std::string content((std::istreambuf_iterator<char>(file)),
-                              std::istreambuf_iterator<char>());
-    return content == std::to_string(daemon.pid()) + "\n";
+    return read_file(pid_file) == std::to_string(daemon.pid()) + "\n";
 }
 
 std::unique_ptr<Process> start_serving_bscd(const std::vector<std::string>& argv,

@@ -31,4 +31,8 @@ private:
     std::string path_;
 };
 
+// The whole content of the file at `path`; empty when it cannot be read (a
+// log not written yet, a process that has gone).
+std::string read_file(const std::string& path);
+
 }  // namespace bscd::test
