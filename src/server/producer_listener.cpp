@@ -67,7 +67,7 @@ void ProducerListener::claim_path(const std::string& path) {
 }
 
 ProducerListener::ProducerListener(boost::asio::io_context& io, std::string path, Server& server)
-    : io_(io), path_(std::move(path)), server_(server), acceptor_(io), retry_timer_(io) {}
+    : path_(std::move(path)), server_(server), acceptor_(io), retry_timer_(io) {}
 
 void ProducerListener::start() {
     const SocketAccess& access = server_.options().socket_access;

@@ -40,7 +40,6 @@ private:
     // tries again in a while.
     void on_out_of_descriptors(boost::system::error_code ec);
 
-    boost::asio::io_context& io_;
     std::string path_;
     Server& server_;
     boost::asio::local::stream_protocol::acceptor acceptor_;
