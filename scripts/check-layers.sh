@@ -42,7 +42,14 @@ while IFS= read -r file; do
     fi
   done < <(grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$file" || true)
 done < <(git ls-files 'src/*.cpp' 'src/*.hpp' 'src/*.in')
+# A source file is compiled once, by its own target: never included (and
+# scripts/lint.sh, whose batches include every file, relies on it).
+while IFS= read -r found; do
+  echo "$found: includes a source file, not a header" >&2
+  status=1
+done < <(git grep -n -E '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"][^>"]*\.(c|cc|cpp|cxx)[>"]' \
+  -- src tests bench || true)
 if ((status == 0)); then
-  echo "== layers: every include of src/ is of its own layer or one below"
+  echo "== layers: every include of src/ is of its own layer or one below; no source includes a .cpp"
 fi
 exit "$status"

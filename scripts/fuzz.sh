@@ -23,7 +23,8 @@ fi
 # Not scripts/build.sh: it builds every program, and the fuzz build needs the
 # targets only (their libraries instrumented by tests/fuzz/CMakeLists.txt).
 echo "== building the fuzz targets in $build_dir (clang)"
-CC=clang CXX=clang++ cmake -S . -B "$build_dir" -G Ninja -DBSCD_WERROR=ON \
+# A unity build, as the sanitizer builds: a third less CPU.
+CC=clang CXX=clang++ cmake -S . -B "$build_dir" -G Ninja -DBSCD_WERROR=ON -DCMAKE_UNITY_BUILD=ON \
   -DBSCD_BUILD_FUZZERS=ON -DBSCD_BUILD_TESTS=OFF -DBSCD_BUILD_BENCH=OFF >/dev/null
 cmake --build "$build_dir" -j2 --target fuzzers
 

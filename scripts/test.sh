@@ -30,9 +30,13 @@
 #   sanitizer builds also -O1): reports still name file and line.
 # - The test programs' own files are compiled at -O0 (tests/CMakeLists.txt):
 #   what they test keeps its optimisation.
-# - The sanitizer builds are unity builds (CMAKE_UNITY_BUILD, src/ only):
-#   the Asio and Beast templates the files of a library share are
-#   instantiated and instrumented once per batch, not once per file.
+# - The sanitizer builds are unity builds (CMAKE_UNITY_BUILD): the Asio and
+#   Beast templates the files of a library share are instantiated and
+#   instrumented once per batch, not once per file. The plain build is not,
+#   so a file that lacks an include still fails there.
+# - clang-tidy checks most files in batches (scripts/lint.sh): the headers
+#   a batch shares are walked once, not once per file. The fuzz build is a
+#   unity build too.
 # - Only what a pass runs is built: not the benchmarks (bench/run.sh builds
 #   them), and in the sanitizer builds only the programs and unit tests.
 # - The image builds, a serial chain of about 12 minutes that mostly waits
