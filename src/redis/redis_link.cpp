@@ -21,25 +21,27 @@ RedisLink::RedisLink(boost::asio::io_context& io, RedisOptions options, std::str
 void RedisLink::start(std::function<void()> on_ready, LostHandler on_lost) {
     on_ready_ = std::move(on_ready);
     on_lost_ = std::move(on_lost);
-    running_ = true;
+    phase_ = Phase::Connecting;
     connect();
 }
 
 void RedisLink::stop() {
-    running_ = false;
+    phase_ = Phase::Stopped;
     retry_timer_.cancel();
     connection_.close();
 }
 
 void RedisLink::connect() {
-    asking_ = false;
-    if (ask_node_) {
-        asking_ = true;
-        connect_to(*std::exchange(ask_node_, std::nullopt));
+    auto* asked = std::get_if<AskedNode>(&next_node_);
+    asking_ = asked != nullptr;
+    if (asked) {
+        RedisOptions node = std::move(asked->node);
+        next_node_ = FindNode{};
+        connect_to(std::move(node));
         return;
     }
     locator_.locate(key_, [this](std::optional<RedisOptions> node, const std::string& error) {
-        if (!running_) {
+        if (phase_ == Phase::Stopped) {
             return;
         }
         if (!node) {
@@ -62,14 +64,13 @@ void RedisLink::connect_to(RedisOptions node) {
             if (policy_.healthy_when_ready) {
                 backoff_.reset();
             }
-            if (was_up_) {
+            if (links_made_++ > 0) {
                 ++counts_.reconnects;
             }
-            if (policy_.log_outages && (was_up_ || logged_down_)) {
+            if (policy_.log_outages && phase_ == Phase::Down) {
                 spdlog::info("Redis {} link to {} is back", purpose_, address());
             }
-            was_up_ = true;
-            logged_down_ = false;
+            phase_ = Phase::Up;
             if (on_ready_) {
                 on_ready_();
             }
@@ -98,9 +99,9 @@ void RedisLink::fail_after_error(std::string_view error, const std::string& reas
     if (auto redirect = parse_redirect(error, connection_.options().host)) {
         if (redirect->kind == Redirect::Kind::Moved) {
             locator_.moved(redirect->slot, redirect->node);
-            redirected_ = true;
+            next_node_ = MovedNode{};
         } else {
-            ask_node_ = locator_.options().at(redirect->node);
+            next_node_ = AskedNode{locator_.options().at(redirect->node)};
         }
     } else if (is_retry_elsewhere_error(error)) {
         locator_.forget();
@@ -109,31 +110,33 @@ void RedisLink::fail_after_error(std::string_view error, const std::string& reas
 }
 
 void RedisLink::on_lost(const std::string& reason) {
-    if (!running_) {
+    if (phase_ == Phase::Stopped) {
         return;
     }
     // Unless Redis said where to go (MOVED, ASK), the node may be gone for
     // good (a failover): find it again. Backoff either way, so that nodes
     // pointing at each other during a resharding are not hammered.
-    if (!std::exchange(redirected_, false) && !ask_node_) {
+    if (std::holds_alternative<FindNode>(next_node_)) {
         locator_.forget();
+    } else if (std::holds_alternative<MovedNode>(next_node_)) {
+        next_node_ = FindNode{};
     }
     const auto delay = backoff_.next();
-    if (policy_.log_outages && !logged_down_) {
+    if (policy_.log_outages && phase_ != Phase::Down) {
         // One warning per outage, not one per attempt.
         spdlog::warn("Redis {} link to {}: {}; reconnecting (backoff up to {} ms)", purpose_,
                      address(), reason, policy_.backoff_cap.count());
-        logged_down_ = true;
     } else {
         spdlog::debug("Redis {} link to {}: {}; next attempt in {} ms", purpose_, address(), reason,
                       delay.count());
     }
+    phase_ = Phase::Down;
     if (on_lost_) {
         on_lost_(reason);
     }
     retry_timer_.expires_after(delay);
     retry_timer_.async_wait([this](boost::system::error_code ec) {
-        if (!ec && running_) {
+        if (!ec && phase_ != Phase::Stopped) {
             connect();
         }
     });

@@ -9,6 +9,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -87,6 +88,24 @@ private:
     void connect_to(RedisOptions node);
     void on_lost(const std::string& reason);
 
+    // The link's life. start() enters Connecting and stop() Stopped; a
+    // connection made enters Up, a loss or a failed attempt Down.
+    enum class Phase {
+        Stopped,     // before start() and after stop(): nothing is retried
+        Connecting,  // the first attempt after start()
+        Up,          // a link exists
+        Down,        // lost, or never made: the outage is announced once,
+                     // and attempts follow with backoff
+    };
+    // Where the next attempt goes, from Redis's last answer. on_lost() and
+    // connect() consume it.
+    struct FindNode {};   // locate the key's node afresh: it may have moved (a failover)
+    struct MovedNode {};  // MOVED: the locator already knows the new node
+    struct AskedNode {    // ASK: this node, for one connection, with ASKING
+        RedisOptions node;
+    };
+    using NextNode = std::variant<FindNode, MovedNode, AskedNode>;
+
     AsyncConnection connection_;
     NodeLocator locator_;
     std::string purpose_;
@@ -96,12 +115,10 @@ private:
     boost::asio::steady_timer retry_timer_;
     std::function<void()> on_ready_;
     LostHandler on_lost_;
-    std::optional<RedisOptions> ask_node_;  // ASK: the next connection goes there, with ASKING
-    bool asking_ = false;                   // this connection is one an ASK pointed to
-    bool redirected_ = false;               // MOVED: the locator knows the new node
-    bool running_ = false;
-    bool was_up_ = false;  // a link existed before: the next one is a reconnection
-    bool logged_down_ = false;
+    Phase phase_ = Phase::Stopped;
+    NextNode next_node_;
+    bool asking_ = false;           // this connection is one an ASK pointed to
+    std::uint64_t links_made_ = 0;  // after the first, each link is a reconnection
     RedisLinkCounts counts_;
 };
 
