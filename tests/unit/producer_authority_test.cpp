@@ -12,7 +12,7 @@ namespace bscd {
 namespace {
 
 constexpr uid_t owner = 1000;
-constexpr uid_t other = 2000;
+constexpr uid_t other_user = 2000;
 constexpr gid_t builders = 300;
 
 PeerCredentials peer(uid_t uid, gid_t gid = 100) {
@@ -31,30 +31,30 @@ ProducerAuthority authority_of(uid_t daemon_uid, std::vector<uid_t> uids = {},
 TEST(ProducerAuthority, WithoutAllowListsAnyoneWhoReachesTheSocketMayConnect) {
     const ProducerAuthority authority = authority_of(owner);
     EXPECT_TRUE(authority.may_connect(peer(owner)));
-    EXPECT_TRUE(authority.may_connect(peer(other)));
+    EXPECT_TRUE(authority.may_connect(peer(other_user)));
     EXPECT_TRUE(authority.may_connect(peer(0)));
 }
 
 TEST(ProducerAuthority, AllowListsAdmitListedUidsAndGroupsTheOwnerAndRoot) {
     const ProducerAuthority authority = authority_of(owner, {3000}, {builders});
     EXPECT_TRUE(authority.may_connect(peer(3000)));
-    EXPECT_TRUE(authority.may_connect(peer(other, builders)));
+    EXPECT_TRUE(authority.may_connect(peer(other_user, builders)));
     EXPECT_TRUE(authority.may_connect(peer(owner)));
     EXPECT_TRUE(authority.may_connect(peer(0)));
-    EXPECT_FALSE(authority.may_connect(peer(other)));
+    EXPECT_FALSE(authority.may_connect(peer(other_user)));
 }
 
 TEST(ProducerAuthority, OnlyTheOwnerAndRootMayExit) {
     const ProducerAuthority authority = authority_of(owner);
     EXPECT_TRUE(authority.may_exit(peer(owner)));
     EXPECT_TRUE(authority.may_exit(peer(0)));
-    EXPECT_FALSE(authority.may_exit(peer(other)));
+    EXPECT_FALSE(authority.may_exit(peer(other_user)));
 }
 
 TEST(ProducerAuthority, BeingAllowedToConnectDoesNotAllowExit) {
-    const ProducerAuthority authority = authority_of(owner, {other}, {builders});
-    EXPECT_TRUE(authority.may_connect(peer(other)));
-    EXPECT_FALSE(authority.may_exit(peer(other)));
+    const ProducerAuthority authority = authority_of(owner, {other_user}, {builders});
+    EXPECT_TRUE(authority.may_connect(peer(other_user)));
+    EXPECT_FALSE(authority.may_exit(peer(other_user)));
     EXPECT_FALSE(authority.may_exit(peer(3000, builders)));
 }
 
@@ -73,7 +73,7 @@ TEST(ProducerAuthority, TheRefusalNamesTheOwner) {
 TEST(ProducerAuthority, UnknownCredentialsAreNobodysAndMayDoNothingRestricted) {
     // What peer_credentials() gives when the kernel will not say.
     const PeerCredentials unknown;
-    const ProducerAuthority authority = authority_of(owner, {other});
+    const ProducerAuthority authority = authority_of(owner, {other_user});
     EXPECT_FALSE(authority.may_connect(unknown));
     EXPECT_FALSE(authority.may_exit(unknown));
 }
