@@ -46,7 +46,7 @@ shellcheck "${scripts[@]}"
 
 scripts/check-layers.sh
 
-# The same tree and options as BUILD_DIR, as a unity build.
+# The same tree as a unity build: only its compile_commands.json is read.
 cmake -S . -B "$batch_dir" -G Ninja -DCMAKE_UNITY_BUILD=ON -DBSCD_BUILD_BENCH=OFF >/dev/null
 
 tidy() {  # tidy COMPILE_COMMANDS_DIR [clang-tidy options...] < units: findings to stdout

@@ -351,8 +351,7 @@ TEST_F(ImageBuildTest, FailingStageReportsFailureAndCleansUp) {
     // The chroot is gone; the log stays, and says why.
     EXPECT_FALSE(fs::exists(build_dir() + "/chroot"));
     EXPECT_FALSE(fs::exists(image()));
-    std::ifstream log(build_dir() + "/build.log");
-    const std::string text{std::istreambuf_iterator<char>(log), std::istreambuf_iterator<char>()};
+    const std::string text = read_file(build_dir() + "/build.log");
     EXPECT_TRUE(contains(text, "Unable to locate package bscd-test-no-such-package")) << text;
 }
 

@@ -4,7 +4,6 @@
 // another user need root (setpriv changes the uid) and skip otherwise.
 
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <string_view>
 #include <sys/stat.h>
@@ -14,6 +13,7 @@
 #include "support/bscd_fixture.hpp"
 #include "support/producer_client.hpp"
 #include "support/subscriber.hpp"
+#include "support/temp_dir.hpp"
 #include "support/text.hpp"
 #include "support/wait.hpp"
 
@@ -169,8 +169,7 @@ TEST_F(AccessTest, AllowUidServesOnlyTheListedUsersAndRoot) {
     EXPECT_TRUE(daemon->running());
     const std::string warning = "Refused a connection on " + socket_path() + " from pid ";
     EXPECT_TRUE(wait_until([&] {
-        std::ifstream in(log);
-        const std::string text((std::istreambuf_iterator<char>(in)), {});
+        const std::string text = read_file(log);
         return text.find(warning) != std::string::npos &&
                text.find(" uid 65534 gid 65534: not allowed") != std::string::npos;
     })) << daemon->output();

@@ -21,6 +21,7 @@
 #include "support/producer_client.hpp"
 #include "support/serving_programs.hpp"
 #include "support/subscriber.hpp"
+#include "support/temp_dir.hpp"
 #include "support/text.hpp"
 #include "support/wait.hpp"
 
@@ -384,8 +385,7 @@ TEST_F(BscdTest, DaemonizeReturnsOnceServingAndPidFileFollowsTheDaemon) {
     EXPECT_EQ(exchange(socket_path(), "10\nEXIT\n"), "OK\nOK\n");
     EXPECT_FALSE(fs::exists(pid_file()));
     EXPECT_TRUE(wait_until([&] { return ::kill(pid, 0) != 0; }));
-    std::ifstream log(dir.file("bscd.log"));
-    const std::string text((std::istreambuf_iterator<char>(log)), {});
+    const std::string text = read_file(dir.file("bscd.log"));
     EXPECT_NE(text.find("INFO  Handling 10 (PREPARED_CHROOT_ENV_CODE) for bscd-demo from pid"),
               std::string::npos)
         << text;

@@ -16,7 +16,6 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
-#include <iterator>
 #include <sstream>
 #include <string>
 #include <unistd.h>
@@ -26,6 +25,7 @@
 #include "support/gateway_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/sse_swarm.hpp"
+#include "support/temp_dir.hpp"
 #include "support/wait.hpp"
 
 namespace bscd::test {
@@ -76,8 +76,7 @@ long status_kb(pid_t pid, const std::string& field) {
 // User and system CPU time of process `pid` so far, in seconds (/proc/PID/stat
 // fields 14 and 15, in clock ticks); -1 when unreadable.
 double cpu_seconds(pid_t pid) {
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    const std::string text = read_file("/proc/" + std::to_string(pid) + "/stat");
     const auto close = text.rfind(')');  // the command name may hold spaces
     if (close == std::string::npos) {
         return -1;

@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/temp_dir.hpp"
 #include "support/wait.hpp"
 
 namespace bscd::test {
@@ -50,13 +51,10 @@ std::string InstalledTree::unit(const std::string& name) const {
 }
 
 std::string read_existing_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
+    if (!std::ifstream(path)) {
         throw std::runtime_error("cannot read " + path);
     }
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
+    return read_file(path);
 }
 
 bool is_executable_file(const std::string& path) {
