@@ -340,8 +340,10 @@ TEST(TcpProxyTest, HeldRepliesAreDeliveredWhenReleased) {
     send_only(client.get(), {"INCR", "n"});
     ASSERT_TRUE(wait_until([&] { return redis.command({"GET", "n"}).str == "2"; }));
     EXPECT_FALSE(readable_within(client->fd, 50ms));
+    EXPECT_FALSE(proxy.all_answered());
 
     proxy.hold_replies(false);
+    EXPECT_TRUE(wait_until([&] { return proxy.all_answered(); }));
     for (long long expected : {1LL, 2LL}) {
         void* raw = nullptr;
         ASSERT_EQ(redisGetReply(client.get(), &raw), REDIS_OK) << client->errstr;

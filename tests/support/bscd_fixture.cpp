@@ -58,7 +58,11 @@ std::unique_ptr<Process> ProxiedBscdTest::start_bscd_via_proxy(std::vector<std::
     extra.insert(extra.end(), {"-P", std::to_string(proxy.port()), "-v"});
     const long long before = links_ready();
     auto daemon = start_bscd(extra, project);  // the later -P wins
-    EXPECT_TRUE(wait_until([&] { return links_ready() > before; })) << daemon->output();
+    // Redis counts SCRIPT LOAD before bscd reads the reply: wait until the
+    // proxy has passed every reply on, or holding replies next would hold
+    // the handshake's.
+    EXPECT_TRUE(wait_until([&] { return links_ready() > before && proxy.all_answered(); }))
+        << daemon->output();
     return daemon;
 }
 

@@ -58,7 +58,8 @@ protected:
         : BscdTest(std::move(redis_options)) {}
 
     // Starts bscd with -P at the proxy and waits until its publisher's link
-    // is up: faults are meant for that link, not for its handshake.
+    // is up and bscd has every reply of its handshake: faults are meant for
+    // that link, not for its handshake.
     std::unique_ptr<Process> start_bscd_via_proxy(std::vector<std::string> extra = {},
                                                   const std::string& project = "demo");
     // Publisher links made ready since Redis started, as Redis and the proxy

@@ -5,6 +5,7 @@
 #include <array>
 #include <cerrno>
 #include <fcntl.h>
+#include <memory>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -13,6 +14,8 @@
 #include <system_error>
 #include <unistd.h>
 #include <vector>
+
+#include <hiredis/hiredis.h>
 
 namespace bscd::test {
 namespace {
@@ -28,12 +31,44 @@ void set_nodelay(int fd) {
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
+// Whole RESP messages in one direction of a pair. Traffic that is not
+// RESP stops the count (and all_answered() stays false for that pair).
+class MessageCounter {
+public:
+    void feed(const char* data, std::size_t size) {
+        if (size == 0 || reader_ == nullptr) {
+            return;
+        }
+        void* message = nullptr;
+        if (redisReaderFeed(reader_.get(), data, size) != REDIS_OK) {
+            reader_.reset();
+            return;
+        }
+        while (redisReaderGetReply(reader_.get(), &message) == REDIS_OK && message != nullptr) {
+            freeReplyObject(message);
+            ++count_;
+        }
+        if (reader_->err != 0) {
+            reader_.reset();
+        }
+    }
+    bool broken() const { return reader_ == nullptr; }
+    std::size_t count() const { return count_; }
+
+private:
+    std::unique_ptr<redisReader, decltype(&redisReaderFree)> reader_{redisReaderCreate(),
+                                                                     &redisReaderFree};
+    std::size_t count_ = 0;
+};
+
 // One forwarded connection: client <-> proxy <-> upstream.
 struct Pair {
     int client = -1;
     int upstream = -1;
     std::string to_upstream;
     std::string to_client;
+    MessageCounter commands;     // read from the client
+    MessageCounter replies;      // written to the client
     bool client_eof = false;     // client sent FIN
     bool upstream_eof = false;   // upstream sent FIN
     bool upstream_shut = false;  // we sent FIN to upstream
@@ -50,6 +85,9 @@ struct Pair {
         client = upstream = -1;
     }
     bool done() const { return dead || (client_shut && upstream_shut); }
+    bool answered() const {
+        return !commands.broken() && !replies.broken() && replies.count() >= commands.count();
+    }
 };
 
 // Reads what is there from `fd` into `buffer`; sets eof or dead.
@@ -75,12 +113,15 @@ void read_into(int fd, std::string& buffer, bool& eof, bool& dead) {
     }
 }
 
-// Writes as much of `buffer` to `fd` as the socket takes.
-void write_from(int fd, std::string& buffer, bool& dead) {
-    while (!buffer.empty()) {
-        const ssize_t n = ::send(fd, buffer.data(), buffer.size(), MSG_NOSIGNAL);
+// Writes as much of `buffer` to `fd` as the socket takes, counting what
+// went in `sent`, then drops it from `buffer`.
+void write_from(int fd, std::string& buffer, bool& dead, MessageCounter* sent = nullptr) {
+    std::size_t written = 0;
+    while (written < buffer.size()) {
+        const ssize_t n =
+            ::send(fd, buffer.data() + written, buffer.size() - written, MSG_NOSIGNAL);
         if (n > 0) {
-            buffer.erase(0, static_cast<std::size_t>(n));
+            written += static_cast<std::size_t>(n);
             continue;
         }
         if (n < 0 && errno == EINTR) {
@@ -89,8 +130,12 @@ void write_from(int fd, std::string& buffer, bool& dead) {
         if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
             dead = true;
         }
-        return;
+        break;
     }
+    if (sent != nullptr) {
+        sent->feed(buffer.data(), written);
+    }
+    buffer.erase(0, written);
 }
 
 }  // namespace
@@ -178,12 +223,24 @@ std::size_t TcpProxy::accepted() const {
     return control_.accepted;
 }
 
+bool TcpProxy::all_answered() const {
+    std::lock_guard lock(mutex_);
+    return control_.all_answered;
+}
+
 void TcpProxy::run() {
     std::vector<Pair> pairs;
     std::vector<pollfd> fds;
     std::size_t accepted = 0;
     bool refusing = false;
     bool holding = false;
+    // What the getters read; called with mutex_ held.
+    const auto publish_counts = [&] {
+        control_.connections = pairs.size();
+        control_.accepted = accepted;
+        control_.all_answered = std::all_of(pairs.begin(), pairs.end(),
+                                            [](const Pair& pair) { return pair.answered(); });
+    };
 
     for (;;) {
         // Controls first: a control call returns only after this block ran,
@@ -199,8 +256,7 @@ void TcpProxy::run() {
             }
             refusing = control_.refusing;
             holding = control_.holding;
-            control_.connections = pairs.size();
-            control_.accepted = accepted;
+            publish_counts();
             control_.applied = control_.requested;
             if (control_.stopping) {
                 applied_.notify_all();
@@ -251,7 +307,10 @@ void TcpProxy::run() {
                 if (pair.client_eof) {
                     pair.dead = true;  // hung up completely: nothing left to do
                 } else {
+                    const std::size_t before = pair.to_upstream.size();
                     read_into(pair.client, pair.to_upstream, pair.client_eof, pair.dead);
+                    pair.commands.feed(pair.to_upstream.data() + before,
+                                       pair.to_upstream.size() - before);
                 }
             }
             if (upstream_revents & (POLLIN | POLLHUP)) {
@@ -261,11 +320,19 @@ void TcpProxy::run() {
                     read_into(pair.upstream, pair.to_client, pair.upstream_eof, pair.dead);
                 }
             }
+        }
+        // A command is counted before Redis can see it: all_answered() is
+        // never true for a command Redis has already run.
+        {
+            std::lock_guard lock(mutex_);
+            publish_counts();
+        }
+        for (auto& pair : pairs) {
             if (!pair.dead && !pair.to_upstream.empty()) {
                 write_from(pair.upstream, pair.to_upstream, pair.dead);
             }
             if (!pair.dead && !pair.to_client.empty() && !holding) {
-                write_from(pair.client, pair.to_client, pair.dead);
+                write_from(pair.client, pair.to_client, pair.dead, &pair.replies);
             }
             // Forward a FIN once everything before it has been forwarded.
             if (!pair.dead && pair.client_eof && pair.to_upstream.empty() && !pair.upstream_shut) {
@@ -321,8 +388,7 @@ void TcpProxy::run() {
         }
 
         std::lock_guard lock(mutex_);
-        control_.connections = pairs.size();
-        control_.accepted = accepted;
+        publish_counts();
     }
 }
 

@@ -43,6 +43,11 @@ public:
     std::size_t connections() const;
     // Connections accepted since construction, including cut ones.
     std::size_t accepted() const;
+    // Every command a client sent on an open pair has had a reply forwarded
+    // to it (whole RESP messages, counted each way; pushes count as
+    // replies). Once true, hold_replies() can hold only later replies: a
+    // client is past its handshake when a test starts holding.
+    bool all_answered() const;
 
 private:
     struct Control {
@@ -54,6 +59,7 @@ private:
         std::uint64_t applied = 0;
         std::size_t connections = 0;
         std::size_t accepted = 0;
+        bool all_answered = true;
     };
 
     template <typename Change>
