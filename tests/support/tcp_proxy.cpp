@@ -386,9 +386,7 @@ void TcpProxy::run() {
                 pairs.push_back(std::move(pair));
             }
         }
-
-        std::lock_guard lock(mutex_);
-        publish_counts();
+        // The counts are published again at the top of the loop, before poll().
     }
 }
 
