@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <iostream>
 #include <set>
 #include <signal.h>
 #include <spawn.h>
@@ -11,6 +12,8 @@
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
+
+#include <gtest/gtest.h>
 
 extern char** environ;
 
@@ -85,6 +88,9 @@ Process::Process(const std::vector<std::string>& argv, const EnvVars& env)
     if (argv.empty()) {
         throw std::invalid_argument("Process: empty argv");
     }
+    for (const auto& arg : argv) {
+        command_ += (command_.empty() ? "" : " ") + arg;
+    }
     std::vector<std::string> args = argv;
     std::vector<std::string> environment = merged_environment(env);
     std::vector<char*> c_args = c_strings(args);
@@ -124,11 +130,15 @@ Process::Process(const std::vector<std::string>& argv, const EnvVars& env)
 }
 
 Process::~Process() {
+    if (::testing::Test::HasFailure()) {
+        report_failed_test();
+    }
     release();
 }
 
 Process::Process(Process&& other) noexcept
-    : dir_(std::move(other.dir_)),
+    : command_(std::move(other.command_)),
+      dir_(std::move(other.dir_)),
       log_path_(std::move(other.log_path_)),
       pid_(std::exchange(other.pid_, -1)),
       exit_code_(std::exchange(other.exit_code_, std::nullopt)) {}
@@ -136,6 +146,7 @@ Process::Process(Process&& other) noexcept
 Process& Process::operator=(Process&& other) noexcept {
     if (this != &other) {
         release();
+        command_ = std::move(other.command_);
         dir_ = std::move(other.dir_);
         log_path_ = std::move(other.log_path_);
         pid_ = std::exchange(other.pid_, -1);
@@ -148,6 +159,27 @@ void Process::release() noexcept {
     if (pid_ > 0 && !exit_code_) {
         ::kill(pid_, SIGKILL);
         reap_blocking();
+    }
+}
+
+void Process::report_failed_test() noexcept {
+    if (pid_ <= 0) {
+        return;  // moved from
+    }
+    constexpr std::size_t shown = 16'384;  // the end says how it stopped
+    try {
+        const std::string state =
+            running() ? "still running" : "exited with status " + std::to_string(*exit_code_);
+        std::string text = output();
+        if (text.size() > shown) {
+            text = "[...]" + text.substr(text.size() - shown);
+        }
+        std::cerr << "---- the test failed; the output of " << command_ << " (pid " << pid_ << ", "
+                  << state << "):\n"
+                  << text << "---- end of the output of pid " << pid_ << "\n";
+    } catch (const std::exception& e) {
+        std::cerr << "---- the test failed; the output of pid " << pid_
+                  << " cannot be read: " << e.what() << "\n";
     }
 }
 

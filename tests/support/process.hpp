@@ -25,6 +25,9 @@ public:
     // cannot be started.
     explicit Process(const std::vector<std::string>& argv, const EnvVars& env = {});
     // Kills (SIGKILL) the process if it is still running, and reaps it.
+    // When the current test has failed, first prints the end of the
+    // output and whether the process was still running: CI's log then
+    // says what every program of a failed test was doing.
     ~Process();
     Process(Process&& other) noexcept;
     Process& operator=(Process&& other) noexcept;
@@ -58,7 +61,9 @@ public:
 private:
     void reap_blocking() noexcept;
     void release() noexcept;
+    void report_failed_test() noexcept;
 
+    std::string command_;  // argv joined, for the failure report
     TempDir dir_;
     std::string log_path_;
     pid_t pid_ = -1;
