@@ -3,8 +3,7 @@
 // and is what the listener and the sessions talk to. Each concern has its
 // own unit: who may connect and send EXIT (ProducerAuthority), what each
 // request does (RequestHandler), the open sessions (ProducerSessions), and
-// the graceful stop with the pid file, signals and log flushing
-// (ShutdownSequence).
+// the graceful stop with the pid file and signals (ShutdownSequence).
 
 #include <chrono>
 #include <memory>

@@ -6,7 +6,6 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
-#include "logging/logging.hpp"
 #include "server/producer_session.hpp"
 
 namespace bscd {
@@ -22,7 +21,6 @@ ShutdownSequence::ShutdownSequence(boost::asio::io_context& io, const ServerOpti
       stop_accepting_(std::move(stop_accepting)),
       signals_(io, SIGTERM, SIGINT),
       drain_timer_(io),
-      log_flush_timer_(io),
       linger_timer_(io) {
     sessions_.when_emptied([this] {
         if (state_ == ShutdownState::Finished) {
@@ -40,7 +38,6 @@ void ShutdownSequence::arm() {
             request(signal == SIGTERM ? "SIGTERM" : "SIGINT");
         }
     });
-    flush_logs_periodically();
 }
 
 void ShutdownSequence::request(const std::string& reason) {
@@ -99,7 +96,6 @@ void ShutdownSequence::drain(const std::string& reason) {
 
 void ShutdownSequence::finish() {
     drain_timer_.cancel();
-    log_flush_timer_.cancel();
     publisher_.stop();
     const auto& held = publisher_.outbox().entries();
     if (held.empty()) {
@@ -135,7 +131,7 @@ void ShutdownSequence::answer_exits() {
     // A peer that does not read its last reply must not keep bscd alive.
     linger_timer_.expires_after(std::chrono::seconds(2));
     linger_timer_.async_wait([this](boost::system::error_code ec) {
-        if (ec) {
+        if (ec || sessions_.empty()) {  // emptied as the timer ran out: too late to cancel
             return;
         }
         spdlog::warn("Closing {} connections that did not take their last replies",
@@ -145,18 +141,6 @@ void ShutdownSequence::answer_exits() {
     if (sessions_.empty()) {
         linger_timer_.cancel();
     }
-    flush_logs();
-}
-
-void ShutdownSequence::flush_logs_periodically() {
-    // The log file is buffered; flush it a few times a second, not per line.
-    log_flush_timer_.expires_after(std::chrono::milliseconds(250));
-    log_flush_timer_.async_wait([this](boost::system::error_code ec) {
-        if (!ec) {
-            flush_logs();
-            flush_logs_periodically();
-        }
-    });
 }
 
 }  // namespace bscd

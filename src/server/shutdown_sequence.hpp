@@ -7,7 +7,8 @@
 // waits for it to go), answer every EXIT, and give the last replies two
 // seconds. Nothing is left to do afterwards, so the event loop's run()
 // returns: operations end before the objects they refer to. Also owns what
-// runs until then: the pid file, the signal handlers, the periodic log flush.
+// runs until then: the pid file and the signal handlers. (No timer of its
+// own may outlive the stop: one that rearms itself would keep run() going.)
 
 #include <chrono>
 #include <functional>
@@ -47,7 +48,7 @@ public:
                      std::function<void()> stop_accepting);
 
     // Once the socket accepts: writes the pid file (if any), watches SIGTERM
-    // and SIGINT, flushes the log a few times a second. Throws StartupError.
+    // and SIGINT. Throws StartupError.
     void arm();
 
     // Starts the stop, once; `reason` is logged.
@@ -66,7 +67,6 @@ private:
     void drain(const std::string& reason);
     void finish();
     void answer_exits();
-    void flush_logs_periodically();
 
     boost::asio::io_context& io_;
     const ServerOptions& options_;
@@ -76,8 +76,7 @@ private:
     std::function<void()> stop_accepting_;
     std::optional<PidFile> pid_file_;
     boost::asio::signal_set signals_;
-    boost::asio::steady_timer drain_timer_;  // --shutdown-timeout
-    boost::asio::steady_timer log_flush_timer_;
+    boost::asio::steady_timer drain_timer_;   // --shutdown-timeout
     boost::asio::steady_timer linger_timer_;  // bounds the last writes once finished
     std::vector<std::weak_ptr<ProducerSession>> exit_requesters_;
     ShutdownState state_ = ShutdownState::Serving;
