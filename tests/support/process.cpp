@@ -130,9 +130,6 @@ Process::Process(const std::vector<std::string>& argv, const EnvVars& env)
 }
 
 Process::~Process() {
-    if (::testing::Test::HasFailure()) {
-        report_failed_test();
-    }
     release();
 }
 
@@ -156,6 +153,9 @@ Process& Process::operator=(Process&& other) noexcept {
 }
 
 void Process::release() noexcept {
+    if (::testing::Test::HasFailure()) {
+        report_failed_test();
+    }
     if (pid_ > 0 && !exit_code_) {
         ::kill(pid_, SIGKILL);
         reap_blocking();

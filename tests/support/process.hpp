@@ -27,7 +27,8 @@ public:
     // Kills (SIGKILL) the process if it is still running, and reaps it.
     // When the current test has failed, first prints the end of the
     // output and whether the process was still running: CI's log then
-    // says what every program of a failed test was doing.
+    // says what every program of a failed test was doing. (So does a
+    // move-assignment, for the process it replaces.)
     ~Process();
     Process(Process&& other) noexcept;
     Process& operator=(Process&& other) noexcept;
